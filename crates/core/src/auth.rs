@@ -1,0 +1,435 @@
+//! Authentication: app credentials mint JWTs for an app's users; access tokens authorize
+//! every route; refresh tokens are single-use and rotate.
+//!
+//! Tokens are HS256 JWTs. Validation pins the algorithm (a token declaring `none` or any
+//! other algorithm is refused), checks the issuer, and checks `exp`/`nbf` against the `now`
+//! the caller passes, so tests decide what time it is.
+
+use crate::store::{Cond, Key, StoreError, Table, Value};
+use async_trait::async_trait;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use stratus_protocol::auth::{Claims, TokenRequest, TokenResponse, TokenType};
+use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::is_valid_id;
+use subtle::ConstantTimeEq;
+
+/// Bytes that must never be printed. `Debug` shows only the length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A random 256-bit secret, hex encoded (for development defaults).
+    pub fn random_hex() -> Self {
+        let bytes: [u8; 32] = rand::random();
+        Self(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>().into_bytes())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{} bytes>)", self.0.len())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `iss` of every token; tokens with another issuer are refused.
+    pub issuer: String,
+    pub jwt_secret: Secret,
+    /// App key → app secret. Apps mint tokens for their users with these.
+    pub apps: BTreeMap<String, Secret>,
+    pub access_ttl_secs: u64,
+    pub max_access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway_secs: i64,
+}
+
+/// The JSON form of the credentials secret (Secrets Manager or an environment variable):
+/// `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsDoc {
+    pub jwt_secret: String,
+    #[serde(default)]
+    pub apps: BTreeMap<String, String>,
+}
+
+/// Shortest JWT signing secret accepted: 32 bytes, the HS256 key size.
+pub const MIN_JWT_SECRET: usize = 32;
+
+impl AuthConfig {
+    pub fn new(issuer: impl Into<String>, jwt_secret: Secret) -> Self {
+        Self {
+            issuer: issuer.into(),
+            jwt_secret,
+            apps: BTreeMap::new(),
+            access_ttl_secs: 3600,
+            max_access_ttl_secs: 24 * 3600,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            leeway_secs: 5,
+        }
+    }
+
+    pub fn with_app(mut self, key: impl Into<String>, secret: Secret) -> Self {
+        self.apps.insert(key.into(), secret);
+        self
+    }
+
+    /// Reads the credentials document; refuses short signing secrets and empty app secrets.
+    pub fn from_credentials_json(issuer: impl Into<String>, json: &str) -> Result<Self, String> {
+        let doc: CredentialsDoc = serde_json::from_str(json).map_err(|e| format!("credentials document: {e}"))?;
+        if doc.jwt_secret.len() < MIN_JWT_SECRET {
+            return Err(format!("jwt_secret must be at least {MIN_JWT_SECRET} bytes"));
+        }
+        let mut cfg = Self::new(issuer, Secret::new(doc.jwt_secret));
+        for (k, s) in doc.apps {
+            if s.len() < 16 || !is_valid_id(&k) {
+                return Err(format!("app `{k}`: key must be an id and its secret at least 16 bytes"));
+            }
+            cfg.apps.insert(k, Secret::new(s));
+        }
+        Ok(cfg)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing bearer token")]
+    Missing,
+    #[error("invalid token: {0}")]
+    Invalid(&'static str),
+    #[error("token expired")]
+    Expired,
+    #[error("invalid app key or secret")]
+    BadCredentials,
+    #[error("{0}")]
+    Validation(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AuthError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::Missing => ErrorCode::AuthTokenMissing,
+            AuthError::Invalid(_) => ErrorCode::AuthTokenInvalid,
+            AuthError::Expired => ErrorCode::AuthTokenExpired,
+            AuthError::BadCredentials => ErrorCode::InvalidCredentials,
+            AuthError::Validation(_) => ErrorCode::ValidationError,
+            AuthError::Store(StoreError::Unavailable(_)) => ErrorCode::ServiceUnavailable,
+            AuthError::Store(_) => ErrorCode::InternalError,
+        }
+    }
+}
+
+/// Where issued refresh tokens are remembered, so each can be used once.
+#[async_trait]
+pub trait RefreshTokens: Send + Sync {
+    /// Remembers an issued refresh token until `expires_at` (epoch seconds).
+    async fn record(&self, jti: &str, user_id: &str, expires_at: i64) -> Result<(), StoreError>;
+    /// Uses up a refresh token; `false` if it was never issued, already used or expired.
+    async fn consume(&self, jti: &str) -> Result<bool, StoreError>;
+}
+
+/// [`RefreshTokens`] on the main table: `REFRESH#<jti>` items with a TTL.
+pub struct TableRefreshTokens(pub Arc<dyn Table>);
+
+fn refresh_key(jti: &str) -> Key {
+    Key::new(format!("REFRESH#{jti}"), "REFRESH")
+}
+
+#[async_trait]
+impl RefreshTokens for TableRefreshTokens {
+    async fn record(&self, jti: &str, user_id: &str, expires_at: i64) -> Result<(), StoreError> {
+        let key = refresh_key(jti);
+        let item = crate::store::value::item([
+            ("pk", Value::S(key.pk)),
+            ("sk", Value::S(key.sk)),
+            ("user_id", user_id.into()),
+            ("ttl", Value::N(expires_at)),
+        ]);
+        self.0.put(item, Some(Cond::NotExists)).await
+    }
+
+    async fn consume(&self, jti: &str) -> Result<bool, StoreError> {
+        match self.0.delete(&refresh_key(jti), Some(Cond::Exists)).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Mints and checks tokens for one deployment.
+pub struct Authority {
+    cfg: AuthConfig,
+    enc: EncodingKey,
+    dec: DecodingKey,
+    validation: Validation,
+}
+
+impl fmt::Debug for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authority").field("cfg", &self.cfg).finish_non_exhaustive()
+    }
+}
+
+const MAX_TEXT: usize = 256;
+
+impl Authority {
+    pub fn new(cfg: AuthConfig) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        // exp/nbf are checked below against the caller's `now`, not the system clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "sub"]);
+        validation.set_issuer(&[cfg.issuer.as_str()]);
+        Self {
+            enc: EncodingKey::from_secret(cfg.jwt_secret.expose()),
+            dec: DecodingKey::from_secret(cfg.jwt_secret.expose()),
+            cfg,
+            validation,
+        }
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.cfg
+    }
+
+    /// Checks an app's key and secret in constant time (an unknown key costs the same).
+    pub fn check_app(&self, key: &str, secret: &str) -> Result<(), AuthError> {
+        const DUMMY: &[u8] = b"0000000000000000000000000000000000000000000000000000000000000000";
+        let (expected, known) = match self.cfg.apps.get(key) {
+            Some(s) => (s.expose(), true),
+            None => (DUMMY, false),
+        };
+        let same: bool = expected.ct_eq(secret.as_bytes()).into();
+        if same && known { Ok(()) } else { Err(AuthError::BadCredentials) }
+    }
+
+    fn sign(&self, claims: &Claims) -> String {
+        // HS256 signing of serializable claims with an HMAC key cannot fail.
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.enc).expect("HS256 signing")
+    }
+
+    /// Access and refresh claims for one identity, both starting at `now_secs`.
+    fn pair(&self, base: &Claims, access_ttl: u64, now_secs: i64) -> (Claims, Claims) {
+        let mut access = base.clone();
+        access.token_type = TokenType::Access;
+        access.jti = uuid::Uuid::new_v4().to_string();
+        access.iat = now_secs;
+        access.nbf = now_secs;
+        access.exp = now_secs + access_ttl as i64;
+        let mut refresh = access.clone();
+        refresh.token_type = TokenType::Refresh;
+        refresh.jti = uuid::Uuid::new_v4().to_string();
+        refresh.exp = now_secs + self.cfg.refresh_ttl_secs as i64;
+        (access, refresh)
+    }
+
+    /// Validates a token request's fields (after the app is authenticated).
+    fn claims_for(&self, req: &TokenRequest) -> Result<(Claims, u64), AuthError> {
+        let bad = |m: &str| Err(AuthError::Validation(m.to_owned()));
+        if !is_valid_id(&req.user_id) {
+            return bad("user_id must be 1-128 characters of A-Z a-z 0-9 . _ @ : -");
+        }
+        if let Some(room) = &req.grants.room
+            && !is_valid_id(room)
+        {
+            return bad("grants.room must be 1-128 characters of A-Z a-z 0-9 . _ @ : -");
+        }
+        for (name, v) in [("email", &req.email), ("full_name", &req.full_name), ("role", &req.role)] {
+            if v.as_ref().is_some_and(|s| s.len() > MAX_TEXT || s.chars().any(char::is_control)) {
+                return Err(AuthError::Validation(format!("{name} must be at most {MAX_TEXT} printable characters")));
+            }
+        }
+        let ttl = req.ttl_seconds.unwrap_or(self.cfg.access_ttl_secs);
+        if ttl == 0 || ttl > self.cfg.max_access_ttl_secs {
+            return Err(AuthError::Validation(format!(
+                "ttl_seconds must be between 1 and {}",
+                self.cfg.max_access_ttl_secs
+            )));
+        }
+        let claims = Claims {
+            iss: self.cfg.issuer.clone(),
+            sub: req.user_id.clone(),
+            user_id: req.user_id.clone(),
+            email: req.email.clone(),
+            full_name: req.full_name.clone(),
+            role: req.role.clone().unwrap_or_else(|| "user".to_owned()),
+            grants: req.grants.clone(),
+            app: req.app_key.clone(),
+            token_type: TokenType::Access,
+            jti: String::new(),
+            iat: 0,
+            nbf: 0,
+            exp: 0,
+        };
+        Ok((claims, ttl))
+    }
+
+    fn response(&self, access: &Claims, refresh: &Claims) -> TokenResponse {
+        TokenResponse {
+            access_token: self.sign(access),
+            refresh_token: self.sign(refresh),
+            token_type: "Bearer".to_owned(),
+            expires_in: (access.exp - access.iat) as u64,
+            refresh_expires_in: (refresh.exp - refresh.iat) as u64,
+        }
+    }
+
+    /// `POST /auth/token`: authenticates the app, then mints an access/refresh pair.
+    pub async fn issue(
+        &self,
+        tokens: &dyn RefreshTokens,
+        req: &TokenRequest,
+        now_secs: i64,
+    ) -> Result<TokenResponse, AuthError> {
+        self.check_app(&req.app_key, &req.app_secret)?;
+        let (base, ttl) = self.claims_for(req)?;
+        let (access, refresh) = self.pair(&base, ttl, now_secs);
+        tokens.record(&refresh.jti, &refresh.user_id, refresh.exp).await?;
+        Ok(self.response(&access, &refresh))
+    }
+
+    /// `POST /auth/refresh`: uses up a refresh token and returns a fresh pair for the same
+    /// identity and grants. A refresh token works once; a second use is refused.
+    pub async fn refresh(
+        &self,
+        tokens: &dyn RefreshTokens,
+        refresh_token: &str,
+        now_secs: i64,
+    ) -> Result<TokenResponse, AuthError> {
+        let claims = self.verify(refresh_token, TokenType::Refresh, now_secs)?;
+        if !self.cfg.apps.contains_key(&claims.app) {
+            return Err(AuthError::Invalid("the app that minted this token is no longer configured"));
+        }
+        if !tokens.consume(&claims.jti).await? {
+            return Err(AuthError::Invalid("refresh token already used or revoked"));
+        }
+        let (access, refresh) = self.pair(&claims, self.cfg.access_ttl_secs, now_secs);
+        tokens.record(&refresh.jti, &refresh.user_id, refresh.exp).await?;
+        Ok(self.response(&access, &refresh))
+    }
+
+    /// Checks signature, algorithm, issuer, type and validity window at `now_secs`.
+    pub fn verify(&self, token: &str, want: TokenType, now_secs: i64) -> Result<Claims, AuthError> {
+        use jsonwebtoken::errors::ErrorKind;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.dec, &self.validation).map_err(|e| {
+            AuthError::Invalid(match e.kind() {
+                ErrorKind::InvalidSignature => "bad signature",
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => "algorithm not allowed",
+                ErrorKind::InvalidIssuer => "wrong issuer",
+                ErrorKind::MissingRequiredClaim(_) => "missing required claim",
+                _ => "malformed token",
+            })
+        })?;
+        let c = data.claims;
+        if c.exp <= now_secs - self.cfg.leeway_secs {
+            return Err(AuthError::Expired);
+        }
+        if c.nbf > now_secs + self.cfg.leeway_secs {
+            return Err(AuthError::Invalid("token not valid yet"));
+        }
+        if c.token_type != want {
+            return Err(AuthError::Invalid(match want {
+                TokenType::Access => "a refresh token cannot be used as an access token",
+                TokenType::Refresh => "an access token cannot be used to refresh",
+            }));
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::store::memory::MemoryTable;
+    use crate::store::schema::MAIN;
+    use stratus_protocol::auth::Grants;
+
+    fn setup() -> (Authority, TableRefreshTokens, ManualClock) {
+        let clock = ManualClock::new(1_800_000_000_000);
+        let cfg = AuthConfig::new("stratus-test", Secret::new("s".repeat(32)))
+            .with_app("app1", Secret::new("app-secret-0123456789"));
+        let table = Arc::new(MemoryTable::new(&MAIN, Arc::new(clock.clone())));
+        (Authority::new(cfg), TableRefreshTokens(table), clock)
+    }
+
+    fn request(user: &str) -> TokenRequest {
+        TokenRequest {
+            app_key: "app1".into(),
+            app_secret: "app-secret-0123456789".into(),
+            user_id: user.into(),
+            email: None,
+            full_name: Some("Alice".into()),
+            role: None,
+            grants: Grants { room: Some("r1".into()), can_publish: true, can_subscribe: true, admin: false },
+            ttl_seconds: Some(60),
+        }
+    }
+
+    #[tokio::test]
+    async fn access_token_round_trips_claims_until_it_expires() {
+        let (auth, tokens, clock) = setup();
+        let res = auth.issue(&tokens, &request("alice"), clock.now_secs()).await.unwrap();
+        assert_eq!(res.expires_in, 60);
+        let c = auth.verify(&res.access_token, TokenType::Access, clock.now_secs()).unwrap();
+        assert_eq!(c.user_id, "alice");
+        assert_eq!(c.role, "user");
+        assert!(c.grants.can_publish);
+        clock.advance_secs(60 + 6);
+        assert_eq!(auth.verify(&res.access_token, TokenType::Access, clock.now_secs()), Err(AuthError::Expired));
+    }
+
+    #[tokio::test]
+    async fn refresh_token_works_once_and_is_not_an_access_token() {
+        let (auth, tokens, clock) = setup();
+        let now = clock.now_secs();
+        let first = auth.issue(&tokens, &request("bob"), now).await.unwrap();
+        assert!(matches!(auth.verify(&first.refresh_token, TokenType::Access, now), Err(AuthError::Invalid(_))));
+        assert!(matches!(auth.verify(&first.access_token, TokenType::Refresh, now), Err(AuthError::Invalid(_))));
+        let second = auth.refresh(&tokens, &first.refresh_token, now).await.unwrap();
+        assert!(auth.verify(&second.access_token, TokenType::Access, now).is_ok());
+        assert!(matches!(auth.refresh(&tokens, &first.refresh_token, now).await, Err(AuthError::Invalid(_))));
+        assert!(auth.refresh(&tokens, &second.refresh_token, now).await.is_ok());
+    }
+
+    #[test]
+    fn wrong_app_secret_and_unknown_app_are_refused_alike() {
+        let (auth, _, _) = setup();
+        assert_eq!(auth.check_app("app1", "nope"), Err(AuthError::BadCredentials));
+        assert_eq!(auth.check_app("app2", "app-secret-0123456789"), Err(AuthError::BadCredentials));
+        assert_eq!(auth.check_app("app1", "app-secret-0123456789"), Ok(()));
+    }
+
+    #[test]
+    fn credentials_document_refuses_weak_secrets() {
+        assert!(AuthConfig::from_credentials_json("i", r#"{"jwt_secret":"short"}"#).is_err());
+        let ok = format!(r#"{{"jwt_secret":"{}","apps":{{"a":"0123456789abcdef"}}}}"#, "x".repeat(32));
+        assert_eq!(AuthConfig::from_credentials_json("i", &ok).unwrap().apps.len(), 1);
+        let weak_app = format!(r#"{{"jwt_secret":"{}","apps":{{"a":"short"}}}}"#, "x".repeat(32));
+        assert!(AuthConfig::from_credentials_json("i", &weak_app).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2-hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(<15 bytes>)");
+    }
+}

@@ -1,0 +1,18 @@
+//! # stratus-core
+//!
+//! The rules of the platform, as plain logic over narrow store traits. No AWS SDK, no HTTP,
+//! no clock of its own: every operation that depends on time takes `now` (milliseconds since
+//! the Unix epoch) from a [`clock::Clock`] its caller owns, so tests move time by hand.
+//!
+//! Layout:
+//! - [`clock`]  — the `Clock` trait, the system clock and a manual clock for tests.
+//! - [`store`]  — the table abstraction every store implements (`Table`), its value/condition
+//!   types, the table definitions ([`store::schema`]) and the embedded in-memory twin
+//!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
+//! - [`auth`]   — app credentials, JWT minting/validation and refresh-token rotation.
+//!
+//! Dependencies point one way: `stratus-protocol` ← this crate ← stores, functions, local stack.
+
+pub mod auth;
+pub mod clock;
+pub mod store;

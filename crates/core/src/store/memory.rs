@@ -1,0 +1,331 @@
+//! The embedded store: one table in memory, with DynamoDB's semantics (see the module above).
+//! The local stack runs on it by default and fast tests use it; the conformance suite keeps
+//! it honest against DynamoDB.
+
+use super::cond::Cond;
+use super::schema::{IndexSpec, TableSpec};
+use super::value::{Item, Value, item_size};
+use super::{Key, MAX_ITEM_BYTES, MAX_PAGE, Page, Query, SortKey, StoreError, Table, Update, Write};
+use crate::clock::Clock;
+use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::{Arc, Mutex};
+
+/// A std `Mutex` rather than tokio's: every critical section is a few map operations and
+/// never awaits, so a blocking lock is both correct and cheaper.
+pub struct MemoryTable {
+    spec: &'static TableSpec,
+    clock: Arc<dyn Clock>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    items: BTreeMap<Key, Item>,
+    /// Per index: (index pk, index sk, table key), ordered as DynamoDB orders the index.
+    indexes: HashMap<&'static str, BTreeSet<(String, String, Key)>>,
+}
+
+impl MemoryTable {
+    pub fn new(spec: &'static TableSpec, clock: Arc<dyn Clock>) -> Self {
+        Self { spec, clock, inner: Mutex::new(Inner::default()) }
+    }
+
+    /// Drops expired items, as DynamoDB's TTL process eventually does. Reads never need it;
+    /// the local stack calls it now and then to bound memory.
+    pub fn purge_expired(&self) -> usize {
+        let now = self.clock.now_secs();
+        let mut inner = self.lock();
+        let dead: Vec<Key> =
+            inner.items.iter().filter(|(_, it)| expired(self.spec, it, now)).map(|(k, _)| k.clone()).collect();
+        for k in &dead {
+            inner.remove(self.spec, k);
+        }
+        dead.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves maps that are still structurally valid.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn expired(spec: &TableSpec, item: &Item, now_secs: i64) -> bool {
+    matches!(item.get(spec.ttl_attr), Some(Value::N(t)) if *t <= now_secs)
+}
+
+fn index_entry(ix: &IndexSpec, item: &Item) -> Option<(String, String)> {
+    match (item.get(ix.pk), item.get(ix.sk)) {
+        (Some(Value::S(p)), Some(Value::S(s))) => Some((p.clone(), s.clone())),
+        _ => None,
+    }
+}
+
+impl Inner {
+    fn live(&self, spec: &TableSpec, key: &Key, now: i64) -> Option<&Item> {
+        self.items.get(key).filter(|it| !expired(spec, it, now))
+    }
+
+    fn remove(&mut self, spec: &'static TableSpec, key: &Key) -> Option<Item> {
+        let old = self.items.remove(key)?;
+        for ix in spec.indexes {
+            if let Some((p, s)) = index_entry(ix, &old) {
+                self.indexes.entry(ix.name).or_default().remove(&(p, s, key.clone()));
+            }
+        }
+        Some(old)
+    }
+
+    fn insert(&mut self, spec: &'static TableSpec, key: Key, item: Item) {
+        self.remove(spec, &key);
+        for ix in spec.indexes {
+            if let Some((p, s)) = index_entry(ix, &item) {
+                self.indexes.entry(ix.name).or_default().insert((p, s, key.clone()));
+            }
+        }
+        self.items.insert(key, item);
+    }
+}
+
+/// The key of `item` per `spec`, or why it has none.
+pub(crate) fn key_of(spec: &TableSpec, item: &Item) -> Result<Key, StoreError> {
+    match (item.get(spec.pk), item.get(spec.sk)) {
+        (Some(Value::S(p)), Some(Value::S(s))) if !p.is_empty() && !s.is_empty() => Ok(Key::new(p, s)),
+        _ => Err(StoreError::Invalid(format!("item needs non-empty string `{}` and `{}`", spec.pk, spec.sk))),
+    }
+}
+
+pub(crate) fn check_size(item: &Item) -> Result<(), StoreError> {
+    let size = item_size(item);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::Invalid(format!("item size {size} exceeds {MAX_ITEM_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+/// The item `update` makes of `current` (absent or expired: a new item with only the key).
+fn apply_update(spec: &TableSpec, key: &Key, current: Option<&Item>, update: &Update) -> Result<Item, StoreError> {
+    let touched = update.set.iter().map(|(a, _)| a).chain(update.add.iter().map(|(a, _)| a)).chain(&update.remove);
+    for a in touched {
+        if a == spec.pk || a == spec.sk {
+            return Err(StoreError::Invalid(format!("cannot update key attribute `{a}`")));
+        }
+    }
+    let mut item = current.cloned().unwrap_or_else(|| {
+        Item::from([(spec.pk.to_owned(), Value::S(key.pk.clone())), (spec.sk.to_owned(), Value::S(key.sk.clone()))])
+    });
+    for (a, v) in &update.set {
+        item.insert(a.clone(), v.clone());
+    }
+    for (a, by) in &update.add {
+        let base = match item.get(a) {
+            None => 0,
+            Some(Value::N(n)) => *n,
+            Some(_) => return Err(StoreError::Invalid(format!("ADD on non-number attribute `{a}`"))),
+        };
+        item.insert(a.clone(), Value::N(base + by));
+    }
+    for a in &update.remove {
+        item.remove(a);
+    }
+    check_size(&item)?;
+    Ok(item)
+}
+
+fn sk_matches(sk: &SortKey, v: &str) -> bool {
+    match sk {
+        SortKey::Any => true,
+        SortKey::Eq(x) => v == x,
+        SortKey::BeginsWith(p) => v.starts_with(p.as_str()),
+        SortKey::Between(a, b) => a.as_str() <= v && v <= b.as_str(),
+        SortKey::Lt(x) => v < x.as_str(),
+        SortKey::Gt(x) => v > x.as_str(),
+    }
+}
+
+#[async_trait]
+impl Table for MemoryTable {
+    fn describe(&self) -> String {
+        format!("memory:{}", self.spec.default_name)
+    }
+
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let now = self.clock.now_secs();
+        Ok(self.lock().live(self.spec, key, now).cloned())
+    }
+
+    async fn put(&self, item: Item, cond: Option<Cond>) -> Result<(), StoreError> {
+        let key = key_of(self.spec, &item)?;
+        check_size(&item)?;
+        let now = self.clock.now_secs();
+        let mut inner = self.lock();
+        if let Some(c) = &cond
+            && !c.eval(inner.live(self.spec, &key, now))
+        {
+            return Err(StoreError::ConditionFailed);
+        }
+        inner.insert(self.spec, key, item);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &Key, cond: Option<Cond>) -> Result<Option<Item>, StoreError> {
+        let now = self.clock.now_secs();
+        let mut inner = self.lock();
+        if let Some(c) = &cond
+            && !c.eval(inner.live(self.spec, key, now))
+        {
+            return Err(StoreError::ConditionFailed);
+        }
+        let old = inner.remove(self.spec, key);
+        Ok(old.filter(|it| !expired(self.spec, it, now)))
+    }
+
+    async fn update(&self, key: &Key, update: Update, cond: Option<Cond>) -> Result<Item, StoreError> {
+        let now = self.clock.now_secs();
+        let mut inner = self.lock();
+        let current = inner.live(self.spec, key, now);
+        if let Some(c) = &cond
+            && !c.eval(current)
+        {
+            return Err(StoreError::ConditionFailed);
+        }
+        let item = apply_update(self.spec, key, current, &update)?;
+        inner.insert(self.spec, key.clone(), item.clone());
+        Ok(item)
+    }
+
+    async fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        if q.limit == 0 || q.limit > MAX_PAGE {
+            return Err(StoreError::Invalid(format!("limit must be 1..={MAX_PAGE}")));
+        }
+        let now = self.clock.now_secs();
+        let inner = self.lock();
+        let limit = q.limit as usize;
+        let mut items = Vec::new();
+        let mut last_pos: Option<(String, Key)> = None;
+        let mut more = false;
+
+        // Positions are (sort value, table key): for the table the sort value is the sk.
+        let start = match &q.cursor {
+            Some(c) => Some(super::cursor::decode(c, self.spec, q.index, &q.pk)?),
+            None => None,
+        };
+        let mut consider = |sortv: &str, key: &Key, it: &Item| -> bool {
+            if items.len() == limit {
+                more = true;
+                return false;
+            }
+            if sk_matches(&q.sk, sortv) && !expired(self.spec, it, now) {
+                items.push(it.clone());
+                last_pos = Some((sortv.to_owned(), key.clone()));
+            }
+            true
+        };
+        let past_cursor = |sortv: &str, key: &Key| match &start {
+            None => true,
+            Some((cs, ck)) => {
+                let pos = (sortv, key);
+                let cur = (cs.as_str(), ck);
+                if q.forward { pos > cur } else { pos < cur }
+            }
+        };
+
+        match q.index {
+            None => {
+                let lo = Bound::Included(Key::new(q.pk.clone(), String::new()));
+                let range = inner.items.range((lo, Bound::Unbounded)).take_while(|(k, _)| k.pk == q.pk);
+                let entries: Box<dyn Iterator<Item = (&Key, &Item)>> =
+                    if q.forward { Box::new(range) } else { Box::new(range.collect::<Vec<_>>().into_iter().rev()) };
+                for (k, it) in entries {
+                    if past_cursor(&k.sk, k) && !consider(&k.sk, k, it) {
+                        break;
+                    }
+                }
+            }
+            Some(name) => {
+                let ix = self.spec.index(name).ok_or_else(|| StoreError::Invalid(format!("no index `{name}`")))?;
+                let set = match inner.indexes.get(ix.name) {
+                    Some(s) => s,
+                    None => return Ok(Page::default()),
+                };
+                let lo = Bound::Included((q.pk.clone(), String::new(), Key::new("", "")));
+                let range = set.range((lo, Bound::Unbounded)).take_while(|(p, _, _)| *p == q.pk);
+                let entries: Box<dyn Iterator<Item = &(String, String, Key)>> =
+                    if q.forward { Box::new(range) } else { Box::new(range.collect::<Vec<_>>().into_iter().rev()) };
+                for (_, s, k) in entries {
+                    // Every index entry has its item: both maps change under one lock.
+                    let it = &inner.items[k];
+                    if past_cursor(s, k) && !consider(s, k, it) {
+                        break;
+                    }
+                }
+            }
+        }
+        let next = match (more, last_pos) {
+            (true, Some((sortv, key))) => Some(super::cursor::encode(self.spec, q.index, &q.pk, &sortv, &key)),
+            _ => None,
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if writes.is_empty() || writes.len() > 100 {
+            return Err(StoreError::Invalid("a transaction holds 1..=100 writes".into()));
+        }
+        let now = self.clock.now_secs();
+        let mut inner = self.lock();
+        let mut seen = BTreeSet::new();
+        // First pass: every condition and every new item, before anything changes.
+        let mut planned: Vec<(Key, Option<Item>)> = Vec::new();
+        for w in &writes {
+            let (key, cond) = match w {
+                Write::Put { item, cond } => (key_of(self.spec, item)?, cond.as_ref()),
+                Write::Delete { key, cond } | Write::Update { key, cond, .. } => (key.clone(), cond.as_ref()),
+                Write::Check { key, cond } => (key.clone(), Some(cond)),
+            };
+            if !seen.insert(key.clone()) {
+                return Err(StoreError::Invalid("a transaction writes each item at most once".into()));
+            }
+            let current = inner.live(self.spec, &key, now);
+            if let Some(c) = cond
+                && !c.eval(current)
+            {
+                return Err(StoreError::ConditionFailed);
+            }
+            match w {
+                Write::Put { item, .. } => {
+                    check_size(item)?;
+                    planned.push((key, Some(item.clone())));
+                }
+                Write::Delete { .. } => planned.push((key, None)),
+                Write::Update { update, .. } => {
+                    let new = apply_update(self.spec, &key, current, update)?;
+                    planned.push((key, Some(new)));
+                }
+                Write::Check { .. } => {}
+            }
+        }
+        for (key, item) in planned {
+            match item {
+                Some(it) => inner.insert(self.spec, key, it),
+                None => {
+                    inner.remove(self.spec, &key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

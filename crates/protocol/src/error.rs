@@ -1,0 +1,142 @@
+//! The one error shape used by every REST route (and, with the same codes, the WebSocket):
+//!
+//! ```json
+//! {"error": {"code": "INVALID_REQUEST", "message": "...", "details": {...}},
+//!  "timestamp": "2026-11-21T10:00:00.000Z", "request_id": "..."}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// Every error code a client can see. Serialized as `SCREAMING_SNAKE_CASE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    // Common codes.
+    InvalidRequest,
+    ValidationError,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    InternalError,
+    ServiceUnavailable,
+    // Authentication.
+    AuthTokenMissing,
+    AuthTokenInvalid,
+    AuthTokenExpired,
+    InvalidCredentials,
+}
+
+impl ErrorCode {
+    /// The HTTP status a REST response with this code carries.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | ValidationError => 400,
+            Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired
+            | InvalidCredentials => 401,
+            Forbidden => 403,
+            NotFound => 404,
+            MethodNotAllowed => 405,
+            Conflict => 409,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            RateLimited => 429,
+            InternalError => 500,
+            ServiceUnavailable => 503,
+        }
+    }
+
+    /// The code's wire name, e.g. `"INVALID_REQUEST"`.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "INVALID_REQUEST",
+            ValidationError => "VALIDATION_ERROR",
+            Unauthorized => "UNAUTHORIZED",
+            Forbidden => "FORBIDDEN",
+            NotFound => "NOT_FOUND",
+            MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Conflict => "CONFLICT",
+            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            RateLimited => "RATE_LIMITED",
+            InternalError => "INTERNAL_ERROR",
+            ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            AuthTokenMissing => "AUTH_TOKEN_MISSING",
+            AuthTokenInvalid => "AUTH_TOKEN_INVALID",
+            AuthTokenExpired => "AUTH_TOKEN_EXPIRED",
+            InvalidCredentials => "INVALID_CREDENTIALS",
+        }
+    }
+
+    /// The code a bare HTTP status maps to, for responses produced outside our handlers
+    /// (routing, body limits).
+    pub fn for_status(status: u16) -> ErrorCode {
+        use ErrorCode::*;
+        match status {
+            401 => Unauthorized,
+            403 => Forbidden,
+            404 => NotFound,
+            405 => MethodNotAllowed,
+            409 => Conflict,
+            413 => PayloadTooLarge,
+            415 => UnsupportedMediaType,
+            429 => RateLimited,
+            503 => ServiceUnavailable,
+            400..=499 => InvalidRequest,
+            _ => InternalError,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    /// RFC 3339, UTC, milliseconds.
+    pub timestamp: String,
+    pub request_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_wire_names() {
+        for code in [
+            ErrorCode::InvalidRequest,
+            ErrorCode::AuthTokenExpired,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::ServiceUnavailable,
+        ] {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, serde_json::Value::String(code.as_str().to_owned()));
+        }
+    }
+
+    #[test]
+    fn error_body_omits_absent_details() {
+        let body = ErrorBody {
+            error: ErrorDetail { code: ErrorCode::NotFound, message: "no route".into(), details: None },
+            timestamp: "t".into(),
+            request_id: "r".into(),
+        };
+        let v = serde_json::to_value(&body).unwrap();
+        assert_eq!(v["error"]["code"], "NOT_FOUND");
+        assert!(v["error"].get("details").is_none());
+    }
+}

@@ -1,0 +1,81 @@
+//! Named id types. A `UserId` can't be passed where a `RoomId` is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self(s)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An application's user, as named by the app that minted the token.
+    UserId
+);
+id_type!(
+    /// One HTTP request or WebSocket message, echoed in logs and error bodies.
+    RequestId
+);
+id_type!(
+    /// A room (group call) name.
+    RoomId
+);
+id_type!(
+    /// A JWT's unique id (`jti`).
+    TokenId
+);
+
+/// The longest id a client may send (user ids, room ids). Keeps keys well under DynamoDB's
+/// 2 KB partition-key limit and logs readable.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Whether `s` is acceptable as a client-chosen id: 1..=128 chars of `[A-Za-z0-9._@:-]`.
+/// `#` is excluded because store keys use it as a separator.
+pub fn is_valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_ID_LEN
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b':' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_reject_separators_and_empty() {
+        assert!(is_valid_id("alice@example.com"));
+        assert!(is_valid_id("user-1_2:3"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id("a#b"));
+        assert!(!is_valid_id("a b"));
+        assert!(!is_valid_id(&"x".repeat(MAX_ID_LEN + 1)));
+    }
+}

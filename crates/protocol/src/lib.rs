@@ -1,0 +1,21 @@
+//! # stratus-protocol
+//!
+//! The single source of Stratus wire types. Everything a client, a function or a media node
+//! sends or receives is defined here, and nowhere else. No I/O, no clocks, no AWS.
+//!
+//! Layout:
+//! - [`error`]  — the one JSON error shape and the error codes (with their HTTP status).
+//! - [`ids`]    — named id types (`UserId`, `RequestId`, ...), never bare strings.
+//! - [`auth`]   — token minting, refresh, validation bodies and the JWT claims.
+//! - [`health`] — health, readiness and version bodies.
+//!
+//! Field naming: REST bodies use `snake_case` (what the calling services this platform
+//! replaces used); JWT grants keep the camelCase names app developers know (`canPublish`).
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod ids;
+
+/// Version of the wire protocol described by this crate. Bumped on breaking changes.
+pub const PROTOCOL_VERSION: u32 = 1;
