@@ -1,0 +1,14 @@
+//! # stratus-tests
+//!
+//! What the behaviour tests in `tests/tests/` share. Tests drive the real entry points
+//! (router, Lambda binaries, local stack) against real servers.
+//!
+//! Layout:
+//! - [`aws`]         — the AWS endpoint harness: `$STRATUS_TEST_AWS_ENDPOINT`/`$AWS_ENDPOINT_URL`
+//!   if set, else a `moto` server started on a free loopback port (stopped when the test
+//!   process exits), or LocalStack through testcontainers (feature `localstack`).
+//! - [`conformance`] — the store conformance suite; `conformance_suite!` instantiates it for
+//!   one `Table` factory, so the embedded and DynamoDB stores run the very same cases.
+
+pub mod aws;
+pub mod conformance;
