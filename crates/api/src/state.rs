@@ -1,0 +1,48 @@
+//! Shared state of the REST API. Cloning is cheap (one `Arc`).
+
+use std::sync::Arc;
+use stratus_core::auth::{Authority, TableRefreshTokens};
+use stratus_core::clock::{Clock, Millis};
+use stratus_core::store::Table;
+
+/// What `/api/version` and health bodies say about this build.
+#[derive(Debug, Clone)]
+pub struct ServiceInfo {
+    pub service: String,
+    pub version: String,
+    /// `"lambda"` or `"local"`.
+    pub runtime: String,
+}
+
+impl ServiceInfo {
+    pub fn new(runtime: &str) -> Self {
+        Self { service: "stratus".into(), version: env!("CARGO_PKG_VERSION").into(), runtime: runtime.into() }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub table: Arc<dyn Table>,
+    pub refresh_tokens: TableRefreshTokens,
+    pub auth: Authority,
+    pub clock: Arc<dyn Clock>,
+    pub info: ServiceInfo,
+    pub started_ms: Millis,
+}
+
+impl AppState {
+    pub fn new(table: Arc<dyn Table>, auth: Authority, clock: Arc<dyn Clock>, info: ServiceInfo) -> Self {
+        let started_ms = clock.now_ms();
+        Self(Arc::new(Inner { refresh_tokens: TableRefreshTokens(table.clone()), table, auth, clock, info, started_ms }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

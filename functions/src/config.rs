@@ -1,0 +1,48 @@
+//! Environment → the pieces a function needs. Errors name the missing setting, never a
+//! secret's value.
+
+use aws_config::BehaviorVersion;
+use std::sync::Arc;
+use stratus_api::{AppState, ServiceInfo};
+use stratus_core::auth::{AuthConfig, Authority};
+use stratus_core::clock::{Clock, SystemClock};
+use stratus_core::store::Table;
+use stratus_core::store::schema::MAIN;
+use stratus_dynamo::DynamoTable;
+
+pub const CREDENTIALS_SECRET_ENV: &str = "STRATUS_CREDENTIALS_SECRET";
+pub const ISSUER_ENV: &str = "STRATUS_ISSUER";
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("environment variable {name} is not set"))
+}
+
+/// Reads the credentials document from Secrets Manager and builds the token authority.
+pub async fn authority(sdk: &aws_config::SdkConfig) -> Result<Authority, String> {
+    let secret_id = env(CREDENTIALS_SECRET_ENV)?;
+    let issuer = std::env::var(ISSUER_ENV).unwrap_or_else(|_| "stratus".into());
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let out = client
+        .get_secret_value()
+        .secret_id(&secret_id)
+        .send()
+        .await
+        .map_err(|e| format!("reading secret {secret_id}: {}", e.into_service_error()))?;
+    let doc = out.secret_string().ok_or_else(|| format!("secret {secret_id} has no string value"))?;
+    AuthConfig::from_credentials_json(issuer, doc).map(Authority::new)
+}
+
+/// The main table on DynamoDB.
+pub fn table(sdk: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn Table>, String> {
+    let name = env(MAIN.name_env)?;
+    Ok(Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), name, &MAIN, clock)))
+}
+
+/// Everything the REST function serves with.
+pub async fn rest_state() -> Result<AppState, String> {
+    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let table = table(&sdk, clock.clone())?;
+    let auth = authority(&sdk).await?;
+    Ok(AppState::new(table, auth, clock, ServiceInfo::new("lambda")))
+}

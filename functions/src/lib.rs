@@ -1,0 +1,18 @@
+//! # stratus-functions
+//!
+//! Lambda entry points. Each binary in `src/bin/` is a thin `main`: build clients once at
+//! init (cold start pays the TLS handshake once), then hand the shared router or handler to
+//! the Lambda runtime. What they share is here.
+//!
+//! Layout:
+//! - [`config`] — environment → store and token authority (credentials from Secrets Manager).
+//! - `bin/rest.rs` — the REST API (`stratus_api::router`) under `lambda_http::run`.
+//!
+//! Environment (set by `template.yaml`):
+//! - `STRATUS_TABLE` — the main table's name.
+//! - `STRATUS_CREDENTIALS_SECRET` — id or ARN of the Secrets Manager secret holding
+//!   `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}}`.
+//! - `STRATUS_ISSUER` — the tokens' `iss` (default `stratus`).
+//! - `AWS_ENDPOINT_URL` — honoured by the SDK, for LocalStack-compatible endpoints.
+
+pub mod config;

@@ -1,0 +1,42 @@
+//! `cargo run -p stratus-local` (or plain `cargo run`): the platform on loopback.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    stratus_api::telemetry::init();
+    let opts = stratus_local::Options::parse();
+    let running = match stratus_local::start(opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("stratus-local: {e}");
+            std::process::exit(1);
+        }
+    };
+    let base = format!("http://{}", running.addr);
+    // The banner goes to stderr so stdout stays one JSON log line per event.
+    eprintln!(
+        "\nStratus local stack\n\
+         \x20 listening on {base}\n\
+         \x20 store: {store}\n\
+         \x20 development app (this mode only): key={key} secret={secret}\n\n\
+         Mint a token:\n\
+         \x20 curl -s {base}/auth/token -H 'content-type: application/json' \\\n\
+         \x20   -d '{{\"app_key\":\"{key}\",\"app_secret\":\"{secret}\",\"user_id\":\"alice\",\"grants\":{{\"canPublish\":true,\"canSubscribe\":true}}}}'\n\
+         Health: curl -s {base}/health\n",
+        store = running.store,
+        key = running.app_key,
+        secret = running.app_secret,
+    );
+    match running.server.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            eprintln!("stratus-local: server error: {e}");
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("stratus-local: server task failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
