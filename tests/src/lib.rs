@@ -9,6 +9,8 @@
 //!   process exits), or LocalStack through testcontainers (feature `localstack`).
 //! - [`conformance`] — the store conformance suite; `conformance_suite!` instantiates it for
 //!   one `Table` factory, so the embedded and DynamoDB stores run the very same cases.
+//! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
 
 pub mod aws;
 pub mod conformance;
+pub mod rest;

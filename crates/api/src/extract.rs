@@ -47,6 +47,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 /// Parses a JSON body with the error classification described on [`ApiJson`].
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Syntax first (without building anything): a typed parse stops at the first wrong
+    // type, so `[1,2` would otherwise be reported as a shape error, not as broken JSON.
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        let at = json!({ "line": e.line(), "column": e.column() });
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "request body is not valid JSON")
+            .details(json!({ "position": at })));
+    }
     serde_json::from_slice(body).map_err(|e| {
         let at = json!({ "line": e.line(), "column": e.column() });
         match e.classify() {

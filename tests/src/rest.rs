@@ -1,0 +1,136 @@
+//! `TestApi`: the real `stratus_api::router` (all middleware included) on the embedded store
+//! or on DynamoDB at the harness endpoint, with a manual clock, called in-process.
+
+use crate::aws;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use stratus_api::{AppState, ServiceInfo};
+use stratus_core::auth::{AuthConfig, Authority, Secret};
+use stratus_core::clock::{Clock, ManualClock};
+use stratus_core::store::Table;
+use stratus_core::store::memory::MemoryTable;
+use stratus_core::store::schema::MAIN;
+use tower::ServiceExt;
+
+pub const APP_KEY: &str = "test-app";
+pub const ISSUER: &str = "stratus-test";
+
+pub struct TestApi {
+    pub router: Router,
+    pub clock: ManualClock,
+    pub table: Arc<dyn Table>,
+    /// Random per instance.
+    pub app_secret: String,
+    pub jwt_secret: String,
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+fn random_hex() -> String {
+    String::from_utf8(Secret::random_hex().expose().to_vec()).expect("hex is utf-8")
+}
+
+impl TestApi {
+    pub fn on(table: Arc<dyn Table>, clock: ManualClock) -> Self {
+        let app_secret = random_hex();
+        let jwt_secret = random_hex();
+        let cfg = AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone()))
+            .with_app(APP_KEY, Secret::new(app_secret.clone()));
+        let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
+        let state = AppState::new(table.clone(), Authority::new(cfg), clock_dyn, ServiceInfo::new("test"));
+        Self { router: stratus_api::router(state), clock, table, app_secret, jwt_secret }
+    }
+
+    pub fn memory() -> Self {
+        let clock = ManualClock::at_system_time();
+        let table = Arc::new(MemoryTable::new(&MAIN, Arc::new(clock.clone())));
+        Self::on(table, clock)
+    }
+
+    /// On a fresh table at the harness endpoint (moto unless told otherwise).
+    pub async fn dynamodb() -> Self {
+        let clock = ManualClock::at_system_time();
+        let client = aws::dynamodb().await;
+        let name = aws::unique_name("api");
+        stratus_dynamo::create_table(&client, &MAIN, &name).await.expect("create table");
+        let table = Arc::new(stratus_dynamo::DynamoTable::new(client, name, &MAIN, Arc::new(clock.clone())));
+        Self::on(table, clock)
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp { status, headers, body, text }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b.header("content-type", "application/json").body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        };
+        self.send(req.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    /// A valid token request body for `user`.
+    pub fn token_request(&self, user: &str) -> Value {
+        json!({
+            "app_key": APP_KEY,
+            "app_secret": self.app_secret,
+            "user_id": user,
+            "grants": { "canPublish": true, "canSubscribe": true },
+        })
+    }
+
+    /// Mints tokens for `user`; returns the whole response body.
+    pub async fn mint(&self, user: &str) -> Value {
+        let r = self.post("/auth/token", self.token_request(user)).await;
+        assert_eq!(r.status, StatusCode::OK, "mint failed: {}", r.text);
+        r.body
+    }
+}
+
+impl Resp {
+    /// Asserts the shared error shape with `status` and `code`; returns the message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> String {
+        assert_eq!(self.status.as_u16(), status, "status; body: {}", self.text);
+        assert_eq!(self.headers.get("content-type").map(|v| v.to_str().unwrap()), Some("application/json"));
+        let e = &self.body["error"];
+        assert_eq!(e["code"], code, "code; body: {}", self.text);
+        let msg = e["message"].as_str().expect("error.message is a string");
+        assert!(!msg.is_empty());
+        let ts = self.body["timestamp"].as_str().expect("timestamp");
+        assert!(ts.len() == 24 && ts.ends_with('Z'), "RFC 3339 ms timestamp, got {ts}");
+        let rid = self.body["request_id"].as_str().expect("request_id");
+        assert_eq!(Some(rid), self.headers.get("x-request-id").and_then(|v| v.to_str().ok()), "id echoed");
+        let keys: Vec<&String> = self.body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["error", "request_id", "timestamp"], "no other top-level fields");
+        msg.to_owned()
+    }
+}
