@@ -9,8 +9,11 @@
 //!   process exits), or LocalStack through testcontainers (feature `localstack`).
 //! - [`conformance`] — the store conformance suite; `conformance_suite!` instantiates it for
 //!   one `Table` factory, so the embedded and DynamoDB stores run the very same cases.
+//! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
+//!   the API Gateway event fixtures in `tests/fixtures/`.
 //! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
 
 pub mod aws;
 pub mod conformance;
 pub mod rest;
+pub mod lambda;

@@ -1,0 +1,146 @@
+//! The REST function binary, end to end: its real `main` initialises against moto
+//! (DynamoDB table, Secrets Manager credentials), then serves API Gateway HTTP API (v2)
+//! events from `tests/fixtures/apigw-http/` handed to it through the Lambda Runtime API.
+
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use stratus_core::auth::Secret;
+use stratus_core::store::schema::MAIN;
+use stratus_tests::aws;
+use stratus_tests::lambda::{RuntimeApi, fixture};
+
+fn hex() -> String {
+    String::from_utf8(Secret::random_hex().expose().to_vec()).unwrap()
+}
+
+async fn create_secret(doc: &Value) -> String {
+    let conf = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(&aws::endpoint().url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(conf);
+    let out = client
+        .create_secret()
+        .name(aws::unique_name("stratus-credentials"))
+        .secret_string(doc.to_string())
+        .send()
+        .await
+        .expect("create secret on moto");
+    out.arn().expect("secret arn").to_owned()
+}
+
+struct Function {
+    runtime: RuntimeApi,
+    _child: tokio::process::Child,
+}
+
+async fn start_function(table: &str, secret_arn: &str) -> Function {
+    let runtime = RuntimeApi::start().await;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_stratus-rest"));
+    cmd.envs(runtime.env("stratus-rest"))
+        .env("AWS_ENDPOINT_URL", &aws::endpoint().url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env(MAIN.name_env, table)
+        .env("STRATUS_CREDENTIALS_SECRET", secret_arn)
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+    let child = cmd.spawn().expect("spawn stratus-rest");
+    Function { runtime, _child: child }
+}
+
+/// The API Gateway v2 response body, parsed.
+fn body(res: &Value) -> Value {
+    let raw = res["body"].as_str().unwrap_or("");
+    serde_json::from_str(raw).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn rest_function_serves_api_gateway_http_events_from_fixtures() {
+    let client = aws::dynamodb().await;
+    let table = aws::unique_name("fn-rest");
+    stratus_dynamo::create_table(&client, &MAIN, &table).await.unwrap();
+    let app_secret = hex();
+    let arn = create_secret(&json!({"jwt_secret": hex(), "apps": {"fixture-app": app_secret}})).await;
+    let f = start_function(&table, &arn).await;
+
+    // Health: the function reached DynamoDB on moto.
+    let res = f.runtime.invoke(fixture("apigw-http/get-health-detailed.json")).await.expect("health response");
+    assert_eq!(res["statusCode"], 200, "{res}");
+    let h = body(&res);
+    assert_eq!(h["checks"]["dynamodb"]["status"], "ok");
+    assert_eq!(h["checks"]["dynamodb"]["target"], format!("dynamodb:{table}"));
+
+    // Mint with the app credentials from Secrets Manager.
+    let mut ev = fixture("apigw-http/post-auth-token.json");
+    let req = json!({"app_key": "fixture-app", "app_secret": app_secret, "user_id": "lambda-user",
+                     "grants": {"room": "r1", "canPublish": true}});
+    ev["body"] = json!(req.to_string());
+    let res = f.runtime.invoke(ev.clone()).await.expect("token response");
+    assert_eq!(res["statusCode"], 200, "{res}");
+    let access = body(&res)["access_token"].as_str().expect("access token").to_owned();
+
+    // The same body base64-encoded, as API Gateway sends some payloads.
+    use base64::Engine;
+    ev["isBase64Encoded"] = json!(true);
+    ev["body"] = json!(base64::engine::general_purpose::STANDARD.encode(req.to_string()));
+    let res = f.runtime.invoke(ev.clone()).await.expect("token response");
+    assert_eq!(res["statusCode"], 200, "{res}");
+
+    // Validate, and API Gateway's request id becomes ours.
+    let mut ev = fixture("apigw-http/get-auth-validate.json");
+    ev["headers"]["authorization"] = json!(format!("Bearer {access}"));
+    let res = f.runtime.invoke(ev.clone()).await.expect("validate response");
+    assert_eq!(res["statusCode"], 200, "{res}");
+    let v = body(&res);
+    assert_eq!(v["claims"]["user_id"], "lambda-user");
+    assert_eq!(v["claims"]["grants"]["room"], "r1");
+    assert_eq!(res["headers"]["x-request-id"], "Cx9dWk2BoAMEb2R=");
+
+    // Failures keep the error shape through the Lambda response too.
+    ev["headers"]["authorization"] = json!("Bearer not-a-token");
+    let res = f.runtime.invoke(ev).await.expect("validate response");
+    assert_eq!(res["statusCode"], 401);
+    let e = body(&res);
+    assert_eq!(e["error"]["code"], "AUTH_TOKEN_INVALID");
+    assert_eq!(e["request_id"], "Cx9dWk2BoAMEb2R=");
+
+    let mut ev = fixture("apigw-http/post-auth-token.json");
+    ev["body"] = json!("{not json");
+    let res = f.runtime.invoke(ev.clone()).await.expect("response");
+    assert_eq!(res["statusCode"], 400);
+    assert_eq!(body(&res)["error"]["code"], "INVALID_REQUEST");
+
+    ev["rawPath"] = json!("/nowhere");
+    ev["requestContext"]["http"]["path"] = json!("/nowhere");
+    let res = f.runtime.invoke(ev).await.expect("response");
+    assert_eq!(res["statusCode"], 404);
+    assert_eq!(body(&res)["error"]["code"], "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn rest_function_reports_an_init_error_without_revealing_secrets() {
+    let secret_value = hex();
+    // A document with a too-short signing secret and a real-looking app secret.
+    let arn = create_secret(&json!({"jwt_secret": "short", "apps": {"a": secret_value}})).await;
+    let runtime = RuntimeApi::start().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_stratus-rest"))
+        .envs(runtime.env("stratus-rest"))
+        .env("AWS_ENDPOINT_URL", &aws::endpoint().url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env(MAIN.name_env, "unused")
+        .env("STRATUS_CREDENTIALS_SECRET", &arn)
+        .output()
+        .await
+        .expect("run stratus-rest");
+    assert!(!out.status.success(), "init must fail");
+    let logs = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(logs.contains("jwt_secret must be at least 32 bytes"), "{logs}");
+    assert!(!logs.contains(&secret_value), "the app secret must not be logged");
+}
