@@ -12,8 +12,10 @@
 //! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
 //!   the API Gateway event fixtures in `tests/fixtures/`.
 //! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
+//! - [`template`]    — `template.yaml` compared with the table definitions and binaries.
 
 pub mod aws;
 pub mod conformance;
 pub mod rest;
 pub mod lambda;
+pub mod template;
