@@ -78,15 +78,20 @@ pub async fn start(opts: Options) -> Result<Running, String> {
             mem
         }
     };
-    let app_secret = opts.app_secret.clone().unwrap_or_else(|| String::from_utf8_lossy(Secret::random_hex().expose()).into());
+    let app_secret =
+        opts.app_secret.clone().unwrap_or_else(|| String::from_utf8_lossy(Secret::random_hex().expose()).into());
     let jwt_secret = match &opts.jwt_secret {
-        Some(s) if s.len() < MIN_JWT_SECRET => return Err(format!("--jwt-secret must be at least {MIN_JWT_SECRET} bytes")),
+        Some(s) if s.len() < MIN_JWT_SECRET => {
+            return Err(format!("--jwt-secret must be at least {MIN_JWT_SECRET} bytes"));
+        }
         Some(s) => Secret::new(s.clone()),
         None => Secret::random_hex(),
     };
-    let cfg = AuthConfig::new("stratus-local", jwt_secret).with_app(opts.app_key.clone(), Secret::new(app_secret.clone()));
+    let cfg =
+        AuthConfig::new("stratus-local", jwt_secret).with_app(opts.app_key.clone(), Secret::new(app_secret.clone()));
     let state = AppState::new(table.clone(), Authority::new(cfg), clock, ServiceInfo::new("local"));
-    let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app = stratus_api::router(state);
     let server = tokio::spawn(async move {

@@ -12,9 +12,8 @@ use axum::routing::get;
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::var("STRATUS_MEDIA_ADDR").unwrap_or_else(|_| "127.0.0.1:7880".into());
-    let app = axum::Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
-        .route(
+    let app =
+        axum::Router::new().route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) })).route(
             "/api/version",
             get(|| async {
                 Json(serde_json::json!({ "service": "stratus-media-node", "version": env!("CARGO_PKG_VERSION") }))

@@ -71,10 +71,8 @@ fn start_moto() -> AwsEndpoint {
     let python = std::env::var("STRATUS_PYTHON").unwrap_or_else(|_| "python3".into());
     let port = free_port();
     let log = std::env::temp_dir().join(format!("stratus-moto-{port}.log"));
-    let script = format!(
-        "{python} -m moto.server -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid",
-        log.display()
-    );
+    let script =
+        format!("{python} -m moto.server -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid", log.display());
     let child = Command::new("sh")
         .arg("-c")
         .arg(script)

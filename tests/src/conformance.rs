@@ -72,9 +72,9 @@ pub async fn concurrent_conditional_creates_have_exactly_one_winner(t: Tbl, _clo
     let mut tasks = Vec::new();
     for i in 0..16 {
         let t = t.clone();
-        tasks.push(tokio::spawn(async move {
-            t.put(with(it("RACE", "ONE"), "by", i as i64), Some(Cond::NotExists)).await
-        }));
+        tasks.push(tokio::spawn(
+            async move { t.put(with(it("RACE", "ONE"), "by", i as i64), Some(Cond::NotExists)).await },
+        ));
     }
     let mut wins = 0;
     for task in tasks {

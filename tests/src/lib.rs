@@ -16,6 +16,6 @@
 
 pub mod aws;
 pub mod conformance;
-pub mod rest;
 pub mod lambda;
+pub mod rest;
 pub mod template;

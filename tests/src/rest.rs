@@ -44,8 +44,8 @@ impl TestApi {
     pub fn on(table: Arc<dyn Table>, clock: ManualClock) -> Self {
         let app_secret = random_hex();
         let jwt_secret = random_hex();
-        let cfg = AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone()))
-            .with_app(APP_KEY, Secret::new(app_secret.clone()));
+        let cfg =
+            AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone())).with_app(APP_KEY, Secret::new(app_secret.clone()));
         let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
         let state = AppState::new(table.clone(), Authority::new(cfg), clock_dyn, ServiceInfo::new("test"));
         Self { router: stratus_api::router(state), clock, table, app_secret, jwt_secret }

@@ -38,7 +38,8 @@ fn table_diffs(spec: &TableSpec, res: &Value, out: &mut Vec<String>) {
         .as_sequence()
         .map(|seq| seq.iter().map(|a| (s(&a["AttributeName"]), s(&a["AttributeType"]))).collect())
         .unwrap_or_default();
-    let want_attrs: BTreeSet<(String, String)> = spec.key_attrs().iter().map(|a| ((*a).to_owned(), "S".to_owned())).collect();
+    let want_attrs: BTreeSet<(String, String)> =
+        spec.key_attrs().iter().map(|a| ((*a).to_owned(), "S".to_owned())).collect();
     if attrs != want_attrs {
         out.push(format!("{id}: AttributeDefinitions {attrs:?} != {want_attrs:?}"));
     }

@@ -102,7 +102,8 @@ async fn every_bad_token_kind_gets_401_in_the_error_shape() {
     let alg_none = format!("{none_header}.{none_body}.");
     let (h, rest) = access.split_once('.').unwrap();
     let (_, sig) = rest.split_once('.').unwrap();
-    let tampered = format!("{h}.{}.{sig}", URL_SAFE_NO_PAD.encode(claims(&api, json!({"user_id": "root"})).to_string()));
+    let tampered =
+        format!("{h}.{}.{sig}", URL_SAFE_NO_PAD.encode(claims(&api, json!({"user_id": "root"})).to_string()));
     let hs512 = jsonwebtoken::encode(
         &Header::new(Algorithm::HS512),
         &claims(&api, json!({})),
@@ -117,8 +118,16 @@ async fn every_bad_token_kind_gets_401_in_the_error_shape() {
         ("wrong key", sign(b"another-secret-of-32-bytes-or-more!!", &claims(&api, json!({}))), "AUTH_TOKEN_INVALID"),
         ("tampered payload", tampered, "AUTH_TOKEN_INVALID"),
         ("wrong issuer", sign(secret, &claims(&api, json!({"iss": "someone-else"}))), "AUTH_TOKEN_INVALID"),
-        ("not yet valid", sign(secret, &claims(&api, json!({"nbf": api.clock.now_secs() + 3600}))), "AUTH_TOKEN_INVALID"),
-        ("already expired", sign(secret, &claims(&api, json!({"exp": api.clock.now_secs() - 60}))), "AUTH_TOKEN_EXPIRED"),
+        (
+            "not yet valid",
+            sign(secret, &claims(&api, json!({"nbf": api.clock.now_secs() + 3600}))),
+            "AUTH_TOKEN_INVALID",
+        ),
+        (
+            "already expired",
+            sign(secret, &claims(&api, json!({"exp": api.clock.now_secs() - 60}))),
+            "AUTH_TOKEN_EXPIRED",
+        ),
         ("refresh as access", refresh, "AUTH_TOKEN_INVALID"),
     ];
     for (kind, token, code) in cases {
@@ -127,7 +136,12 @@ async fn every_bad_token_kind_gets_401_in_the_error_shape() {
         assert_eq!(r.headers.get("www-authenticate").unwrap(), "Bearer", "{kind}");
     }
     // A correctly signed token of ours passes, so the cases above fail for their own reason.
-    api.get("/auth/validate", Some(&sign(secret, &claims(&api, json!({}))))).await.status.is_success().then_some(()).unwrap();
+    api.get("/auth/validate", Some(&sign(secret, &claims(&api, json!({})))))
+        .await
+        .status
+        .is_success()
+        .then_some(())
+        .unwrap();
 
     api.get("/auth/validate", None).await.assert_error(401, "AUTH_TOKEN_MISSING");
     let basic = api
@@ -193,7 +207,8 @@ async fn concurrent_refreshes_of_one_token_yield_one_new_pair() {
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let (api, token) = (api.clone(), token.clone());
-        tasks.push(tokio::spawn(async move { api.post("/auth/refresh", json!({"refresh_token": token})).await.status }));
+        tasks
+            .push(tokio::spawn(async move { api.post("/auth/refresh", json!({"refresh_token": token})).await.status }));
     }
     let mut ok = 0;
     for t in tasks {

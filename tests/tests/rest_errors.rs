@@ -58,7 +58,8 @@ async fn oversized_bodies_are_413_whether_declared_or_streamed() {
     let declared = api.send(raw(Method::POST, "/auth/refresh", Some("application/json"), big.clone())).await;
     declared.assert_error(413, "PAYLOAD_TOO_LARGE");
     // No Content-Length: a streamed body is cut off at the limit.
-    let chunks: Vec<Result<String, std::io::Error>> = big.as_bytes().chunks(4096).map(|c| Ok(String::from_utf8_lossy(c).into_owned())).collect();
+    let chunks: Vec<Result<String, std::io::Error>> =
+        big.as_bytes().chunks(4096).map(|c| Ok(String::from_utf8_lossy(c).into_owned())).collect();
     let streamed = Body::from_stream(futures_stream(chunks));
     let r = api.send(raw(Method::POST, "/auth/refresh", Some("application/json"), streamed)).await;
     r.assert_error(413, "PAYLOAD_TOO_LARGE");
@@ -92,7 +93,8 @@ async fn non_json_content_types_are_415() {
         let r = api.send(raw(Method::POST, "/auth/token", Some(ct), body.clone())).await;
         r.assert_error(415, "UNSUPPORTED_MEDIA_TYPE");
     }
-    let charset = api.send(raw(Method::POST, "/auth/token", Some("application/json; charset=utf-8"), body.clone())).await;
+    let charset =
+        api.send(raw(Method::POST, "/auth/token", Some("application/json; charset=utf-8"), body.clone())).await;
     assert_eq!(charset.status, StatusCode::OK);
     let absent = api.send(raw(Method::POST, "/auth/token", None, body)).await;
     assert_eq!(absent.status, StatusCode::OK, "an absent content type is taken as JSON");

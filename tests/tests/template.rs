@@ -4,7 +4,9 @@
 use stratus_tests::template::{differences, template_path};
 
 fn function_binaries() -> Vec<String> {
-    let manifest = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/Cargo.toml")).unwrap();
+    let manifest =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/Cargo.toml"))
+            .unwrap();
     manifest
         .lines()
         .filter_map(|l| l.trim().strip_prefix("name = \"").and_then(|r| r.strip_suffix('"')))
@@ -30,8 +32,16 @@ fn a_drifted_template_is_caught() {
     for (from, to, expect) in [
         ("AttributeName: ttl", "AttributeName: expires", "TTL"),
         ("IndexName: gsi1", "IndexName: byUser", "indexes"),
-        ("          KeyType: RANGE\n      GlobalSecondaryIndexes", "          KeyType: HASH\n      GlobalSecondaryIndexes", "KeySchema"),
-        ("AttributeName: gsi1sk\n          AttributeType: S", "AttributeName: gsi1sk\n          AttributeType: N", "AttributeDefinitions"),
+        (
+            "          KeyType: RANGE\n      GlobalSecondaryIndexes",
+            "          KeyType: HASH\n      GlobalSecondaryIndexes",
+            "KeySchema",
+        ),
+        (
+            "AttributeName: gsi1sk\n          AttributeType: S",
+            "AttributeName: gsi1sk\n          AttributeType: N",
+            "AttributeDefinitions",
+        ),
         ("STRATUS_TABLE: !Ref MainTable", "STRATUS_TABLE: stratus-main", "STRATUS_TABLE"),
         ("Binary: stratus-rest", "Binary: stratus-gone", "binary"),
         ("  MainTable:\n", "  OtherTable:\n", "MainTable"),

@@ -1,8 +1,8 @@
 //! Extractors whose every rejection is an `ApiError` in the shared shape.
 
+use crate::MAX_BODY_BYTES;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::MAX_BODY_BYTES;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
@@ -86,9 +86,8 @@ impl FromRequestParts<AppState> for AuthUser {
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let missing = || ApiError::new(ErrorCode::AuthTokenMissing, "missing bearer token");
     let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::new(ErrorCode::AuthTokenInvalid, "malformed Authorization header"))?;
+    let value =
+        value.to_str().map_err(|_| ApiError::new(ErrorCode::AuthTokenInvalid, "malformed Authorization header"))?;
     let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(ApiError::new(ErrorCode::AuthTokenMissing, "expected Authorization: Bearer <token>"));

@@ -34,11 +34,8 @@ fn valid_request_id(v: &HeaderValue) -> Option<String> {
 }
 
 async fn request_scope(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(valid_request_id)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id =
+        req.headers().get(REQUEST_ID).and_then(valid_request_id).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let ctx = RequestCtx { id: id.clone(), now_ms: state.clock.now_ms() };
     let method = req.method().clone();
     let path = req.uri().path().to_owned();

@@ -35,7 +35,14 @@ pub struct Inner {
 impl AppState {
     pub fn new(table: Arc<dyn Table>, auth: Authority, clock: Arc<dyn Clock>, info: ServiceInfo) -> Self {
         let started_ms = clock.now_ms();
-        Self(Arc::new(Inner { refresh_tokens: TableRefreshTokens(table.clone()), table, auth, clock, info, started_ms }))
+        Self(Arc::new(Inner {
+            refresh_tokens: TableRefreshTokens(table.clone()),
+            table,
+            auth,
+            clock,
+            info,
+            started_ms,
+        }))
     }
 }
 

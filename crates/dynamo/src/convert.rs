@@ -18,9 +18,9 @@ pub fn to_av(v: &Value) -> AttributeValue {
 pub fn from_av(av: &AttributeValue) -> Result<Value, StoreError> {
     Ok(match av {
         AttributeValue::S(s) => Value::S(s.clone()),
-        AttributeValue::N(n) => Value::N(
-            n.parse().map_err(|_| StoreError::Invalid(format!("number `{n}` is not an integer")))?,
-        ),
+        AttributeValue::N(n) => {
+            Value::N(n.parse().map_err(|_| StoreError::Invalid(format!("number `{n}` is not an integer")))?)
+        }
         AttributeValue::Bool(b) => Value::Bool(*b),
         AttributeValue::Null(_) => Value::Null,
         AttributeValue::L(l) => Value::L(l.iter().map(from_av).collect::<Result<_, _>>()?),

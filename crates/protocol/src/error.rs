@@ -37,8 +37,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | ValidationError => 400,
-            Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired
-            | InvalidCredentials => 401,
+            Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired | InvalidCredentials => 401,
             Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,

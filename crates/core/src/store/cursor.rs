@@ -62,7 +62,12 @@ pub fn encode(spec: &TableSpec, index: Option<&str>, query_pk: &str, sortv: &str
 }
 
 /// The (sort value, table key) position a cursor stands at.
-pub fn decode(cursor: &str, spec: &TableSpec, index: Option<&str>, query_pk: &str) -> Result<(String, Key), StoreError> {
+pub fn decode(
+    cursor: &str,
+    spec: &TableSpec,
+    index: Option<&str>,
+    query_pk: &str,
+) -> Result<(String, Key), StoreError> {
     let map = decode_map(cursor, spec, index, query_pk)?;
     let key = Key::new(map[spec.pk].clone(), map[spec.sk].clone());
     let sortv = match index.and_then(|n| spec.index(n)) {

@@ -76,11 +76,24 @@ impl Update {
 /// One write of a transaction. All succeed or none does.
 #[derive(Debug, Clone)]
 pub enum Write {
-    Put { item: Item, cond: Option<Cond> },
-    Delete { key: Key, cond: Option<Cond> },
-    Update { key: Key, update: Update, cond: Option<Cond> },
+    Put {
+        item: Item,
+        cond: Option<Cond>,
+    },
+    Delete {
+        key: Key,
+        cond: Option<Cond>,
+    },
+    Update {
+        key: Key,
+        update: Update,
+        cond: Option<Cond>,
+    },
     /// A condition on an item the transaction does not write.
-    Check { key: Key, cond: Cond },
+    Check {
+        key: Key,
+        cond: Cond,
+    },
 }
 
 /// A condition on the sort key of a query.

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every check and test of the project. On a fresh machine it first installs what the
+# tests need and the project does not vendor:
+#   - moto[server] (PyPI): the DynamoDB/Secrets Manager-compatible server tests talk to;
+#   - cfn-lint (PyPI): lints template.yaml.
+# The tests start and stop moto themselves (tests/src/aws.rs). To test against another
+# LocalStack-compatible endpoint instead, set STRATUS_TEST_AWS_ENDPOINT=http://host:port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY="${STRATUS_PYTHON:-python3}"
+
+pip_install() {
+  echo "== installing $* (PyPI)"
+  "$PY" -m pip install --quiet --disable-pip-version-check "$@" ||
+    "$PY" -m pip install --quiet --disable-pip-version-check --break-system-packages "$@"
+}
+
+missing=()
+"$PY" -c 'import moto.server, flask, flask_cors' 2>/dev/null || missing+=("moto[server]")
+"$PY" -c 'import cfnlint' 2>/dev/null || missing+=("cfn-lint")
+if [ ${#missing[@]} -gt 0 ]; then pip_install "${missing[@]}"; fi
+
+echo "== cfn-lint template.yaml"
+"$PY" -c 'import sys; from cfnlint.runner import main; sys.argv = ["cfn-lint", "template.yaml"]; sys.exit(main())'
+
+if command -v rustfmt >/dev/null 2>&1; then
+  echo "== cargo fmt --check"
+  cargo fmt --all --check
+fi
+
+echo "== the LocalStack (testcontainers) harness path compiles"
+cargo check --quiet -p stratus-tests --features localstack
+
+echo "== cargo test --workspace"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"
