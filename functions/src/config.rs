@@ -1,16 +1,20 @@
 //! Environment → the pieces a function needs. Errors name the missing setting, never a
 //! secret's value.
 
+use crate::sink::ManagementApiSink;
 use aws_config::BehaviorVersion;
 use std::sync::Arc;
 use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority};
 use stratus_core::clock::{Clock, SystemClock};
+use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
 use stratus_dynamo::DynamoTable;
 
 pub const CREDENTIALS_SECRET_ENV: &str = "STRATUS_CREDENTIALS_SECRET";
+/// The WebSocket API's management endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
+pub const WS_ENDPOINT_ENV: &str = "STRATUS_WS_MANAGEMENT_ENDPOINT";
 pub const ISSUER_ENV: &str = "STRATUS_ISSUER";
 
 fn env(name: &str) -> Result<String, String> {
@@ -45,4 +49,14 @@ pub async fn rest_state() -> Result<AppState, String> {
     let table = table(&sdk, clock.clone())?;
     let auth = authority(&sdk).await?;
     Ok(AppState::new(table, auth, clock, ServiceInfo::new("lambda")))
+}
+
+/// Everything the WebSocket functions (routes and sweeper) serve with.
+pub async fn ws_signaling() -> Result<Signaling, String> {
+    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let table = table(&sdk, clock)?;
+    let auth = Arc::new(authority(&sdk).await?);
+    let sink = Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
+    Ok(Signaling::new(table, sink, auth, SignalingConfig::default()))
 }

@@ -6,13 +6,20 @@
 //!
 //! Layout:
 //! - [`config`] — environment → store and token authority (credentials from Secrets Manager).
+//! - [`ws`]     — the WebSocket dispatcher: API Gateway WebSocket event → `Signaling`.
+//! - [`sink`]   — `ConnectionSink` on the API Gateway Management API (`@connections`).
 //! - `bin/rest.rs` — the REST API (`stratus_api::router`) under `lambda_http::run`.
+//! - `bin/ws.rs` — the WebSocket routes under `lambda_runtime::run`.
+//! - `bin/ws_sweeper.rs` — the scheduled sweeper of stale connections.
 //!
 //! Environment (set by `template.yaml`):
 //! - `STRATUS_TABLE` — the main table's name.
 //! - `STRATUS_CREDENTIALS_SECRET` — id or ARN of the Secrets Manager secret holding
 //!   `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}}`.
 //! - `STRATUS_ISSUER` — the tokens' `iss` (default `stratus`).
+//! - `STRATUS_WS_MANAGEMENT_ENDPOINT` — the WebSocket API's `@connections` endpoint.
 //! - `AWS_ENDPOINT_URL` — honoured by the SDK, for LocalStack-compatible endpoints.
 
 pub mod config;
+pub mod sink;
+pub mod ws;

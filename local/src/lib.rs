@@ -1,13 +1,15 @@
 //! # stratus-local
 //!
 //! The local stack: one process that serves the platform on loopback with no AWS account
-//! and no Docker. Today it serves the REST API (the same `stratus_api::router` the Lambda
-//! runs) on the embedded store, or on any DynamoDB endpoint (`--dynamodb-endpoint`).
-//! Later issues add the WebSocket gateway emulator, a media node and the demo page here.
+//! and no Docker: the REST API (the same `stratus_api::router` the Lambda runs) and an API
+//! Gateway WebSocket API emulator running the same WebSocket handlers, on the embedded store
+//! or on any DynamoDB endpoint (`--dynamodb-endpoint`). Later issues add a media node and the
+//! demo page here.
 //!
 //! Layout:
 //! - [`Options`] — command-line flags / environment.
 //! - [`start`]  — builds the store and authority, binds, returns the running server.
+//! - [`gateway`] — the WebSocket API emulator (events, `@connections`, API Gateway limits).
 //! - `main.rs`  — parses options, prints the banner, runs until Ctrl-C.
 //!
 //! Development credentials: an app key (`dev` by default) and a random app secret and JWT
@@ -21,7 +23,11 @@ use std::time::Duration;
 use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority, MIN_JWT_SECRET, Secret};
 use stratus_core::clock::{Clock, SystemClock};
+use stratus_core::signaling::{ConnectionSink, Signaling, SignalingConfig};
 use stratus_core::store::Table;
+use stratus_functions::sink::ManagementApiSink;
+
+pub mod gateway;
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
 
@@ -47,6 +53,29 @@ pub struct Options {
     /// JWT signing secret, at least 32 bytes (random per start when not given).
     #[arg(long, env = "STRATUS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// How the WebSocket handlers reach connections: through the emulated Management API
+    /// over HTTP with the AWS SDK, exactly as in Lambda (`management-api`), or in-process
+    /// (`direct`, faster; same handler code).
+    #[arg(long, env = "STRATUS_WS_SINK", value_enum, default_value = "management-api")]
+    pub ws_sink: WsSink,
+    /// API Gateway's idle timeout.
+    #[arg(long, env = "STRATUS_WS_IDLE_SECS", default_value_t = 600)]
+    pub ws_idle_secs: u64,
+    /// API Gateway's maximum connection duration.
+    #[arg(long, env = "STRATUS_WS_MAX_LIFETIME_SECS", default_value_t = 7200)]
+    pub ws_max_lifetime_secs: u64,
+    /// API Gateway's message size limit.
+    #[arg(long, env = "STRATUS_WS_MAX_MESSAGE_BYTES", default_value_t = 128 * 1024)]
+    pub ws_max_message_bytes: usize,
+    /// How often the stale-connection sweeper runs.
+    #[arg(long, env = "STRATUS_WS_SWEEP_SECS", default_value_t = 60)]
+    pub ws_sweep_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WsSink {
+    ManagementApi,
+    Direct,
 }
 
 pub struct Running {
@@ -89,13 +118,42 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     };
     let cfg =
         AuthConfig::new("stratus-local", jwt_secret).with_app(opts.app_key.clone(), Secret::new(app_secret.clone()));
-    let state = AppState::new(table.clone(), Authority::new(cfg), clock, ServiceInfo::new("local"));
+    let auth = Arc::new(Authority::new(cfg));
+    let state = AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"));
     let listener =
         tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = stratus_api::router(state);
+
+    let registry = Arc::new(gateway::Registry::default());
+    let sink: Arc<dyn ConnectionSink> = match opts.ws_sink {
+        WsSink::ManagementApi => Arc::new(ManagementApiSink::local(&format!("http://{addr}/ws"))),
+        WsSink::Direct => registry.clone(),
+    };
+    let sig = Arc::new(Signaling::new(table.clone(), sink, auth, SignalingConfig::default()));
+    let limits = gateway::Limits {
+        max_message_bytes: opts.ws_max_message_bytes,
+        idle: Duration::from_secs(opts.ws_idle_secs),
+        max_lifetime: Duration::from_secs(opts.ws_max_lifetime_secs),
+    };
+    let gw = gateway::Gateway::new(registry, sig.clone(), clock.clone(), limits, addr.to_string());
+    let sweep_every = Duration::from_secs(opts.ws_sweep_secs.max(1));
+    let sweep_clock = clock.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(sweep_every).await;
+            match sig.sweep(sweep_clock.now_ms()).await {
+                Ok(r) if r.removed > 0 => {
+                    tracing::info!(checked = r.checked, removed = r.removed, "sweeper removed stale connections")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweeper failed"),
+            }
+        }
+    });
+
+    let app = stratus_api::router(state).merge(gw.routes());
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -18,12 +18,14 @@ async fn main() {
     eprintln!(
         "\nStratus local stack\n\
          \x20 listening on {base}\n\
+         \x20 websocket: ws://{addr}/ws?token=<access token>   (@connections: {base}/ws/@connections/{{id}})\n\
          \x20 store: {store}\n\
          \x20 development app (this mode only): key={key} secret={secret}\n\n\
          Mint a token:\n\
          \x20 curl -s {base}/auth/token -H 'content-type: application/json' \\\n\
          \x20   -d '{{\"app_key\":\"{key}\",\"app_secret\":\"{secret}\",\"user_id\":\"alice\",\"grants\":{{\"canPublish\":true,\"canSubscribe\":true}}}}'\n\
          Health: curl -s {base}/health\n",
+        addr = running.addr,
         store = running.store,
         key = running.app_key,
         secret = running.app_secret,

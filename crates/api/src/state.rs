@@ -26,15 +26,21 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub table: Arc<dyn Table>,
     pub refresh_tokens: TableRefreshTokens,
-    pub auth: Authority,
+    pub auth: Arc<Authority>,
     pub clock: Arc<dyn Clock>,
     pub info: ServiceInfo,
     pub started_ms: Millis,
 }
 
 impl AppState {
-    pub fn new(table: Arc<dyn Table>, auth: Authority, clock: Arc<dyn Clock>, info: ServiceInfo) -> Self {
+    pub fn new(
+        table: Arc<dyn Table>,
+        auth: impl Into<Arc<Authority>>,
+        clock: Arc<dyn Clock>,
+        info: ServiceInfo,
+    ) -> Self {
         let started_ms = clock.now_ms();
+        let auth = auth.into();
         Self(Arc::new(Inner {
             refresh_tokens: TableRefreshTokens(table.clone()),
             table,

@@ -10,9 +10,11 @@
 //!   types, the table definitions ([`store::schema`]) and the embedded in-memory twin
 //!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
 //! - [`auth`]   — app credentials, JWT minting/validation and refresh-token rotation.
+//! - [`signaling`] — WebSocket signaling: connections, rooms, relays, cleanup, the sweeper.
 //!
 //! Dependencies point one way: `stratus-protocol` ← this crate ← stores, functions, local stack.
 
 pub mod auth;
 pub mod clock;
+pub mod signaling;
 pub mod store;

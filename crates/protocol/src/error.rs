@@ -29,6 +29,14 @@ pub enum ErrorCode {
     AuthTokenInvalid,
     AuthTokenExpired,
     InvalidCredentials,
+    // WebSocket signaling.
+    InvalidMessage,
+    UnknownMessageType,
+    MessageTooLarge,
+    NotInRoom,
+    PeerNotFound,
+    TooManyRooms,
+    TooManyConnections,
 }
 
 impl ErrorCode {
@@ -36,15 +44,16 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidRequest | ValidationError => 400,
+            InvalidRequest | ValidationError | InvalidMessage | UnknownMessageType | NotInRoom | PeerNotFound
+            | TooManyRooms => 400,
             Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired | InvalidCredentials => 401,
             Forbidden => 403,
             NotFound => 404,
             MethodNotAllowed => 405,
             Conflict => 409,
-            PayloadTooLarge => 413,
+            PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
-            RateLimited => 429,
+            RateLimited | TooManyConnections => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
         }
@@ -70,6 +79,13 @@ impl ErrorCode {
             AuthTokenInvalid => "AUTH_TOKEN_INVALID",
             AuthTokenExpired => "AUTH_TOKEN_EXPIRED",
             InvalidCredentials => "INVALID_CREDENTIALS",
+            InvalidMessage => "INVALID_MESSAGE",
+            UnknownMessageType => "UNKNOWN_MESSAGE_TYPE",
+            MessageTooLarge => "MESSAGE_TOO_LARGE",
+            NotInRoom => "NOT_IN_ROOM",
+            PeerNotFound => "PEER_NOT_FOUND",
+            TooManyRooms => "TOO_MANY_ROOMS",
+            TooManyConnections => "TOO_MANY_CONNECTIONS",
         }
     }
 

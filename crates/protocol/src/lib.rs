@@ -8,6 +8,7 @@
 //! - [`ids`]    — named id types (`UserId`, `RequestId`, ...), never bare strings.
 //! - [`auth`]   — token minting, refresh, validation bodies and the JWT claims.
 //! - [`health`] — health, readiness and version bodies.
+//! - [`ws`]     — WebSocket signaling messages: parsing (envelope and flat dialects), events.
 //!
 //! Field naming: REST bodies use `snake_case` (what the calling services this platform
 //! replaces used); JWT grants keep the camelCase names app developers know (`canPublish`).
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod ws;
 
 /// Version of the wire protocol described by this crate. Bumped on breaking changes.
 pub const PROTOCOL_VERSION: u32 = 1;

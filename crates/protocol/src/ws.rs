@@ -1,0 +1,296 @@
+//! WebSocket signaling messages (API Gateway WebSocket API, or the local stack's emulator).
+//!
+//! Every message is an envelope `{"type", "requestId"?, "data"?}`. Clients may also send the
+//! flat shape of simple signaling dialects, with the fields beside `type`
+//! (`{"type":"offer","to":"…","sdp":…}`); [`parse_client`] accepts both, and a few common
+//! type spellings (`join-room`, `ice-candidate`, …). The server always sends envelopes.
+//!
+//! Client → server:
+//!
+//! | type | data | effect |
+//! |---|---|---|
+//! | `join` (`join-room`, `joinRoom`) | `{room}` | joins; answered by `joined`; others get `user-joined` |
+//! | `leave` (`leave-room`, `leaveRoom`) | `{room}` | leaves; answered by `left`; others get `user-left` |
+//! | `offer`, `answer` | `{to?, room?, sdp}` | relayed to peer `to`, or to the whole room |
+//! | `candidate` (`ice-candidate`, `iceCandidate`) | `{to?, room?, candidate}` | same |
+//! | `bye`, `custom` | `{to?, room?, …}` | same; any other fields are relayed as they are |
+//! | `ping` | — | answered by `pong` |
+//!
+//! Relayed messages keep their type and data and gain `from` (the sender's peer id),
+//! `fromUser` and `room`. A peer id is the sender's connection id. `room` may be left out
+//! when the sender is in exactly one room (or, with `to`, shares one room with the target).
+//!
+//! Server → client: `joined {room, peerId, userId, peers: [{peerId, userId}]}`, `left {room}`,
+//! `user-joined {room, peerId, userId}`, `user-left {room, peerId, userId, reason}`, the relayed
+//! types above, `pong`, and `error {code, message, requestId}`.
+
+use crate::error::ErrorCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Route keys of the WebSocket API besides `$connect`, `$disconnect` and `$default`, chosen
+/// by `$request.body.type` (other types, aliases included, go to `$default`).
+pub const MESSAGE_ROUTES: &[&str] = &["join", "leave", "offer", "answer", "candidate", "bye", "custom", "ping"];
+
+/// Largest message the signaling handlers take (API Gateway itself closes connections on
+/// messages over 128 KB; between the two the client gets `MESSAGE_TOO_LARGE`).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelayKind {
+    Offer,
+    Answer,
+    Candidate,
+    Bye,
+    Custom,
+}
+
+impl RelayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelayKind::Offer => "offer",
+            RelayKind::Answer => "answer",
+            RelayKind::Candidate => "candidate",
+            RelayKind::Bye => "bye",
+            RelayKind::Custom => "custom",
+        }
+    }
+
+    /// The data field this kind must carry.
+    fn required(self) -> Option<&'static str> {
+        match self {
+            RelayKind::Offer | RelayKind::Answer => Some("sdp"),
+            RelayKind::Candidate => Some("candidate"),
+            RelayKind::Bye | RelayKind::Custom => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    Join {
+        room: String,
+    },
+    Leave {
+        room: String,
+    },
+    /// `data` holds everything to relay (without `to` and `room`).
+    Relay {
+        kind: RelayKind,
+        to: Option<String>,
+        room: Option<String>,
+        data: Map<String, Value>,
+    },
+    Ping,
+}
+
+/// A rejected message: what the client gets back as `error`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WsError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl WsError {
+    pub fn new(code: ErrorCode, message: impl Into<String>, request_id: Option<String>) -> Self {
+        Self { code, message: message.into(), request_id }
+    }
+}
+
+/// The request id of a message, if it has a usable one (≤ 128 chars string or number).
+fn request_id(obj: &Map<String, Value>) -> Option<String> {
+    match obj.get("requestId") {
+        Some(Value::String(s)) if s.len() <= 128 => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn kind_of(t: &str) -> Option<Result<RelayKind, &'static str>> {
+    Some(Ok(match t {
+        "offer" => RelayKind::Offer,
+        "answer" => RelayKind::Answer,
+        "candidate" | "ice-candidate" | "iceCandidate" | "ice_candidate" => RelayKind::Candidate,
+        "bye" => RelayKind::Bye,
+        "custom" => RelayKind::Custom,
+        "join" | "join-room" | "joinRoom" => return Some(Err("join")),
+        "leave" | "leave-room" | "leaveRoom" => return Some(Err("leave")),
+        "ping" => return Some(Err("ping")),
+        _ => return None,
+    }))
+}
+
+fn take_id(data: &mut Map<String, Value>, field: &str, rid: &Option<String>) -> Result<Option<String>, WsError> {
+    match data.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if crate::ids::is_valid_id(&s) || (field == "to" && !s.is_empty() && s.len() <= 128) => {
+            Ok(Some(s))
+        }
+        Some(_) => Err(WsError::new(
+            ErrorCode::ValidationError,
+            format!("`{field}` must be an id of 1-128 characters"),
+            rid.clone(),
+        )),
+    }
+}
+
+/// Parses one client message. `Err` carries the error to send back (with the request id
+/// when the message had one).
+pub fn parse_client(text: &str) -> Result<(Option<String>, ClientMessage), WsError> {
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(WsError::new(
+            ErrorCode::MessageTooLarge,
+            format!("messages are limited to {MAX_MESSAGE_BYTES} bytes"),
+            None,
+        ));
+    }
+    let mut obj: Map<String, Value> = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(o)) => o,
+        Ok(_) => return Err(WsError::new(ErrorCode::InvalidMessage, "a message is a JSON object", None)),
+        Err(_) => return Err(WsError::new(ErrorCode::InvalidMessage, "message is not valid JSON", None)),
+    };
+    let rid = request_id(&obj);
+    let t = match obj.remove("type") {
+        Some(Value::String(t)) => t,
+        _ => return Err(WsError::new(ErrorCode::InvalidMessage, "missing string field `type`", rid)),
+    };
+    let Some(kind) = kind_of(&t) else {
+        let shown: String = t.chars().take(40).collect();
+        return Err(WsError::new(ErrorCode::UnknownMessageType, format!("unknown message type `{shown}`"), rid));
+    };
+    obj.remove("requestId");
+    // Envelope `data`, or the flat dialect's top-level fields.
+    let mut data = match obj.remove("data") {
+        Some(Value::Object(d)) => d,
+        Some(Value::Null) | None => obj,
+        Some(_) => return Err(WsError::new(ErrorCode::ValidationError, "`data` must be an object", rid)),
+    };
+    let msg = match kind {
+        Err("ping") => ClientMessage::Ping,
+        Err(which) => {
+            let room = take_id(&mut data, "room", &rid)?.or(take_id(&mut data, "roomId", &rid)?);
+            let room =
+                room.ok_or_else(|| WsError::new(ErrorCode::ValidationError, "`room` is required", rid.clone()))?;
+            if which == "join" { ClientMessage::Join { room } } else { ClientMessage::Leave { room } }
+        }
+        Ok(kind) => {
+            let to = take_id(&mut data, "to", &rid)?;
+            let room = take_id(&mut data, "room", &rid)?;
+            if let Some(field) = kind.required()
+                && data.get(field).is_none_or(Value::is_null)
+            {
+                return Err(WsError::new(
+                    ErrorCode::ValidationError,
+                    format!("`{}` needs `{field}`", kind.as_str()),
+                    rid,
+                ));
+            }
+            // Fields the server sets on relayed messages cannot be forged by the sender.
+            for reserved in ["from", "fromUser"] {
+                data.remove(reserved);
+            }
+            ClientMessage::Relay { kind, to, room, data }
+        }
+    };
+    Ok((rid, msg))
+}
+
+/// One member of a room, as others see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Peer {
+    pub peer_id: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Joined {
+    pub room: String,
+    pub peer_id: String,
+    pub user_id: String,
+    pub peers: Vec<Peer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerEvent {
+    pub room: String,
+    pub peer_id: String,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Serializes a server message envelope: `{"type", "requestId"?, "data"}`.
+pub fn envelope(kind: &str, request_id: Option<&str>, data: impl Serialize) -> String {
+    #[derive(Serialize)]
+    struct Out<'a, D> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+        request_id: Option<&'a str>,
+        data: D,
+    }
+    // Our data types and JSON maps always serialize.
+    serde_json::to_string(&Out { kind, request_id, data }).expect("server message serializes")
+}
+
+pub fn error_message(e: &WsError) -> String {
+    envelope("error", e.request_id.as_deref(), e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_and_flat_shapes_parse_alike() {
+        let a = parse_client(r#"{"type":"offer","requestId":"r1","data":{"to":"B","sdp":"v=0"}}"#).unwrap();
+        let b = parse_client(r#"{"type":"offer","requestId":"r1","to":"B","sdp":"v=0"}"#).unwrap();
+        assert_eq!(a, b);
+        let (rid, msg) = a;
+        assert_eq!(rid.as_deref(), Some("r1"));
+        match msg {
+            ClientMessage::Relay { kind, to, room, data } => {
+                assert_eq!(kind, RelayKind::Offer);
+                assert_eq!(to.as_deref(), Some("B"));
+                assert_eq!(room, None);
+                assert_eq!(data.get("sdp"), Some(&Value::String("v=0".into())));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dialect_type_names_are_accepted() {
+        assert!(matches!(parse_client(r#"{"type":"join-room","roomId":"r"}"#).unwrap().1, ClientMessage::Join { .. }));
+        let (_, m) = parse_client(r#"{"type":"ice-candidate","candidate":{"candidate":"c"}}"#).unwrap();
+        assert!(matches!(m, ClientMessage::Relay { kind: RelayKind::Candidate, .. }));
+    }
+
+    #[test]
+    fn bad_messages_get_their_codes_and_keep_the_request_id() {
+        let code = |t: &str| parse_client(t).unwrap_err().code;
+        assert_eq!(code("{nope"), ErrorCode::InvalidMessage);
+        assert_eq!(code("[1]"), ErrorCode::InvalidMessage);
+        assert_eq!(code(r#"{"data":{}}"#), ErrorCode::InvalidMessage);
+        assert_eq!(code(r#"{"type":"teleport"}"#), ErrorCode::UnknownMessageType);
+        assert_eq!(code(r#"{"type":"offer","to":"B"}"#), ErrorCode::ValidationError);
+        assert_eq!(code(r#"{"type":"join"}"#), ErrorCode::ValidationError);
+        assert_eq!(code(r#"{"type":"join","room":"a#b"}"#), ErrorCode::ValidationError);
+        let big = format!(r#"{{"type":"custom","x":"{}"}}"#, "y".repeat(MAX_MESSAGE_BYTES));
+        assert_eq!(code(&big), ErrorCode::MessageTooLarge);
+        let e = parse_client(r#"{"type":"teleport","requestId":"q7"}"#).unwrap_err();
+        assert_eq!(e.request_id.as_deref(), Some("q7"));
+    }
+
+    #[test]
+    fn senders_cannot_forge_from() {
+        let (_, m) = parse_client(r#"{"type":"custom","from":"admin","fromUser":"root","x":1}"#).unwrap();
+        let ClientMessage::Relay { data, .. } = m else { panic!() };
+        assert!(!data.contains_key("from") && !data.contains_key("fromUser"));
+    }
+}

@@ -1,0 +1,28 @@
+//! The WebSocket API's routes (`$connect`, `$disconnect`, `$default` and the message
+//! routes) as one Lambda function.
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use lambda_runtime::{LambdaEvent, service_fn};
+use std::sync::Arc;
+use stratus_core::clock::{Clock, SystemClock};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    stratus_api::telemetry::init();
+    let sig = match stratus_functions::config::ws_signaling().await {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            tracing::error!(error = %e, "init failed");
+            return Err(e.into());
+        }
+    };
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
+        let sig = sig.clone();
+        async move {
+            let res: ApiGatewayProxyResponse =
+                stratus_functions::ws::handle(&sig, &ev.payload, SystemClock.now_ms()).await;
+            Ok::<_, lambda_runtime::Error>(res)
+        }
+    }))
+    .await
+}
