@@ -4,6 +4,7 @@
 //! (router, Lambda binaries, local stack) against real servers.
 //!
 //! Layout:
+//! - [`apigw`]       — a recording stand-in for API Gateway's `@connections` API.
 //! - [`aws`]         — the AWS endpoint harness: `$STRATUS_TEST_AWS_ENDPOINT`/`$AWS_ENDPOINT_URL`
 //!   if set, else a `moto` server started on a free loopback port (stopped when the test
 //!   process exits), or LocalStack through testcontainers (feature `localstack`).
@@ -14,6 +15,7 @@
 //! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
 //! - [`template`]    — `template.yaml` compared with the table definitions and binaries.
 
+pub mod apigw;
 pub mod aws;
 pub mod conformance;
 pub mod lambda;

@@ -1,0 +1,240 @@
+//! The WebSocket function binaries, end to end from API Gateway WebSocket event fixtures
+//! (`tests/fixtures/apigw-ws/`): state in DynamoDB on moto, pushes through the Management
+//! API (a recording stand-in), the sweeper from a scheduled event.
+
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::sync::Arc;
+use stratus_core::auth::{AuthConfig, Authority, Secret, TableRefreshTokens};
+use stratus_core::clock::{Clock, ManualClock, SystemClock};
+use stratus_core::store::memory::MemoryTable;
+use stratus_core::store::schema::MAIN;
+use stratus_core::store::{Key, Query, SortKey, Table};
+use stratus_dynamo::DynamoTable;
+use stratus_protocol::auth::{Grants, TokenRequest};
+use stratus_tests::apigw::ManagementApiRecorder;
+use stratus_tests::aws;
+use stratus_tests::lambda::{RuntimeApi, fixture};
+
+fn hex() -> String {
+    String::from_utf8(Secret::random_hex().expose().to_vec()).unwrap()
+}
+
+struct Env {
+    ws: RuntimeApi,
+    sweeper: RuntimeApi,
+    apigw: ManagementApiRecorder,
+    table: DynamoTable,
+    auth: Authority,
+    _children: Vec<tokio::process::Child>,
+}
+
+async fn create_secret(doc: &Value) -> String {
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+    let conf = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(&aws::endpoint().url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .build();
+    let out = aws_sdk_secretsmanager::Client::from_conf(conf)
+        .create_secret()
+        .name(aws::unique_name("ws-credentials"))
+        .secret_string(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    out.arn().unwrap().to_owned()
+}
+
+async fn setup() -> Env {
+    let client = aws::dynamodb().await;
+    let name = aws::unique_name("fn-ws");
+    stratus_dynamo::create_table(&client, &MAIN, &name).await.unwrap();
+    let jwt = hex();
+    let arn = create_secret(&json!({"jwt_secret": jwt, "apps": {"app": hex()}})).await;
+    let apigw = ManagementApiRecorder::start().await;
+    let (ws, sweeper) = (RuntimeApi::start().await, RuntimeApi::start().await);
+    let mut children = Vec::new();
+    for (bin, rt) in [(env!("CARGO_BIN_EXE_stratus-ws"), &ws), (env!("CARGO_BIN_EXE_stratus-ws-sweeper"), &sweeper)] {
+        let child = tokio::process::Command::new(bin)
+            .envs(rt.env("stratus-ws"))
+            .env("AWS_ENDPOINT_URL", &aws::endpoint().url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env(MAIN.name_env, &name)
+            .env("STRATUS_CREDENTIALS_SECRET", &arn)
+            .env("STRATUS_WS_MANAGEMENT_ENDPOINT", &apigw.url)
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        children.push(child);
+    }
+    let auth =
+        Authority::new(AuthConfig::new("stratus", Secret::new(jwt)).with_app("app", Secret::new("x".repeat(16))));
+    let table = DynamoTable::new(client, name, &MAIN, Arc::new(SystemClock));
+    Env { ws, sweeper, apigw, table, auth, _children: children }
+}
+
+impl Env {
+    async fn token(&self, user: &str) -> String {
+        let mem = TableRefreshTokens(Arc::new(MemoryTable::new(&MAIN, Arc::new(ManualClock::at_system_time()))));
+        let req = TokenRequest {
+            app_key: "app".into(),
+            app_secret: "x".repeat(16),
+            user_id: user.into(),
+            email: None,
+            full_name: None,
+            role: None,
+            grants: Grants::default(),
+            ttl_seconds: None,
+        };
+        self.auth.issue(&mem, &req, SystemClock.now_secs()).await.unwrap().access_token
+    }
+
+    async fn connect(&self, conn: &str, token: &str) -> Value {
+        let mut ev = fixture("apigw-ws/connect.json");
+        ev["queryStringParameters"]["token"] = json!(token);
+        ev["multiValueQueryStringParameters"]["token"] = json!([token]);
+        ev["requestContext"]["connectionId"] = json!(conn);
+        let res = self.ws.invoke(ev).await.expect("connect response");
+        if res["statusCode"] == 200 {
+            self.apigw.set_live(conn, true);
+        }
+        res
+    }
+
+    async fn send(&self, conn: &str, msg: Value) {
+        let mut ev = fixture("apigw-ws/message.json");
+        ev["requestContext"]["connectionId"] = json!(conn);
+        ev["requestContext"]["routeKey"] = msg["type"].clone();
+        ev["body"] = json!(msg.to_string());
+        let res = self.ws.invoke(ev).await.expect("message response");
+        assert_eq!(res["statusCode"], 200);
+    }
+
+    async fn disconnect(&self, conn: &str) {
+        self.apigw.set_live(conn, false);
+        let mut ev = fixture("apigw-ws/disconnect.json");
+        ev["requestContext"]["connectionId"] = json!(conn);
+        assert_eq!(self.ws.invoke(ev).await.expect("disconnect response")["statusCode"], 200);
+    }
+
+    /// Types of the messages posted to `conn` since last asked.
+    fn types(&self, conn: &str) -> Vec<String> {
+        self.apigw.take(conn).iter().map(|m| m["type"].as_str().unwrap_or("?").to_owned()).collect()
+    }
+
+    async fn items(&self, pk: &str) -> Vec<String> {
+        let page = self.table.query(&Query::table(pk).limit(100)).await.unwrap();
+        page.items.iter().map(|i| i["sk"].as_str().unwrap().to_owned()).collect()
+    }
+}
+
+#[tokio::test]
+async fn ws_function_keeps_state_in_dynamodb_and_posts_to_the_right_connections() {
+    let env = setup().await;
+    let (ta, tb, tc) = (env.token("alice").await, env.token("bob").await, env.token("carol").await);
+    for (c, t) in [("connA=", &ta), ("connB=", &tb), ("connC=", &tc)] {
+        assert_eq!(env.connect(c, t).await["statusCode"], 200);
+    }
+    assert_eq!(env.items("CONN#connA=").await, ["META"]);
+    assert_eq!(env.items("USER#alice").await, ["SLOT#0"]);
+
+    let refused = env.connect("connBad=", "not-a-token").await;
+    assert_eq!(refused["statusCode"], 401);
+    let body: Value = serde_json::from_str(refused["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "AUTH_TOKEN_INVALID");
+    assert!(env.items("CONN#connBad=").await.is_empty(), "a refused connect writes nothing");
+
+    env.send("connA=", json!({"type": "join", "requestId": "j1", "data": {"room": "r1"}})).await;
+    let posted = env.apigw.take("connA=");
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0]["type"], "joined");
+    assert_eq!(posted[0]["requestId"], "j1");
+    assert_eq!(posted[0]["data"]["peerId"], "connA=");
+    env.send("connB=", json!({"type": "join", "data": {"room": "r1"}})).await;
+    let b = env.apigw.take("connB=");
+    assert_eq!(b[0]["data"]["peers"], json!([{"peerId": "connA=", "userId": "alice"}]));
+    assert_eq!(env.types("connA="), ["user-joined"]);
+    env.send("connC=", json!({"type": "join-room", "roomId": "r1"})).await;
+    assert_eq!(env.types("connA="), ["user-joined"]);
+    assert_eq!(env.types("connB="), ["user-joined"]);
+    assert_eq!(env.types("connC="), ["joined"]);
+    assert_eq!(env.items("ROOM#r1").await, ["MEMBER#connA=", "MEMBER#connB=", "MEMBER#connC="]);
+    assert_eq!(env.items("CONN#connB=").await, ["META", "ROOM#r1"]);
+
+    // An offer to B reaches B only, with A as the sender.
+    env.send("connA=", json!({"type": "offer", "to": "connB=", "sdp": "v=0 offer"})).await;
+    let offer = env.apigw.take("connB=");
+    assert_eq!(offer.len(), 1);
+    assert_eq!(offer[0]["data"]["from"], "connA=");
+    assert_eq!(offer[0]["data"]["fromUser"], "alice");
+    assert_eq!(offer[0]["data"]["sdp"], "v=0 offer");
+    assert!(env.types("connC=").is_empty() && env.types("connA=").is_empty());
+    // A broadcast candidate reaches B and C.
+    env.send("connA=", json!({"type": "candidate", "data": {"candidate": {"candidate": "c1", "sdpMid": "0"}}})).await;
+    assert_eq!(env.types("connB="), ["candidate"]);
+    assert_eq!(env.types("connC="), ["candidate"]);
+    assert!(env.types("connA=").is_empty());
+
+    // Leave: state removed, others told.
+    env.send("connB=", json!({"type": "leave", "data": {"room": "r1"}})).await;
+    assert_eq!(env.types("connB="), ["left"]);
+    assert_eq!(env.types("connA="), ["user-left"]);
+    assert_eq!(env.types("connC="), ["user-left"]);
+    assert_eq!(env.items("CONN#connB=").await, ["META"]);
+    // Disconnect: everything of C goes, A is told.
+    env.disconnect("connC=").await;
+    assert!(env.items("CONN#connC=").await.is_empty());
+    assert!(env.items("USER#carol").await.is_empty());
+    assert_eq!(env.items("ROOM#r1").await, ["MEMBER#connA="]);
+    let left = env.apigw.take("connA=");
+    assert_eq!(left[0]["type"], "user-left");
+    assert_eq!(left[0]["data"]["peerId"], "connC=");
+
+    // A user's sixth concurrent connection is refused.
+    let td = env.token("dave").await;
+    for i in 0..5 {
+        assert_eq!(env.connect(&format!("dave{i}="), &td).await["statusCode"], 200);
+    }
+    assert_eq!(env.connect("dave5=", &td).await["statusCode"], 429);
+    assert!(env.table.get(&Key::new("CONN#dave5=", "META")).await.unwrap().is_none());
+    env.disconnect("dave0=").await;
+    assert_eq!(env.connect("dave5=", &td).await["statusCode"], 200, "a freed slot is reusable");
+}
+
+#[tokio::test]
+async fn stale_connections_are_removed_on_410_and_by_the_sweeper() {
+    let env = setup().await;
+    let t = env.token("erin").await;
+    for c in ["sA=", "sX=", "sY="] {
+        assert_eq!(env.connect(c, &t).await["statusCode"], 200);
+        env.send(c, json!({"type": "join", "data": {"room": "r2"}})).await;
+    }
+    for c in ["sA=", "sX=", "sY="] {
+        env.apigw.take(c);
+    }
+    // X vanishes without $disconnect; the next post to it answers 410.
+    env.apigw.set_live("sX=", false);
+    env.send("sA=", json!({"type": "custom", "data": {"payload": {"hello": 1}}})).await;
+    assert!(env.items("CONN#sX=").await.is_empty(), "410 removed X");
+    assert_eq!(env.items("ROOM#r2").await, ["MEMBER#sA=", "MEMBER#sY="]);
+    let a = env.apigw.take("sA=");
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0]["type"].as_str(), a[0]["data"]["peerId"].as_str()), (Some("user-left"), Some("sX=")));
+    assert_eq!(a[0]["data"]["reason"], "gone");
+
+    // Y vanishes too, and nobody posts to it: the sweeper finds it.
+    env.apigw.set_live("sY=", false);
+    let report = env.sweeper.invoke(fixture("scheduled-event.json")).await.expect("sweeper response");
+    assert_eq!(report["removed"], 1, "{report}");
+    assert!(report["checked"].as_u64().unwrap() >= 2);
+    assert!(env.items("CONN#sY=").await.is_empty());
+    assert_eq!(env.items("ROOM#r2").await, ["MEMBER#sA="]);
+    let slots = env.table.query(&Query::table("USER#erin").sk(SortKey::BeginsWith("SLOT#".into()))).await.unwrap();
+    assert_eq!(slots.items.len(), 1, "only A still holds a slot");
+    assert_eq!(env.types("sA="), ["user-left"]);
+}
