@@ -2,7 +2,8 @@
 # Runs every check and test of the project. On a fresh machine it first installs what the
 # tests need and the project does not vendor:
 #   - moto[server] (PyPI): the DynamoDB/Secrets Manager-compatible server tests talk to;
-#   - cfn-lint (PyPI): lints template.yaml.
+#   - cfn-lint (PyPI): lints template.yaml;
+#   - websockets (PyPI): a WebSocket client this project did not write, for one e2e test.
 # The tests start and stop moto themselves (tests/src/aws.rs). To test against another
 # LocalStack-compatible endpoint instead, set STRATUS_TEST_AWS_ENDPOINT=http://host:port.
 set -euo pipefail
@@ -19,6 +20,7 @@ pip_install() {
 missing=()
 "$PY" -c 'import moto.server, flask, flask_cors' 2>/dev/null || missing+=("moto[server]")
 "$PY" -c 'import cfnlint' 2>/dev/null || missing+=("cfn-lint")
+"$PY" -c 'import websockets' 2>/dev/null || missing+=("websockets")
 if [ ${#missing[@]} -gt 0 ]; then pip_install "${missing[@]}"; fi
 
 echo "== cfn-lint template.yaml"

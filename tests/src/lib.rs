@@ -12,6 +12,8 @@
 //!   one `Table` factory, so the embedded and DynamoDB stores run the very same cases.
 //! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
 //!   the API Gateway event fixtures in `tests/fixtures/`.
+//! - [`local`]       — the local stack binary started on a free port, as a user runs it.
+//! - [`wsclient`]    — a WebSocket client speaking the signaling envelope.
 //! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
 //! - [`template`]    — `template.yaml` compared with the table definitions and binaries.
 
@@ -19,5 +21,7 @@ pub mod apigw;
 pub mod aws;
 pub mod conformance;
 pub mod lambda;
+pub mod local;
 pub mod rest;
 pub mod template;
+pub mod wsclient;

@@ -140,10 +140,15 @@ fn take_id(data: &mut Map<String, Value>, field: &str, rid: &Option<String>) -> 
 /// when the message had one).
 pub fn parse_client(text: &str) -> Result<(Option<String>, ClientMessage), WsError> {
     if text.len() > MAX_MESSAGE_BYTES {
+        // Still worth a parse (the transport bounds its size) to echo the request id.
+        let rid = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(o)) => request_id(&o),
+            _ => None,
+        };
         return Err(WsError::new(
             ErrorCode::MessageTooLarge,
             format!("messages are limited to {MAX_MESSAGE_BYTES} bytes"),
-            None,
+            rid,
         ));
     }
     let mut obj: Map<String, Value> = match serde_json::from_str::<Value>(text) {

@@ -1,0 +1,95 @@
+//! The local stack as a user runs it: the real binary on a free loopback port, its banner
+//! read for the URL and the development credentials, its JSON logs readable line by line.
+
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+
+pub struct LocalStack {
+    pub base: String,
+    pub app_key: String,
+    pub app_secret: String,
+    stdout: tokio::io::Lines<BufReader<ChildStdout>>,
+    _child: Child,
+}
+
+impl LocalStack {
+    /// Starts the `stratus-local` binary at `bin` on a free port and reads its banner.
+    pub async fn start(bin: &str, args: &[&str], envs: &[(&str, &str)]) -> LocalStack {
+        let mut child = Command::new(bin)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(envs.iter().copied())
+            .env_remove("STRATUS_DEV_APP_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn stratus-local");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut base, mut key, mut secret) = (None, None, None);
+        let read = async {
+            while let Some(line) = stderr.next_line().await.unwrap() {
+                if let Some(url) = line.trim().strip_prefix("listening on ") {
+                    base = Some(url.to_owned());
+                }
+                if let Some(rest) = line.split("key=").nth(1) {
+                    let mut parts = rest.split(" secret=");
+                    key = parts.next().map(str::to_owned);
+                    secret = parts.next().map(|s| s.trim().to_owned());
+                }
+                if line.starts_with("Health:") {
+                    break;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), read).await.expect("banner within 30 s");
+        // Keep draining stderr so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+        LocalStack {
+            base: base.expect("banner names the URL"),
+            app_key: key.expect("banner names the app key"),
+            app_secret: secret.expect("banner names the app secret"),
+            stdout,
+            _child: child,
+        }
+    }
+
+    pub async fn mint_response(&self, http: &reqwest::Client, user: &str) -> reqwest::Response {
+        http.post(format!("{}/auth/token", self.base))
+            .json(&json!({"app_key": self.app_key, "app_secret": self.app_secret, "user_id": user}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// An access token for `user`.
+    pub async fn token(&self, user: &str) -> String {
+        let res = self.mint_response(&reqwest::Client::new(), user).await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The WebSocket URL for a token.
+    pub fn ws_url(&self, token: &str) -> String {
+        format!("{}/ws?token={token}", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// The next JSON log line matching `pred`, within 10 s.
+    pub async fn log_line(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        let find = async {
+            while let Some(line) = self.stdout.next_line().await.unwrap() {
+                let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("non-JSON log line: {line}"));
+                if pred(&v) {
+                    return v;
+                }
+            }
+            panic!("log ended");
+        };
+        tokio::time::timeout(Duration::from_secs(10), find).await.expect("log line within 10 s")
+    }
+}
