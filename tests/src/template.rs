@@ -73,6 +73,7 @@ pub fn differences(template: &str, binaries: &[&str]) -> Vec<String> {
     };
     let mut out = Vec::new();
     let resources = doc["Resources"].as_mapping().cloned().unwrap_or_default();
+    let mut route_keys = BTreeSet::new();
     for spec in TABLES {
         match resources.get(spec.logical_id) {
             Some(r) if s(&r["Type"]) == "AWS::DynamoDB::Table" => table_diffs(spec, r, &mut out),
@@ -84,6 +85,14 @@ pub fn differences(template: &str, binaries: &[&str]) -> Vec<String> {
         match s(&r["Type"]).as_str() {
             "AWS::DynamoDB::Table" if !TABLES.iter().any(|t| t.logical_id == id) => {
                 out.push(format!("table {id} is not in stratus_core::store::schema::TABLES"));
+            }
+            "AWS::ApiGatewayV2::Route" => {
+                route_keys.insert(s(&r["Properties"]["RouteKey"]));
+            }
+            "AWS::ApiGatewayV2::Api" if s(&r["Properties"]["ProtocolType"]) == "WEBSOCKET" => {
+                if s(&r["Properties"]["RouteSelectionExpression"]) != "$request.body.type" {
+                    out.push(format!("websocket api {id}: RouteSelectionExpression must be $request.body.type"));
+                }
             }
             "AWS::Serverless::Function" => {
                 let bin = s(&r["Metadata"]["BuildProperties"]["Binary"]);
@@ -100,6 +109,14 @@ pub fn differences(template: &str, binaries: &[&str]) -> Vec<String> {
             }
             _ => {}
         }
+    }
+    let want_routes: BTreeSet<String> = ["$connect", "$disconnect", "$default"]
+        .iter()
+        .chain(stratus_protocol::ws::MESSAGE_ROUTES)
+        .map(|r| (*r).to_owned())
+        .collect();
+    if route_keys != want_routes {
+        out.push(format!("websocket routes {route_keys:?} != {want_routes:?}"));
     }
     out
 }

@@ -20,7 +20,9 @@ fn template_matches_schema() {
     let text = std::fs::read_to_string(template_path()).unwrap();
     let bins = function_binaries();
     let bins: Vec<&str> = bins.iter().map(String::as_str).collect();
-    assert!(bins.contains(&"stratus-rest"), "{bins:?}");
+    for b in ["stratus-rest", "stratus-ws", "stratus-ws-sweeper"] {
+        assert!(bins.contains(&b), "{bins:?}");
+    }
     let diffs = differences(&text, &bins);
     assert!(diffs.is_empty(), "template.yaml differs from the code:\n{}", diffs.join("\n"));
 }
@@ -28,7 +30,7 @@ fn template_matches_schema() {
 #[test]
 fn a_drifted_template_is_caught() {
     let text = std::fs::read_to_string(template_path()).unwrap();
-    let bins = ["stratus-rest"];
+    let bins = ["stratus-rest", "stratus-ws", "stratus-ws-sweeper"];
     for (from, to, expect) in [
         ("AttributeName: ttl", "AttributeName: expires", "TTL"),
         ("IndexName: gsi1", "IndexName: byUser", "indexes"),
@@ -45,6 +47,8 @@ fn a_drifted_template_is_caught() {
         ("STRATUS_TABLE: !Ref MainTable", "STRATUS_TABLE: stratus-main", "STRATUS_TABLE"),
         ("Binary: stratus-rest", "Binary: stratus-gone", "binary"),
         ("  MainTable:\n", "  OtherTable:\n", "MainTable"),
+        ("RouteKey: candidate", "RouteKey: ice", "websocket routes"),
+        ("RouteSelectionExpression: \"$request.body.type\"", "RouteSelectionExpression: \"$request.body.action\"", "RouteSelectionExpression"),
     ] {
         assert!(text.contains(from), "template no longer contains {from:?}; update this test");
         let diffs = differences(&text.replacen(from, to, 1), &bins);
