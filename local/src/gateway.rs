@@ -186,18 +186,33 @@ impl Gateway {
         // connection, its channel closes and the writer ends after sending what is queued.
         let closed = conn.closed.clone();
         let writer = tokio::spawn(async move {
-            while let Some(out) = rx.recv().await {
-                match out {
-                    Out::Text(t) => {
-                        if ws_tx.send(Message::Text(t.into())).await.is_err() {
-                            break;
+            // Queue everything already waiting, then flush once: under load one write
+            // syscall carries many messages.
+            while let Some(first) = rx.recv().await {
+                let mut next = Some(first);
+                let mut close = false;
+                while let Some(out) = next.take() {
+                    let frame = match out {
+                        Out::Text(t) => Message::Text(t.into()),
+                        Out::Close(code, reason) => {
+                            close = true;
+                            Message::Close(Some(CloseFrame { code, reason: reason.into() }))
                         }
+                    };
+                    if ws_tx.feed(frame).await.is_err() {
+                        return;
                     }
-                    Out::Close(code, reason) => {
-                        let _ = ws_tx.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-                        closed.notify_one();
+                    if close {
                         break;
                     }
+                    next = rx.try_recv().ok();
+                }
+                if ws_tx.flush().await.is_err() {
+                    return;
+                }
+                if close {
+                    closed.notify_one();
+                    return;
                 }
             }
         });
@@ -297,7 +312,9 @@ async fn upgrade(
     }
     // Accept somewhat more than the limit so an oversized message can be answered with API
     // Gateway's 1009 close instead of a protocol error.
+    // A small read buffer: tungstenite zero-fills it on every read (128 KiB by default).
     ws.max_message_size(gw.limits.max_message_bytes * 2 + 1024)
+        .read_buffer_size(8 * 1024)
         .on_upgrade(move |socket| gw.run(socket, id, connected_at, ip, ua))
 }
 

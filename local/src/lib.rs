@@ -16,6 +16,7 @@
 //! secret per start, unless given. They exist in this mode only; the Lambda functions read
 //! theirs from Secrets Manager.
 
+use axum::serve::ListenerExt;
 use clap::Parser;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -152,6 +153,10 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     });
 
     let app = stratus_api::router(state).merge(gw.routes());
+    // Signaling messages are small and latency-bound: send each at once (no Nagle).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {

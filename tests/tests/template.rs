@@ -48,7 +48,11 @@ fn a_drifted_template_is_caught() {
         ("Binary: stratus-rest", "Binary: stratus-gone", "binary"),
         ("  MainTable:\n", "  OtherTable:\n", "MainTable"),
         ("RouteKey: candidate", "RouteKey: ice", "websocket routes"),
-        ("RouteSelectionExpression: \"$request.body.type\"", "RouteSelectionExpression: \"$request.body.action\"", "RouteSelectionExpression"),
+        (
+            "RouteSelectionExpression: \"$request.body.type\"",
+            "RouteSelectionExpression: \"$request.body.action\"",
+            "RouteSelectionExpression",
+        ),
     ] {
         assert!(text.contains(from), "template no longer contains {from:?}; update this test");
         let diffs = differences(&text.replacen(from, to, 1), &bins);
