@@ -17,6 +17,14 @@ pub const CREDENTIALS_SECRET_ENV: &str = "STRATUS_CREDENTIALS_SECRET";
 pub const WS_ENDPOINT_ENV: &str = "STRATUS_WS_MANAGEMENT_ENDPOINT";
 pub const ISSUER_ENV: &str = "STRATUS_ISSUER";
 
+/// Logs an init failure and passes it on (messages name settings, never secret values).
+pub fn logged<T>(res: Result<T, String>) -> Result<T, String> {
+    if let Err(e) = &res {
+        tracing::error!(error = %e, "init failed");
+    }
+    res
+}
+
 fn env(name: &str) -> Result<String, String> {
     std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("environment variable {name} is not set"))
 }

@@ -2,35 +2,12 @@
 //! (DynamoDB table, Secrets Manager credentials), then serves API Gateway HTTP API (v2)
 //! events from `tests/fixtures/apigw-http/` handed to it through the Lambda Runtime API.
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use serde_json::{Value, json};
 use std::process::Stdio;
-use stratus_core::auth::Secret;
 use stratus_core::store::schema::MAIN;
 use stratus_tests::aws;
 use stratus_tests::lambda::{RuntimeApi, fixture};
-
-fn hex() -> String {
-    String::from_utf8(Secret::random_hex().expose().to_vec()).unwrap()
-}
-
-async fn create_secret(doc: &Value) -> String {
-    let conf = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(&aws::endpoint().url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    let client = aws_sdk_secretsmanager::Client::from_conf(conf);
-    let out = client
-        .create_secret()
-        .name(aws::unique_name("stratus-credentials"))
-        .secret_string(doc.to_string())
-        .send()
-        .await
-        .expect("create secret on moto");
-    out.arn().expect("secret arn").to_owned()
-}
+use stratus_tests::rest::random_hex;
 
 struct Function {
     runtime: RuntimeApi,
@@ -64,8 +41,8 @@ async fn rest_function_serves_api_gateway_http_events_from_fixtures() {
     let client = aws::dynamodb().await;
     let table = aws::unique_name("fn-rest");
     stratus_dynamo::create_table(&client, &MAIN, &table).await.unwrap();
-    let app_secret = hex();
-    let arn = create_secret(&json!({"jwt_secret": hex(), "apps": {"fixture-app": app_secret}})).await;
+    let app_secret = random_hex();
+    let arn = aws::create_secret(&json!({"jwt_secret": random_hex(), "apps": {"fixture-app": app_secret}})).await;
     let f = start_function(&table, &arn).await;
 
     // Health: the function reached DynamoDB on moto.
@@ -124,9 +101,9 @@ async fn rest_function_serves_api_gateway_http_events_from_fixtures() {
 
 #[tokio::test]
 async fn rest_function_reports_an_init_error_without_revealing_secrets() {
-    let secret_value = hex();
+    let secret_value = random_hex();
     // A document with a too-short signing secret and a real-looking app secret.
-    let arn = create_secret(&json!({"jwt_secret": "short", "apps": {"a": secret_value}})).await;
+    let arn = aws::create_secret(&json!({"jwt_secret": "short", "apps": {"a": secret_value}})).await;
     let runtime = RuntimeApi::start().await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_stratus-rest"))
         .envs(runtime.env("stratus-rest"))

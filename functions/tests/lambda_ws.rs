@@ -15,10 +15,7 @@ use stratus_protocol::auth::{Grants, TokenRequest};
 use stratus_tests::apigw::ManagementApiRecorder;
 use stratus_tests::aws;
 use stratus_tests::lambda::{RuntimeApi, fixture};
-
-fn hex() -> String {
-    String::from_utf8(Secret::random_hex().expose().to_vec()).unwrap()
-}
+use stratus_tests::rest::random_hex;
 
 struct Env {
     ws: RuntimeApi,
@@ -29,30 +26,12 @@ struct Env {
     _children: Vec<tokio::process::Child>,
 }
 
-async fn create_secret(doc: &Value) -> String {
-    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-    let conf = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(&aws::endpoint().url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
-        .build();
-    let out = aws_sdk_secretsmanager::Client::from_conf(conf)
-        .create_secret()
-        .name(aws::unique_name("ws-credentials"))
-        .secret_string(doc.to_string())
-        .send()
-        .await
-        .unwrap();
-    out.arn().unwrap().to_owned()
-}
-
 async fn setup() -> Env {
     let client = aws::dynamodb().await;
     let name = aws::unique_name("fn-ws");
     stratus_dynamo::create_table(&client, &MAIN, &name).await.unwrap();
-    let jwt = hex();
-    let arn = create_secret(&json!({"jwt_secret": jwt, "apps": {"app": hex()}})).await;
+    let jwt = random_hex();
+    let arn = aws::create_secret(&json!({"jwt_secret": jwt, "apps": {"app": random_hex()}})).await;
     let apigw = ManagementApiRecorder::start().await;
     let (ws, sweeper) = (RuntimeApi::start().await, RuntimeApi::start().await);
     let mut children = Vec::new();

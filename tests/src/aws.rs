@@ -104,6 +104,25 @@ pub fn unique_name(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Creates a Secrets Manager secret holding `doc` at the shared endpoint; returns its ARN.
+pub async fn create_secret(doc: &serde_json::Value) -> String {
+    use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+    let conf = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(&endpoint().url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .build();
+    let out = aws_sdk_secretsmanager::Client::from_conf(conf)
+        .create_secret()
+        .name(unique_name("stratus-credentials"))
+        .secret_string(doc.to_string())
+        .send()
+        .await
+        .expect("create secret");
+    out.arn().expect("secret arn").to_owned()
+}
+
 /// A DynamoDB client for the shared endpoint.
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     stratus_dynamo::client(Some(&endpoint().url)).await

@@ -36,7 +36,8 @@ pub struct Resp {
     pub text: String,
 }
 
-fn random_hex() -> String {
+/// 64 random hex characters (secrets for tests).
+pub fn random_hex() -> String {
     String::from_utf8(Secret::random_hex().expose().to_vec()).expect("hex is utf-8")
 }
 

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use stratus_core::clock::Clock;
 use stratus_core::store::schema::TableSpec;
 use stratus_core::store::{
-    Cond, Item, Key, MAX_ITEM_BYTES, MAX_PAGE, Page, Query, StoreError, Table, Update, Value, Write, cursor,
-    value::item_size,
+    Cond, Item, Key, MAX_ITEM_BYTES, MAX_PAGE, Page, Query, StoreError, Table, Update, Write, check_size, check_update,
+    cursor, key_of, value::item_size,
 };
 
 /// How often an update or transaction retries after purging an expired item in its way.
@@ -45,19 +45,8 @@ impl DynamoTable {
     }
 
     fn check_item(&self, item: &Item) -> Result<Key, StoreError> {
-        let key = match (item.get(self.spec.pk), item.get(self.spec.sk)) {
-            (Some(Value::S(p)), Some(Value::S(s))) if !p.is_empty() && !s.is_empty() => Key::new(p, s),
-            _ => {
-                return Err(StoreError::Invalid(format!(
-                    "item needs non-empty string `{}` and `{}`",
-                    self.spec.pk, self.spec.sk
-                )));
-            }
-        };
-        let size = item_size(item);
-        if size > MAX_ITEM_BYTES {
-            return Err(StoreError::Invalid(format!("item size {size} exceeds {MAX_ITEM_BYTES} bytes")));
-        }
+        let key = key_of(self.spec, item)?;
+        check_size(item)?;
         Ok(key)
     }
 
@@ -163,19 +152,6 @@ impl DynamoTable {
         };
         Ok(built.build())
     }
-}
-
-fn check_update(spec: &TableSpec, u: &Update) -> Result<(), StoreError> {
-    let touched = u.set.iter().map(|(a, _)| a).chain(u.add.iter().map(|(a, _)| a)).chain(&u.remove);
-    for a in touched {
-        if a == spec.pk || a == spec.sk {
-            return Err(StoreError::Invalid(format!("cannot update key attribute `{a}`")));
-        }
-    }
-    if u.set.is_empty() && u.add.is_empty() && u.remove.is_empty() {
-        return Err(StoreError::Invalid("empty update".into()));
-    }
-    Ok(())
 }
 
 /// Maps an SDK error to a store error by its service error code.

@@ -22,13 +22,7 @@ async fn apigw_request_id(mut req: Request, next: Next) -> Response {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     stratus_api::telemetry::init();
-    let state = match stratus_functions::config::rest_state().await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "init failed");
-            return Err(e.into());
-        }
-    };
+    let state = stratus_functions::config::logged(stratus_functions::config::rest_state().await)?;
     let app = stratus_api::router(state).layer(from_fn(apigw_request_id));
     lambda_http::run(app).await
 }

@@ -9,13 +9,7 @@ use stratus_core::clock::{Clock, SystemClock};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratus_api::telemetry::init();
-    let sig = match stratus_functions::config::ws_signaling().await {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            tracing::error!(error = %e, "init failed");
-            return Err(e.into());
-        }
-    };
+    let sig = Arc::new(stratus_functions::config::logged(stratus_functions::config::ws_signaling().await)?);
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
         let sig = sig.clone();
         async move {

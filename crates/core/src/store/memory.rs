@@ -4,8 +4,8 @@
 
 use super::cond::Cond;
 use super::schema::{IndexSpec, TableSpec};
-use super::value::{Item, Value, item_size};
-use super::{Key, MAX_ITEM_BYTES, MAX_PAGE, Page, Query, SortKey, StoreError, Table, Update, Write};
+use super::value::{Item, Value};
+use super::{Key, MAX_PAGE, Page, Query, SortKey, StoreError, Table, Update, Write, check_size, check_update, key_of};
 use crate::clock::Clock;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -96,30 +96,9 @@ impl Inner {
     }
 }
 
-/// The key of `item` per `spec`, or why it has none.
-pub(crate) fn key_of(spec: &TableSpec, item: &Item) -> Result<Key, StoreError> {
-    match (item.get(spec.pk), item.get(spec.sk)) {
-        (Some(Value::S(p)), Some(Value::S(s))) if !p.is_empty() && !s.is_empty() => Ok(Key::new(p, s)),
-        _ => Err(StoreError::Invalid(format!("item needs non-empty string `{}` and `{}`", spec.pk, spec.sk))),
-    }
-}
-
-pub(crate) fn check_size(item: &Item) -> Result<(), StoreError> {
-    let size = item_size(item);
-    if size > MAX_ITEM_BYTES {
-        return Err(StoreError::Invalid(format!("item size {size} exceeds {MAX_ITEM_BYTES} bytes")));
-    }
-    Ok(())
-}
-
 /// The item `update` makes of `current` (absent or expired: a new item with only the key).
 fn apply_update(spec: &TableSpec, key: &Key, current: Option<&Item>, update: &Update) -> Result<Item, StoreError> {
-    let touched = update.set.iter().map(|(a, _)| a).chain(update.add.iter().map(|(a, _)| a)).chain(&update.remove);
-    for a in touched {
-        if a == spec.pk || a == spec.sk {
-            return Err(StoreError::Invalid(format!("cannot update key attribute `{a}`")));
-        }
-    }
+    check_update(spec, update)?;
     let mut item = current.cloned().unwrap_or_else(|| {
         Item::from([(spec.pk.to_owned(), Value::S(key.pk.clone())), (spec.sk.to_owned(), Value::S(key.sk.clone()))])
     });

@@ -176,6 +176,37 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+/// The key of `item` per `spec`, or why it has none. Both stores check items with this (and
+/// [`check_size`], [`check_update`]) before writing, so they refuse the same things.
+pub fn key_of(spec: &schema::TableSpec, item: &Item) -> Result<Key, StoreError> {
+    match (item.get(spec.pk), item.get(spec.sk)) {
+        (Some(Value::S(p)), Some(Value::S(s))) if !p.is_empty() && !s.is_empty() => Ok(Key::new(p, s)),
+        _ => Err(StoreError::Invalid(format!("item needs non-empty string `{}` and `{}`", spec.pk, spec.sk))),
+    }
+}
+
+pub fn check_size(item: &Item) -> Result<(), StoreError> {
+    let size = value::item_size(item);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::Invalid(format!("item size {size} exceeds {MAX_ITEM_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+/// An update may not touch key attributes and must change something.
+pub fn check_update(spec: &schema::TableSpec, u: &Update) -> Result<(), StoreError> {
+    let touched = u.set.iter().map(|(a, _)| a).chain(u.add.iter().map(|(a, _)| a)).chain(&u.remove);
+    for a in touched {
+        if a == spec.pk || a == spec.sk {
+            return Err(StoreError::Invalid(format!("cannot update key attribute `{a}`")));
+        }
+    }
+    if u.set.is_empty() && u.add.is_empty() && u.remove.is_empty() {
+        return Err(StoreError::Invalid("empty update".into()));
+    }
+    Ok(())
+}
+
 #[async_trait]
 pub trait Table: Send + Sync + 'static {
     /// A short description of the backend, e.g. `dynamodb:stratus-main@http://127.0.0.1:5000`.
