@@ -228,6 +228,11 @@ pub async fn oversized_items_are_refused_and_nothing_is_written(t: Tbl, _clock: 
     let big = with(it("BIG", "1"), "blob", "x".repeat(MAX_ITEM_BYTES + 1));
     assert!(matches!(t.put(big, None).await, Err(StoreError::Invalid(_))));
     assert_eq!(t.get(&Key::new("BIG", "1")).await.unwrap(), None);
+    // An update that would grow an item past the limit changes nothing either.
+    t.put(with(it("BIG", "2"), "a", "x".repeat(MAX_ITEM_BYTES / 2)), None).await.unwrap();
+    let grow = Update::default().set("b", "y".repeat(MAX_ITEM_BYTES / 2 + 16));
+    assert!(matches!(t.update(&Key::new("BIG", "2"), grow, None).await, Err(StoreError::Invalid(_))));
+    assert!(!t.get(&Key::new("BIG", "2")).await.unwrap().unwrap().contains_key("b"));
     let keyless = item([("pk", "only-pk".into())]);
     assert!(matches!(t.put(keyless, None).await, Err(StoreError::Invalid(_))));
 }

@@ -14,8 +14,7 @@ use std::sync::Arc;
 use stratus_core::clock::Clock;
 use stratus_core::store::schema::TableSpec;
 use stratus_core::store::{
-    Cond, Item, Key, MAX_ITEM_BYTES, MAX_PAGE, Page, Query, StoreError, Table, Update, Write, check_size, check_update,
-    cursor, key_of, value::item_size,
+    Cond, Item, Key, MAX_PAGE, Page, Query, StoreError, Table, Update, Write, check_size, check_update, cursor, key_of,
 };
 
 /// How often an update or transaction retries after purging an expired item in its way.
@@ -245,13 +244,9 @@ impl Table for DynamoTable {
                 .await
                 .map_err(map_err);
             match res {
-                Ok(out) => {
-                    let item = out.attributes().map(from_map).transpose()?.unwrap_or_default();
-                    if item_size(&item) > MAX_ITEM_BYTES {
-                        return Err(StoreError::Invalid("item too large".into()));
-                    }
-                    return Ok(item);
-                }
+                // DynamoDB itself refuses an update that would grow the item past 400 KB
+                // (ValidationException → `Invalid`), before writing anything.
+                Ok(out) => return Ok(out.attributes().map(from_map).transpose()?.unwrap_or_default()),
                 Err(StoreError::ConditionFailed) => {
                     // An expired item in the way fails the guard: remove it, then retry so
                     // the update applies to an absent item (and `cond` is judged on that).
