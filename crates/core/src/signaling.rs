@@ -360,7 +360,14 @@ impl Signaling {
                 reason: Some(reason.to_owned()),
             },
         );
-        let peers = self.members(room).await.unwrap_or_default();
+        let peers = match self.members(room).await {
+            Ok(p) => p,
+            Err(e) => {
+                // The leave itself is done; only the telling is lost.
+                tracing::warn!(error = %e, room, "could not list the room to announce a departure");
+                return Vec::new();
+            }
+        };
         let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
         self.post_all(&others, &event).await
     }
@@ -490,7 +497,14 @@ impl Signaling {
                 continue;
             }
             let q = Query::table(format!("CONN#{conn}")).limit(200);
-            let Ok(page) = self.table.query(&q).await else { continue };
+            let page = match self.table.query(&q).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // Left for the sweeper and the TTL.
+                    tracing::warn!(error = %e, connection_id = %conn, "cleanup could not read the connection");
+                    continue;
+                }
+            };
             let meta = page.items.iter().find(|i| s(i, "sk") == "META").cloned();
             let user = meta.as_ref().map(|m| s(m, "user_id")).unwrap_or_default();
             for it in &page.items {
