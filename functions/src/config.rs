@@ -6,6 +6,7 @@ use aws_config::BehaviorVersion;
 use std::sync::Arc;
 use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority};
+use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::{Clock, SystemClock};
 use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::store::Table;
@@ -15,6 +16,8 @@ use stratus_dynamo::DynamoTable;
 pub const CREDENTIALS_SECRET_ENV: &str = "STRATUS_CREDENTIALS_SECRET";
 /// The WebSocket API's management endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
 pub const WS_ENDPOINT_ENV: &str = "STRATUS_WS_MANAGEMENT_ENDPOINT";
+pub const SIGNALING_URL_ENV: &str = "STRATUS_SIGNALING_URL";
+pub const RING_TIMEOUT_ENV: &str = "STRATUS_RING_TIMEOUT_SECS";
 pub const ISSUER_ENV: &str = "STRATUS_ISSUER";
 
 /// Logs an init failure and passes it on (messages name settings, never secret values).
@@ -50,21 +53,34 @@ pub fn table(sdk: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Result<Arc<d
     Ok(Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), name, &MAIN, clock)))
 }
 
+/// Call settings: `STRATUS_SIGNALING_URL` (the public WebSocket URL handed to callers) and
+/// `STRATUS_RING_TIMEOUT_SECS` (default 45).
+pub fn calls_config() -> Result<CallsConfig, String> {
+    let mut cfg = CallsConfig { signaling_url: env(SIGNALING_URL_ENV)?, ..CallsConfig::default() };
+    if let Ok(v) = std::env::var(RING_TIMEOUT_ENV) {
+        let secs: i64 = v.parse().map_err(|_| format!("{RING_TIMEOUT_ENV} must be a number of seconds"))?;
+        cfg.ring_timeout_ms = secs * 1000;
+    }
+    Ok(cfg)
+}
+
 /// Everything the REST function serves with.
 pub async fn rest_state() -> Result<AppState, String> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock.clone())?;
     let auth = authority(&sdk).await?;
-    Ok(AppState::new(table, auth, clock, ServiceInfo::new("lambda")))
+    let sink = Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
+    Ok(AppState::new(table, auth, clock, ServiceInfo::new("lambda"), sink, calls_config()?))
 }
 
 /// Everything the WebSocket functions (routes and sweeper) serve with.
-pub async fn ws_signaling() -> Result<Signaling, String> {
+pub async fn ws_services() -> Result<(Signaling, Calls), String> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock)?;
     let auth = Arc::new(authority(&sdk).await?);
     let sink = Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
-    Ok(Signaling::new(table, sink, auth, SignalingConfig::default()))
+    let calls = Calls::new(table.clone(), sink.clone(), calls_config()?);
+    Ok((Signaling::new(table, sink, auth, SignalingConfig::default()), calls))
 }

@@ -24,6 +24,8 @@ async fn start_function(table: &str, secret_arn: &str) -> Function {
         .env("AWS_REGION", "us-east-1")
         .env(MAIN.name_env, table)
         .env("STRATUS_CREDENTIALS_SECRET", secret_arn)
+        .env("STRATUS_WS_MANAGEMENT_ENDPOINT", "http://127.0.0.1:9/prod")
+        .env("STRATUS_SIGNALING_URL", "wss://abc123ws.execute-api.us-east-1.amazonaws.com/prod")
         .stdout(Stdio::null())
         .kill_on_drop(true);
     let child = cmd.spawn().expect("spawn stratus-rest");

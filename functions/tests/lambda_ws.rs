@@ -45,6 +45,7 @@ async fn setup() -> Env {
             .env(MAIN.name_env, &name)
             .env("STRATUS_CREDENTIALS_SECRET", &arn)
             .env("STRATUS_WS_MANAGEMENT_ENDPOINT", &apigw.url)
+            .env("STRATUS_SIGNALING_URL", "wss://abc123ws.execute-api.us-east-1.amazonaws.com/prod")
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
@@ -120,7 +121,7 @@ async fn ws_function_keeps_state_in_dynamodb_and_posts_to_the_right_connections(
         assert_eq!(env.connect(c, t).await["statusCode"], 200);
     }
     assert_eq!(env.items("CONN#connA=").await, ["META"]);
-    assert_eq!(env.items("USER#alice").await, ["SLOT#0"]);
+    assert_eq!(env.items("USER#alice").await, ["PRESENCE", "SLOT#0"], "a slot, and presence's last-seen");
 
     let refused = env.connect("connBad=", "not-a-token").await;
     assert_eq!(refused["statusCode"], 401);
@@ -168,7 +169,7 @@ async fn ws_function_keeps_state_in_dynamodb_and_posts_to_the_right_connections(
     // Disconnect: everything of C goes, A is told.
     env.disconnect("connC=").await;
     assert!(env.items("CONN#connC=").await.is_empty());
-    assert!(env.items("USER#carol").await.is_empty());
+    assert_eq!(env.items("USER#carol").await, ["PRESENCE"], "the slot is freed; last-seen stays");
     assert_eq!(env.items("ROOM#r1").await, ["MEMBER#connA="]);
     let left = env.apigw.take("connA=");
     assert_eq!(left[0]["type"], "user-left");

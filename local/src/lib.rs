@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority, MIN_JWT_SECRET, Secret};
+use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, SystemClock};
 use stratus_core::signaling::{ConnectionSink, Signaling, SignalingConfig};
 use stratus_core::store::Table;
@@ -68,7 +69,10 @@ pub struct Options {
     /// API Gateway's message size limit.
     #[arg(long, env = "STRATUS_WS_MAX_MESSAGE_BYTES", default_value_t = 128 * 1024)]
     pub ws_max_message_bytes: usize,
-    /// How often the stale-connection sweeper runs.
+    /// How long a call rings before it becomes missed.
+    #[arg(long, env = "STRATUS_RING_TIMEOUT_SECS", default_value_t = 45)]
+    pub ring_timeout_secs: u64,
+    /// How often the sweeper runs (stale connections, calls that rang out).
     #[arg(long, env = "STRATUS_WS_SWEEP_SECS", default_value_t = 60)]
     pub ws_sweep_secs: u64,
 }
@@ -120,7 +124,6 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let cfg =
         AuthConfig::new("stratus-local", jwt_secret).with_app(opts.app_key.clone(), Secret::new(app_secret.clone()));
     let auth = Arc::new(Authority::new(cfg));
-    let state = AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"));
     let listener =
         tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -130,6 +133,13 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         WsSink::ManagementApi => Arc::new(ManagementApiSink::local(&format!("http://{addr}/ws"))),
         WsSink::Direct => registry.clone(),
     };
+    let calls = CallsConfig {
+        signaling_url: format!("ws://{addr}/ws"),
+        ring_timeout_ms: (opts.ring_timeout_secs * 1000) as i64,
+        ..CallsConfig::default()
+    };
+    let state =
+        AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"), sink.clone(), calls);
     let sig = Arc::new(Signaling::new(table.clone(), sink, auth, SignalingConfig::default()));
     let limits = gateway::Limits {
         max_message_bytes: opts.ws_max_message_bytes,
@@ -139,9 +149,13 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let gw = gateway::Gateway::new(registry, sig.clone(), clock.clone(), limits, addr.to_string());
     let sweep_every = Duration::from_secs(opts.ws_sweep_secs.max(1));
     let sweep_clock = clock.clone();
+    let sweep_state = state.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(sweep_every).await;
+            if let Err(e) = sweep_state.calls.expire_due(sweep_clock.now_ms()).await {
+                tracing::warn!(error = %e, "missed-call sweep failed");
+            }
             match sig.sweep(sweep_clock.now_ms()).await {
                 Ok(r) if r.removed > 0 => {
                     tracing::info!(checked = r.checked, removed = r.removed, "sweeper removed stale connections")

@@ -15,6 +15,7 @@
 //! - [`local`]       — the local stack binary started on a free port, as a user runs it.
 //! - [`wsclient`]    — a WebSocket client speaking the signaling envelope.
 //! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
+//! - [`sink`]        — `RecordingSink`, an in-process sink for router tests.
 //! - [`template`]    — `template.yaml` compared with the table definitions and binaries.
 
 pub mod apigw;
@@ -23,5 +24,6 @@ pub mod conformance;
 pub mod lambda;
 pub mod local;
 pub mod rest;
+pub mod sink;
 pub mod template;
 pub mod wsclient;

@@ -2,6 +2,7 @@
 //! or on DynamoDB at the harness endpoint, with a manual clock, called in-process.
 
 use crate::aws;
+use crate::sink::RecordingSink;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -10,7 +11,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority, Secret};
+use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, ManualClock};
+use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::store::Table;
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
@@ -21,6 +24,11 @@ pub const ISSUER: &str = "stratus-test";
 
 pub struct TestApi {
     pub router: Router,
+    /// What call events were pushed to which connection.
+    pub sink: Arc<RecordingSink>,
+    /// Signaling on the same table and sink, to open WebSocket connections (presence).
+    pub signaling: Signaling,
+    pub auth: Arc<Authority>,
     pub clock: ManualClock,
     pub table: Arc<dyn Table>,
     /// Random per instance.
@@ -48,8 +56,13 @@ impl TestApi {
         let cfg =
             AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone())).with_app(APP_KEY, Secret::new(app_secret.clone()));
         let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
-        let state = AppState::new(table.clone(), Authority::new(cfg), clock_dyn, ServiceInfo::new("test"));
-        Self { router: stratus_api::router(state), clock, table, app_secret, jwt_secret }
+        let auth = Arc::new(Authority::new(cfg));
+        let sink = Arc::new(RecordingSink::default());
+        let calls = CallsConfig { signaling_url: "ws://test/ws".into(), ..CallsConfig::default() };
+        let state =
+            AppState::new(table.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), sink.clone(), calls);
+        let signaling = Signaling::new(table.clone(), sink.clone(), auth.clone(), SignalingConfig::default());
+        Self { router: stratus_api::router(state), sink, signaling, auth, clock, table, app_secret, jwt_secret }
     }
 
     pub fn memory() -> Self {
@@ -106,6 +119,17 @@ impl TestApi {
             "user_id": user,
             "grants": { "canPublish": true, "canSubscribe": true },
         })
+    }
+
+    /// An access token for `user`.
+    pub async fn token(&self, user: &str) -> String {
+        self.mint(user).await["access_token"].as_str().expect("access token").to_owned()
+    }
+
+    /// Opens a WebSocket connection `conn` for `user` (as `$connect` would), making them online.
+    pub async fn connect_ws(&self, conn: &str, user: &str) {
+        let t = self.token(user).await;
+        self.signaling.connect(conn, Some(&t), self.clock.now_ms()).await.expect("ws connect");
     }
 
     /// Mints tokens for `user`; returns the whole response body.

@@ -162,5 +162,7 @@ fn test_state() -> stratus_api::AppState {
     use stratus_core::store::schema::MAIN;
     let table = Arc::new(MemoryTable::new(&MAIN, Arc::new(SystemClock)));
     let auth = Authority::new(AuthConfig::new("t", Secret::random_hex()));
-    stratus_api::AppState::new(table, auth, Arc::new(SystemClock), stratus_api::ServiceInfo::new("test"))
+    let sink = Arc::new(stratus_tests::sink::RecordingSink::default());
+    let calls = stratus_core::calls::CallsConfig::default();
+    stratus_api::AppState::new(table, auth, Arc::new(SystemClock), stratus_api::ServiceInfo::new("test"), sink, calls)
 }

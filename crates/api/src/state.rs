@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 use stratus_core::auth::{Authority, TableRefreshTokens};
+use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::{Clock, Millis};
+use stratus_core::signaling::ConnectionSink;
 use stratus_core::store::Table;
 
 /// What `/api/version` and health bodies say about this build.
@@ -27,24 +29,31 @@ pub struct Inner {
     pub table: Arc<dyn Table>,
     pub refresh_tokens: TableRefreshTokens,
     pub auth: Arc<Authority>,
+    pub calls: Calls,
     pub clock: Arc<dyn Clock>,
     pub info: ServiceInfo,
     pub started_ms: Millis,
 }
 
 impl AppState {
+    /// `sink` reaches WebSocket connections (call events); `calls` sets the ring timeout and
+    /// the signaling URL handed to callers.
     pub fn new(
         table: Arc<dyn Table>,
         auth: impl Into<Arc<Authority>>,
         clock: Arc<dyn Clock>,
         info: ServiceInfo,
+        sink: Arc<dyn ConnectionSink>,
+        calls: CallsConfig,
     ) -> Self {
         let started_ms = clock.now_ms();
         let auth = auth.into();
+        let calls = Calls::new(table.clone(), sink, calls);
         Self(Arc::new(Inner {
             refresh_tokens: TableRefreshTokens(table.clone()),
             table,
             auth,
+            calls,
             clock,
             info,
             started_ms,

@@ -11,10 +11,16 @@
 //!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
 //! - [`auth`]   — app credentials, JWT minting/validation and refresh-token rotation.
 //! - [`signaling`] — WebSocket signaling: connections, rooms, relays, cleanup, the sweeper.
+//! - [`calls`]  — 1:1 calls: initiate/answer/end races, missed calls, history, call events.
+//! - [`presence`] — chosen status + facts (open connections, active-call lock), last seen.
+//! - [`ratelimit`] — per-user, per-minute limits counted in the store.
 //!
 //! Dependencies point one way: `stratus-protocol` ← this crate ← stores, functions, local stack.
 
 pub mod auth;
+pub mod calls;
 pub mod clock;
+pub mod presence;
+pub mod ratelimit;
 pub mod signaling;
 pub mod store;

@@ -210,7 +210,12 @@ impl Signaling {
                 ])
                 .await;
             match res {
-                Ok(()) => return Ok(claims),
+                Ok(()) => {
+                    if let Err(e) = crate::presence::touch(self.table.as_ref(), user, now).await {
+                        tracing::warn!(error = %e, "presence not updated on connect");
+                    }
+                    return Ok(claims);
+                }
                 Err(StoreError::ConditionFailed) => {
                     // A repeated $connect for the same connection succeeds once.
                     if self.table.get(&conn_key(conn)).await.map_err(internal)?.is_some() {
@@ -228,8 +233,8 @@ impl Signaling {
     }
 
     /// `$disconnect`: leaves every room (telling the others) and frees the slot.
-    pub async fn disconnect(&self, conn: &str, _now: Millis) {
-        self.cleanup(vec![conn.to_owned()], "disconnected").await;
+    pub async fn disconnect(&self, conn: &str, now: Millis) {
+        self.cleanup(vec![conn.to_owned()], "disconnected", now).await;
     }
 
     /// A message from `conn`. Replies and relays go out through the sink; a rejected
@@ -240,19 +245,19 @@ impl Signaling {
             Err(e) => Err(e),
         };
         if let Err(e) = res {
-            self.deliver(conn, &error_message(&e)).await;
+            self.deliver(conn, &error_message(&e), now).await;
         }
     }
 
     async fn dispatch(&self, conn: &str, rid: Option<String>, msg: ClientMessage, now: Millis) -> Result<(), WsError> {
         match msg {
             ClientMessage::Ping => {
-                self.deliver(conn, &envelope("pong", rid.as_deref(), Map::new())).await;
+                self.deliver(conn, &envelope("pong", rid.as_deref(), Map::new()), now).await;
                 Ok(())
             }
             ClientMessage::Join { room } => self.join(conn, &room, rid, now).await,
-            ClientMessage::Leave { room } => self.leave(conn, &room, rid).await,
-            ClientMessage::Relay { kind, to, room, data } => self.relay(conn, kind, to, room, data, rid).await,
+            ClientMessage::Leave { room } => self.leave(conn, &room, rid, now).await,
+            ClientMessage::Relay { kind, to, room, data } => self.relay(conn, kind, to, room, data, rid, now).await,
         }
     }
 
@@ -265,6 +270,17 @@ impl Signaling {
             return Err(ws_err(ErrorCode::Forbidden, format!("this token is limited to room `{grant}`"), &rid));
         }
         let user = s(&meta, "user_id");
+        if let Some(call_id) = crate::calls::call_id_of_room(room)
+            && !crate::calls::may_join_call_room(self.table.as_ref(), &user, call_id)
+                .await
+                .map_err(|e| store_err(e, &rid))?
+        {
+            return Err(ws_err(
+                ErrorCode::Forbidden,
+                "only the call's participants may join its room while it lasts",
+                &rid,
+            ));
+        }
         let ttl = meta.get("ttl").cloned().unwrap_or(Value::Null);
         let under_limit = Cond::cmp("rooms", CmpOp::Lt, self.cfg.max_rooms_per_connection);
         let fields =
@@ -295,21 +311,21 @@ impl Signaling {
                 // Joining a room twice is harmless: answer `joined` again, tell no one.
                 let peers = self.members(room).await.map_err(|e| store_err(e, &rid))?;
                 let joined = self.joined(conn, room, &user, &peers);
-                self.deliver(conn, &envelope("joined", rid.as_deref(), joined)).await;
+                self.deliver(conn, &envelope("joined", rid.as_deref(), joined), now).await;
                 return Ok(());
             }
             Err(e) => return Err(store_err(e, &rid)),
         }
         let peers = self.members(room).await.map_err(|e| store_err(e, &rid))?;
         let joined = self.joined(conn, room, &user, &peers);
-        self.deliver(conn, &envelope("joined", rid.as_deref(), joined)).await;
+        self.deliver(conn, &envelope("joined", rid.as_deref(), joined), now).await;
         let event = envelope(
             "user-joined",
             None,
             PeerEvent { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user, reason: None },
         );
         let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
-        self.fan_out(&others, &event).await;
+        self.fan_out(&others, &event, now).await;
         Ok(())
     }
 
@@ -322,7 +338,7 @@ impl Signaling {
         }
     }
 
-    async fn leave(&self, conn: &str, room: &str, rid: Option<String>) -> Result<(), WsError> {
+    async fn leave(&self, conn: &str, room: &str, rid: Option<String>, now: Millis) -> Result<(), WsError> {
         let res = self
             .table
             .transact(vec![
@@ -342,7 +358,7 @@ impl Signaling {
             }
             Err(e) => return Err(store_err(e, &rid)),
         }
-        self.deliver(conn, &envelope("left", rid.as_deref(), serde_json::json!({ "room": room }))).await;
+        self.deliver(conn, &envelope("left", rid.as_deref(), serde_json::json!({ "room": room })), now).await;
         let user = self.table.get(&conn_key(conn)).await.ok().flatten().map(|m| s(&m, "user_id")).unwrap_or_default();
         self.announce_left(room, conn, &user, "left").await;
         Ok(())
@@ -404,6 +420,7 @@ impl Signaling {
         room: Option<String>,
         mut data: Map<String, Json>,
         rid: Option<String>,
+        now: Millis,
     ) -> Result<(), WsError> {
         let not_in = |r: &str| ws_err(ErrorCode::NotInRoom, format!("not in room `{r}`"), &rid);
         let no_peer = |p: &str| ws_err(ErrorCode::PeerNotFound, format!("no peer `{p}` in a room with you"), &rid);
@@ -450,7 +467,7 @@ impl Signaling {
             Some(target) => match self.sink.post(&target, &out).await {
                 Ok(()) => Ok(()),
                 Err(SinkError::Gone) => {
-                    self.cleanup(vec![target.clone()], "gone").await;
+                    self.cleanup(vec![target.clone()], "gone", now).await;
                     Err(no_peer(&target))
                 }
                 Err(SinkError::Failed(_)) => {
@@ -460,24 +477,24 @@ impl Signaling {
             None => {
                 let peers = self.members(&room).await.map_err(|e| store_err(e, &rid))?;
                 let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
-                self.fan_out(&others, &out).await;
+                self.fan_out(&others, &out, now).await;
                 Ok(())
             }
         }
     }
 
     /// Posts to one connection; a gone connection is cleaned up.
-    async fn deliver(&self, conn: &str, message: &str) {
+    async fn deliver(&self, conn: &str, message: &str, now: Millis) {
         if let Err(SinkError::Gone) = self.sink.post(conn, message).await {
-            self.cleanup(vec![conn.to_owned()], "gone").await;
+            self.cleanup(vec![conn.to_owned()], "gone", now).await;
         }
     }
 
     /// Posts to many connections at once; cleans up those found gone.
-    async fn fan_out(&self, conns: &[String], message: &str) {
+    async fn fan_out(&self, conns: &[String], message: &str, now: Millis) {
         let gone = self.post_all(conns, message).await;
         if !gone.is_empty() {
-            self.cleanup(gone, "gone").await;
+            self.cleanup(gone, "gone", now).await;
         }
     }
 
@@ -489,7 +506,7 @@ impl Signaling {
 
     /// Removes connections and everything they hold, telling their rooms. Connections found
     /// gone while telling are cleaned up in turn (iteratively, each once).
-    async fn cleanup(&self, initial: Vec<String>, reason: &str) {
+    async fn cleanup(&self, initial: Vec<String>, reason: &str, now: Millis) {
         let mut queue: VecDeque<String> = initial.into();
         let mut done = BTreeSet::new();
         while let Some(conn) = queue.pop_front() {
@@ -522,6 +539,8 @@ impl Signaling {
                     let _ = self.table.delete(&slot_key(&user, slot as u32), Some(mine)).await;
                 }
                 let _ = self.table.delete(&conn_key(&conn), None).await;
+                // Presence derives "online" from the slots; this records when they were last seen.
+                let _ = crate::presence::touch(self.table.as_ref(), &user, now).await;
             }
         }
     }
@@ -563,7 +582,7 @@ impl Signaling {
                 let _ = self.sink.close(conn).await;
             }
         }
-        self.cleanup(stale, "gone").await;
+        self.cleanup(stale, "gone", now).await;
         Ok(report)
     }
 }

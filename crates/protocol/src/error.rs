@@ -37,6 +37,12 @@ pub enum ErrorCode {
     PeerNotFound,
     TooManyRooms,
     TooManyConnections,
+    // Calls.
+    CallNotFound,
+    CallAlreadyEnded,
+    UserAlreadyInCall,
+    UserNotAvailable,
+    InvalidCallType,
 }
 
 impl ErrorCode {
@@ -45,12 +51,12 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | ValidationError | InvalidMessage | UnknownMessageType | NotInRoom | PeerNotFound
-            | TooManyRooms => 400,
+            | TooManyRooms | InvalidCallType => 400,
             Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired | InvalidCredentials => 401,
             Forbidden => 403,
-            NotFound => 404,
+            NotFound | CallNotFound => 404,
             MethodNotAllowed => 405,
-            Conflict => 409,
+            Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited | TooManyConnections => 429,
@@ -86,6 +92,11 @@ impl ErrorCode {
             PeerNotFound => "PEER_NOT_FOUND",
             TooManyRooms => "TOO_MANY_ROOMS",
             TooManyConnections => "TOO_MANY_CONNECTIONS",
+            CallNotFound => "CALL_NOT_FOUND",
+            CallAlreadyEnded => "CALL_ALREADY_ENDED",
+            UserAlreadyInCall => "USER_ALREADY_IN_CALL",
+            UserNotAvailable => "USER_NOT_AVAILABLE",
+            InvalidCallType => "INVALID_CALL_TYPE",
         }
     }
 

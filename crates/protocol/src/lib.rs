@@ -7,6 +7,7 @@
 //! - [`error`]  — the one JSON error shape and the error codes (with their HTTP status).
 //! - [`ids`]    — named id types (`UserId`, `RequestId`, ...), never bare strings.
 //! - [`auth`]   — token minting, refresh, validation bodies and the JWT claims.
+//! - [`calls`]  — calls, history and presence bodies; call events pushed over the WebSocket.
 //! - [`health`] — health, readiness and version bodies.
 //! - [`ws`]     — WebSocket signaling messages: parsing (envelope and flat dialects), events.
 //!
@@ -14,6 +15,7 @@
 //! replaces used); JWT grants keep the camelCase names app developers know (`canPublish`).
 
 pub mod auth;
+pub mod calls;
 pub mod error;
 pub mod health;
 pub mod ids;

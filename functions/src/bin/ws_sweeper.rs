@@ -1,4 +1,5 @@
-//! The scheduled sweeper: removes WebSocket connections whose `$disconnect` never came.
+//! The scheduled sweeper: removes WebSocket connections whose `$disconnect` never came, and
+//! turns calls that rang past their timeout into missed calls.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -8,13 +9,18 @@ use stratus_core::clock::{Clock, SystemClock};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratus_api::telemetry::init();
-    let sig = Arc::new(stratus_functions::config::logged(stratus_functions::config::ws_signaling().await)?);
+    let (sig, calls) = stratus_functions::config::logged(stratus_functions::config::ws_services().await)?;
+    let (sig, calls) = (Arc::new(sig), Arc::new(calls));
     lambda_runtime::run(service_fn(move |_ev: LambdaEvent<Value>| {
-        let sig = sig.clone();
+        let (sig, calls) = (sig.clone(), calls.clone());
         async move {
-            let report = sig.sweep(SystemClock.now_ms()).await?;
-            tracing::info!(checked = report.checked, removed = report.removed, "sweep done");
-            Ok::<_, lambda_runtime::Error>(json!({ "checked": report.checked, "removed": report.removed }))
+            let now = SystemClock.now_ms();
+            let report = sig.sweep(now).await?;
+            let missed = calls.expire_due(now).await?;
+            tracing::info!(checked = report.checked, removed = report.removed, missed_calls = missed, "sweep done");
+            Ok::<_, lambda_runtime::Error>(
+                json!({ "checked": report.checked, "removed": report.removed, "missed_calls": missed }),
+            )
         }
     }))
     .await

@@ -1,13 +1,15 @@
 //! Route table. Each module holds its handlers; this file says which path goes where.
 
 pub mod auth;
+pub mod calls;
 pub mod health;
+pub mod presence;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{Method, Uri};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use stratus_protocol::error::ErrorCode;
 
 pub fn routes() -> Router<AppState> {
@@ -20,6 +22,15 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/token", post(auth::token))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/validate", get(auth::validate))
+        .route("/api/v1/calls/initiate", post(calls::initiate))
+        .route("/api/v1/calls/{id}/answer", put(calls::answer))
+        .route("/api/v1/calls/{id}", axum::routing::delete(calls::end))
+        .route("/api/v1/calls/{id}/status", get(calls::status))
+        .route("/api/v1/calls/user/{user_id}/active", get(calls::active))
+        .route("/api/v1/calls/user/{user_id}/history", get(calls::history))
+        .route("/api/v1/presence/status", put(presence::update))
+        .route("/api/v1/presence/status/{user_id}", get(presence::status))
+        .route("/api/v1/presence/check/{user_id}", get(presence::check))
 }
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {

@@ -1,0 +1,638 @@
+//! 1:1 calls: initiate → (answer) → end, with history and the events both sides get.
+//!
+//! Items:
+//!
+//! | pk | sk | what |
+//! |---|---|---|
+//! | `CALL#<id>` | `META` | the call; while ringing also `gsi1` = `RINGING#<shard>` / `<deadline>#<id>` for the sweeper |
+//! | `USER#<u>` | `ACTIVECALL` | the lock that keeps a user in one call at a time; its TTL is the ring deadline, then the maximum call length |
+//! | `HIST#<u>` | `<created ms, 13 digits>#<id>` | one history entry per participant, newest last |
+//! | `HISTCOUNT#<u>` | `COUNT` | history totals per call type and outcome, for pagination totals |
+//!
+//! Races are settled by transactions: an initiate puts both locks with `NotExists` (of many
+//! initiates towards one callee exactly one succeeds; a lock whose ring deadline passed is
+//! expired, so it no longer blocks), and answer and end both require the status they move
+//! from (answer versus hang-up, or two answers: one wins, the other gets a conflict).
+//! A call that rings past its deadline becomes missed, by the sweeper or by the next read.
+
+use crate::clock::{Millis, rfc3339_ms};
+use crate::presence::{self, active_call_key};
+use crate::signaling::ConnectionSink;
+use crate::store::schema::GSI1;
+use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use stratus_protocol::calls::{
+    CallEvent, CallStatus, CallType, CallView, EndReason, HistoryEntry, Outcome, Participant, Role,
+};
+use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::is_valid_id;
+use stratus_protocol::ws::envelope;
+
+#[derive(Debug, Clone)]
+pub struct CallsConfig {
+    /// How long a call rings before it becomes missed.
+    pub ring_timeout_ms: Millis,
+    /// How long an answered call holds its participants' locks at most.
+    pub max_call_ms: Millis,
+    /// The WebSocket URL clients signal on (returned as `signaling_url`).
+    pub signaling_url: String,
+    pub ringing_shards: u32,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        Self { ring_timeout_ms: 45_000, max_call_ms: 4 * 3600 * 1000, signaling_url: String::new(), ringing_shards: 4 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error("{1}")]
+    Rejected(ErrorCode, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn rejected(code: ErrorCode, msg: impl Into<String>) -> CallError {
+    CallError::Rejected(code, msg.into())
+}
+
+fn not_found() -> CallError {
+    rejected(ErrorCode::CallNotFound, "no such call")
+}
+
+/// A call as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub id: String,
+    pub call_type: CallType,
+    pub status: CallStatus,
+    pub outcome: Option<Outcome>,
+    pub caller: String,
+    pub callee: String,
+    pub created_at: Millis,
+    pub ring_deadline: Millis,
+    pub answered_at: Option<Millis>,
+    pub ended_at: Option<Millis>,
+    pub end_reason: Option<EndReason>,
+    pub duration_secs: Option<u64>,
+}
+
+fn call_key(id: &str) -> Key {
+    Key::new(format!("CALL#{id}"), "META")
+}
+
+fn hist_key(user: &str, created_at: Millis, id: &str) -> Key {
+    Key::new(format!("HIST#{user}"), format!("{created_at:013}#{id}"))
+}
+
+fn count_key(user: &str) -> Key {
+    Key::new(format!("HISTCOUNT#{user}"), "COUNT")
+}
+
+fn status_str(s: CallStatus) -> &'static str {
+    match s {
+        CallStatus::Connecting => "connecting",
+        CallStatus::Active => "active",
+        CallStatus::Ended => "ended",
+        CallStatus::Failed => "failed",
+    }
+}
+
+fn parse_status(s: &str) -> Option<CallStatus> {
+    Some(match s {
+        "connecting" => CallStatus::Connecting,
+        "active" => CallStatus::Active,
+        "ended" => CallStatus::Ended,
+        "failed" => CallStatus::Failed,
+        _ => return None,
+    })
+}
+
+fn s<'a>(it: &'a Item, a: &str) -> Option<&'a str> {
+    it.get(a).and_then(Value::as_str)
+}
+
+fn n(it: &Item, a: &str) -> Option<i64> {
+    it.get(a).and_then(Value::as_n)
+}
+
+impl Call {
+    fn from_item(it: &Item) -> Option<Call> {
+        Some(Call {
+            id: s(it, "pk")?.strip_prefix("CALL#")?.to_owned(),
+            call_type: CallType::parse(s(it, "call_type")?)?,
+            status: parse_status(s(it, "status")?)?,
+            outcome: s(it, "outcome").and_then(Outcome::parse),
+            caller: s(it, "caller")?.to_owned(),
+            callee: s(it, "callee")?.to_owned(),
+            created_at: n(it, "created_at")?,
+            ring_deadline: n(it, "ring_deadline")?,
+            answered_at: n(it, "answered_at"),
+            ended_at: n(it, "ended_at"),
+            end_reason: s(it, "end_reason").and_then(EndReason::parse),
+            duration_secs: n(it, "duration").map(|d| d as u64),
+        })
+    }
+
+    pub fn room(&self) -> String {
+        format!("call:{}", self.id)
+    }
+
+    pub fn is_over(&self) -> bool {
+        matches!(self.status, CallStatus::Ended | CallStatus::Failed)
+    }
+
+    fn overdue(&self, now: Millis) -> bool {
+        self.status == CallStatus::Connecting && now >= self.ring_deadline
+    }
+
+    fn role_of(&self, user: &str) -> Option<Role> {
+        if user == self.caller {
+            Some(Role::Caller)
+        } else if user == self.callee {
+            Some(Role::Callee)
+        } else {
+            None
+        }
+    }
+
+    fn event(&self) -> CallEvent {
+        CallEvent {
+            call_id: self.id.clone(),
+            status: self.status,
+            call_type: self.call_type,
+            caller_id: self.caller.clone(),
+            callee_id: self.callee.clone(),
+            room: self.room(),
+            reason: self.end_reason,
+            outcome: self.outcome,
+            duration_seconds: self.duration_secs,
+        }
+    }
+}
+
+/// The rules for calls, over the table, pushing events through the sink.
+pub struct Calls {
+    table: Arc<dyn Table>,
+    sink: Arc<dyn ConnectionSink>,
+    cfg: CallsConfig,
+}
+
+impl Calls {
+    pub fn new(table: Arc<dyn Table>, sink: Arc<dyn ConnectionSink>, cfg: CallsConfig) -> Self {
+        Self { table, sink, cfg }
+    }
+
+    pub fn config(&self) -> &CallsConfig {
+        &self.cfg
+    }
+
+    /// Reads a call, finishing it first if it rang past its deadline.
+    pub async fn load(&self, id: &str, now: Millis) -> Result<Option<Call>, CallError> {
+        if !is_valid_id(id) {
+            return Ok(None);
+        }
+        let Some(call) = self.table.get(&call_key(id)).await?.as_ref().and_then(Call::from_item) else {
+            return Ok(None);
+        };
+        if call.overdue(now) {
+            return Ok(Some(self.expire(call, now).await?));
+        }
+        Ok(Some(call))
+    }
+
+    /// A call `me` takes part in; anyone else gets `CALL_NOT_FOUND` (its existence is not
+    /// revealed).
+    pub async fn get_for(&self, me: &str, id: &str, now: Millis) -> Result<Call, CallError> {
+        match self.load(id, now).await? {
+            Some(c) if c.role_of(me).is_some() => Ok(c),
+            _ => Err(not_found()),
+        }
+    }
+
+    pub async fn initiate(
+        &self,
+        me: &str,
+        caller: &str,
+        callee: &str,
+        call_type: &str,
+        now: Millis,
+    ) -> Result<Call, CallError> {
+        if caller != me {
+            return Err(rejected(ErrorCode::Forbidden, "caller_id must be the authenticated user"));
+        }
+        let call_type = CallType::parse(call_type)
+            .ok_or_else(|| rejected(ErrorCode::InvalidCallType, "call_type must be `voice` or `video`"))?;
+        if !is_valid_id(callee) {
+            return Err(rejected(
+                ErrorCode::ValidationError,
+                "callee_id must be 1-128 characters of A-Z a-z 0-9 . _ @ : -",
+            ));
+        }
+        if callee == caller {
+            return Err(rejected(ErrorCode::ValidationError, "a user cannot call themselves"));
+        }
+        let callee_presence = presence::view(self.table.as_ref(), callee).await?;
+        if !callee_presence.online || matches!(callee_presence.status.as_str(), "dnd" | "offline") {
+            return Err(rejected(ErrorCode::UserNotAvailable, format!("user `{callee}` is not available")));
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let deadline = now + self.cfg.ring_timeout_ms;
+        // Locks outlive the deadline by under a second (TTL is in whole seconds).
+        let lock_ttl = (deadline + 999).div_euclid(1000);
+        let shard = (now.rem_euclid(i64::from(self.cfg.ringing_shards.max(1)))) as u32;
+        let call_item = item([
+            ("pk", Value::S(format!("CALL#{id}"))),
+            ("sk", "META".into()),
+            ("call_type", call_type.as_str().into()),
+            ("status", "connecting".into()),
+            ("caller", caller.into()),
+            ("callee", callee.into()),
+            ("created_at", Value::N(now)),
+            ("ring_deadline", Value::N(deadline)),
+            ("gsi1pk", Value::S(format!("RINGING#{shard}"))),
+            ("gsi1sk", Value::S(format!("{deadline:013}#{id}"))),
+        ]);
+        let lock = |user: &str| {
+            let k = active_call_key(user);
+            item([
+                ("pk", Value::S(k.pk)),
+                ("sk", Value::S(k.sk)),
+                ("call_id", Value::S(id.clone())),
+                ("ttl", Value::N(lock_ttl)),
+            ])
+        };
+        let hist = |user: &str, role: Role, peer: &str| {
+            let k = hist_key(user, now, &id);
+            item([
+                ("pk", Value::S(k.pk)),
+                ("sk", Value::S(k.sk)),
+                ("call_id", Value::S(id.clone())),
+                ("call_type", call_type.as_str().into()),
+                ("role", if role == Role::Caller { "caller" } else { "callee" }.into()),
+                ("peer", peer.into()),
+                ("created_at", Value::N(now)),
+                ("ring_deadline", Value::N(deadline)),
+            ])
+        };
+        let count = |user: &str| Write::Update {
+            key: count_key(user),
+            update: Update::default().add("all", 1).add(call_type.as_str(), 1),
+            cond: None,
+        };
+        let res = self
+            .table
+            .transact(vec![
+                Write::Put { item: call_item, cond: Some(Cond::NotExists) },
+                Write::Put { item: lock(caller), cond: Some(Cond::NotExists) },
+                Write::Put { item: lock(callee), cond: Some(Cond::NotExists) },
+                Write::Put { item: hist(caller, Role::Caller, callee), cond: None },
+                Write::Put { item: hist(callee, Role::Callee, caller), cond: None },
+                count(caller),
+                count(callee),
+            ])
+            .await;
+        match res {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) | Err(StoreError::TransactionConflict) => {
+                return Err(rejected(ErrorCode::UserAlreadyInCall, "the caller or the callee is already in a call"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let call = Call {
+            id,
+            call_type,
+            status: CallStatus::Connecting,
+            outcome: None,
+            caller: caller.to_owned(),
+            callee: callee.to_owned(),
+            created_at: now,
+            ring_deadline: deadline,
+            answered_at: None,
+            ended_at: None,
+            end_reason: None,
+            duration_secs: None,
+        };
+        self.push(callee, &envelope("incoming-call", None, call.event())).await;
+        self.push(caller, &envelope("call-status", None, call.event())).await;
+        Ok(call)
+    }
+
+    pub async fn answer(&self, me: &str, id: &str, now: Millis) -> Result<Call, CallError> {
+        let call = self.get_for(me, id, now).await?;
+        if call.callee != me {
+            return Err(rejected(ErrorCode::Forbidden, "only the callee answers a call"));
+        }
+        match call.status {
+            CallStatus::Connecting => {}
+            CallStatus::Active => return Err(rejected(ErrorCode::Conflict, "the call is already answered")),
+            _ => return Err(rejected(ErrorCode::CallAlreadyEnded, "the call has ended")),
+        }
+        let lock_ttl = (now + self.cfg.max_call_ms).div_euclid(1000);
+        let mine = Cond::eq("call_id", id);
+        let res = self
+            .table
+            .transact(vec![
+                Write::Update {
+                    key: call_key(id),
+                    update: Update::default()
+                        .set("status", "active")
+                        .set("answered_at", now)
+                        .remove("gsi1pk")
+                        .remove("gsi1sk"),
+                    cond: Some(Cond::eq("status", "connecting").and(Cond::cmp("ring_deadline", CmpOp::Gt, now))),
+                },
+                Write::Update {
+                    key: active_call_key(&call.caller),
+                    update: Update::default().set("ttl", lock_ttl),
+                    cond: Some(mine.clone()),
+                },
+                Write::Update {
+                    key: active_call_key(&call.callee),
+                    update: Update::default().set("ttl", lock_ttl),
+                    cond: Some(mine),
+                },
+            ])
+            .await;
+        match res {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) | Err(StoreError::TransactionConflict) => {
+                // Lost a race (a hang-up, a second answer, the deadline): report what won.
+                let now_call = self.load(id, now).await?.ok_or_else(not_found)?;
+                return Err(match now_call.status {
+                    CallStatus::Active => rejected(ErrorCode::Conflict, "the call is already answered"),
+                    _ => rejected(ErrorCode::CallAlreadyEnded, "the call has ended"),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let call = Call { status: CallStatus::Active, answered_at: Some(now), ..call };
+        self.push_both(&call).await;
+        Ok(call)
+    }
+
+    /// `DELETE /calls/{id}`: either side ends the call.
+    pub async fn end(&self, me: &str, id: &str, reason: EndReason, now: Millis) -> Result<Call, CallError> {
+        let call = self.get_for(me, id, now).await?;
+        if call.is_over() {
+            return Err(rejected(ErrorCode::CallAlreadyEnded, "the call has already ended"));
+        }
+        let (status, outcome) = match (reason, call.status) {
+            (EndReason::ConnectionFailed, _) => (CallStatus::Failed, Outcome::Failed),
+            (_, CallStatus::Active) => (CallStatus::Ended, Outcome::Completed),
+            _ => (CallStatus::Ended, Outcome::Missed),
+        };
+        self.finish(call, status, outcome, reason, now).await
+    }
+
+    /// Ends a call that rang past its deadline as missed (by whoever sees it first).
+    async fn expire(&self, call: Call, now: Millis) -> Result<Call, CallError> {
+        let id = call.id.clone();
+        match self.finish(call, CallStatus::Ended, Outcome::Missed, EndReason::Timeout, now).await {
+            Ok(c) => Ok(c),
+            // Someone else finished it first: read what they wrote.
+            Err(CallError::Rejected(..)) => {
+                let it = self.table.get(&call_key(&id)).await?;
+                it.as_ref().and_then(Call::from_item).ok_or_else(not_found)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn finish(
+        &self,
+        call: Call,
+        status: CallStatus,
+        outcome: Outcome,
+        reason: EndReason,
+        now: Millis,
+    ) -> Result<Call, CallError> {
+        let duration = call.answered_at.map(|a| ((now - a).max(0) / 1000) as u64).unwrap_or(0);
+        let from = status_str(call.status);
+        let mine = Cond::NotExists.or(Cond::eq("call_id", call.id.as_str()));
+        let hist_done = |user: &str| Write::Update {
+            key: hist_key(user, call.created_at, &call.id),
+            update: Update::default()
+                .set("status", outcome.as_str())
+                .set("ended_at", now)
+                .set("duration", duration as i64),
+            cond: None,
+        };
+        let counted = |user: &str| Write::Update {
+            key: count_key(user),
+            update: Update::default()
+                .add(outcome.as_str(), 1)
+                .add(format!("{}_{}", call.call_type.as_str(), outcome.as_str()), 1),
+            cond: None,
+        };
+        let res = self
+            .table
+            .transact(vec![
+                Write::Update {
+                    key: call_key(&call.id),
+                    update: Update::default()
+                        .set("status", status_str(status))
+                        .set("outcome", outcome.as_str())
+                        .set("end_reason", reason.as_str())
+                        .set("ended_at", now)
+                        .set("duration", duration as i64)
+                        .remove("gsi1pk")
+                        .remove("gsi1sk"),
+                    cond: Some(Cond::eq("status", from)),
+                },
+                Write::Delete { key: active_call_key(&call.caller), cond: Some(mine.clone()) },
+                Write::Delete { key: active_call_key(&call.callee), cond: Some(mine) },
+                hist_done(&call.caller),
+                hist_done(&call.callee),
+                counted(&call.caller),
+                counted(&call.callee),
+            ])
+            .await;
+        match res {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) | Err(StoreError::TransactionConflict) => {
+                return Err(rejected(
+                    ErrorCode::CallAlreadyEnded,
+                    "the call changed meanwhile; it has ended or moved on",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let call = Call {
+            status,
+            outcome: Some(outcome),
+            ended_at: Some(now),
+            end_reason: Some(reason),
+            duration_secs: Some(duration),
+            ..call
+        };
+        self.push_both(&call).await;
+        Ok(call)
+    }
+
+    /// The calls `user` is in now (at most one: the lock allows no more).
+    pub async fn active(&self, user: &str, now: Millis) -> Result<Vec<Call>, CallError> {
+        let Some(lock) = self.table.get(&active_call_key(user)).await? else { return Ok(Vec::new()) };
+        let Some(id) = lock.get("call_id").and_then(Value::as_str) else { return Ok(Vec::new()) };
+        Ok(self.load(id, now).await?.filter(|c| !c.is_over()).into_iter().collect())
+    }
+
+    /// `user`'s history, newest first, filtered, with the total matching count.
+    pub async fn history(
+        &self,
+        user: &str,
+        call_type: Option<CallType>,
+        outcome: Option<Outcome>,
+        limit: u32,
+        offset: u32,
+        now: Millis,
+    ) -> Result<(Vec<HistoryEntry>, u64), CallError> {
+        // Calls that rang out but nobody has looked at yet are the newest few: finish them
+        // so statuses and totals are current.
+        let newest = self.table.query(&Query::table(format!("HIST#{user}")).backward().limit(5)).await?;
+        for h in &newest.items {
+            if h.get("status").is_none() && n(h, "ring_deadline").is_some_and(|d| d <= now) {
+                if let Some(id) = s(h, "call_id") {
+                    self.load(id, now).await?;
+                }
+            }
+        }
+        let counts = self.table.get(&count_key(user)).await?.unwrap_or_default();
+        let counter = match (call_type, outcome) {
+            (None, None) => "all".to_owned(),
+            (Some(t), None) => t.as_str().to_owned(),
+            (None, Some(o)) => o.as_str().to_owned(),
+            (Some(t), Some(o)) => format!("{}_{}", t.as_str(), o.as_str()),
+        };
+        let total = n(&counts, &counter).unwrap_or(0).max(0) as u64;
+        let mut out = Vec::new();
+        let mut skipped = 0u32;
+        let mut q = Query::table(format!("HIST#{user}")).backward().limit(200);
+        'pages: loop {
+            let page = self.table.query(&q).await?;
+            for h in &page.items {
+                let Some(entry) = entry_of(h) else { continue };
+                if call_type.is_some_and(|t| t != entry.call_type) || outcome.is_some_and(|o| Some(o) != entry.status) {
+                    continue;
+                }
+                if skipped < offset {
+                    skipped += 1;
+                    continue;
+                }
+                out.push(entry);
+                if out.len() as u32 == limit {
+                    break 'pages;
+                }
+            }
+            match page.next {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok((out, total))
+    }
+
+    /// The sweeper's part for calls: every call ringing past its deadline becomes missed.
+    pub async fn expire_due(&self, now: Millis) -> Result<usize, CallError> {
+        let mut done = 0;
+        for shard in 0..self.cfg.ringing_shards.max(1) {
+            let q = Query::index(GSI1, format!("RINGING#{shard}")).sk(SortKey::Lt(format!("{now:013}~"))).limit(500);
+            let page = self.table.query(&q).await?;
+            for it in &page.items {
+                if let Some(call) = Call::from_item(it).filter(|c| c.overdue(now)) {
+                    self.expire(call, now).await?;
+                    done += 1;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// The API view of a call, with who is in its signaling room now.
+    pub async fn view(&self, call: &Call) -> Result<CallView, CallError> {
+        let q = Query::table(format!("ROOM#{}", call.room())).sk(SortKey::BeginsWith("MEMBER#".into())).limit(50);
+        let in_room: BTreeSet<String> =
+            self.table.query(&q).await?.items.iter().filter_map(|i| s(i, "user_id").map(str::to_owned)).collect();
+        let status_of = |user: &str, joined: bool| {
+            if in_room.contains(user) && !call.is_over() {
+                "connected"
+            } else if !joined && call.status == CallStatus::Connecting {
+                "ringing"
+            } else {
+                "disconnected"
+            }
+        };
+        Ok(CallView {
+            call_id: call.id.clone(),
+            call_type: call.call_type,
+            status: call.status,
+            outcome: call.outcome,
+            caller_id: call.caller.clone(),
+            callee_id: call.callee.clone(),
+            signaling_url: self.cfg.signaling_url.clone(),
+            room: call.room(),
+            created_at: rfc3339_ms(call.created_at),
+            answered_at: call.answered_at.map(rfc3339_ms),
+            ended_at: call.ended_at.map(rfc3339_ms),
+            end_reason: call.end_reason,
+            duration_seconds: call.duration_secs,
+            participants: vec![
+                Participant {
+                    user_id: call.caller.clone(),
+                    role: Role::Caller,
+                    joined_at: Some(rfc3339_ms(call.created_at)),
+                    connection_status: status_of(&call.caller, true).to_owned(),
+                },
+                Participant {
+                    user_id: call.callee.clone(),
+                    role: Role::Callee,
+                    joined_at: call.answered_at.map(rfc3339_ms),
+                    connection_status: status_of(&call.callee, call.answered_at.is_some()).to_owned(),
+                },
+            ],
+        })
+    }
+
+    async fn push_both(&self, call: &Call) {
+        let msg = envelope("call-status", None, call.event());
+        self.push(&call.caller, &msg).await;
+        self.push(&call.callee, &msg).await;
+    }
+
+    /// Best effort: to every open connection of `user`. A gone connection is left to the
+    /// signaling cleanup (the next relay to it, or the sweeper).
+    async fn push(&self, user: &str, msg: &str) {
+        match presence::connections(self.table.as_ref(), user).await {
+            Ok(conns) => {
+                futures_util::future::join_all(conns.iter().map(|c| self.sink.post(c, msg))).await;
+            }
+            Err(e) => tracing::warn!(error = %e, user, "could not list connections for a call event"),
+        }
+    }
+}
+
+fn entry_of(h: &Item) -> Option<HistoryEntry> {
+    Some(HistoryEntry {
+        call_id: s(h, "call_id")?.to_owned(),
+        call_type: CallType::parse(s(h, "call_type")?)?,
+        status: s(h, "status").and_then(Outcome::parse),
+        role: if s(h, "role")? == "caller" { Role::Caller } else { Role::Callee },
+        peer_id: s(h, "peer")?.to_owned(),
+        created_at: rfc3339_ms(n(h, "created_at")?),
+        ended_at: n(h, "ended_at").map(rfc3339_ms),
+        duration_seconds: n(h, "duration").unwrap_or(0).max(0) as u64,
+    })
+}
+
+/// The call a signaling room belongs to (`call:<id>`), if any.
+pub fn call_id_of_room(room: &str) -> Option<&str> {
+    room.strip_prefix("call:")
+}
+
+/// Whether `user` may join the signaling room of call `id` now.
+pub async fn may_join_call_room(table: &dyn Table, user: &str, id: &str) -> Result<bool, StoreError> {
+    let it = table.get(&call_key(id)).await?;
+    Ok(it.as_ref().and_then(Call::from_item).is_some_and(|c| c.role_of(user).is_some() && !c.is_over()))
+}

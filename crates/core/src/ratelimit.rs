@@ -1,0 +1,42 @@
+//! Per-user rate limits counted in the store, so they hold across Lambda instances: one
+//! counter item per user, limit and minute, incremented with a conditional `ADD` (the
+//! request that would pass the limit fails its condition and writes nothing), expiring
+//! with the minute.
+
+use crate::clock::Millis;
+use crate::store::{CmpOp, Cond, Key, StoreError, Table, Update};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub name: &'static str,
+    pub per_minute: i64,
+}
+
+pub const CALL_INITIATIONS: Limit = Limit { name: "initiate", per_minute: 10 };
+pub const PRESENCE_UPDATES: Limit = Limit { name: "presence", per_minute: 100 };
+pub const HISTORY_QUERIES: Limit = Limit { name: "history", per_minute: 100 };
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RateError {
+    /// Over the limit; retry after this many seconds (when the minute turns).
+    #[error("rate limited")]
+    Limited { retry_after_secs: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Counts one request of `user` against `limit` at `now`.
+pub async fn hit(table: &dyn Table, user: &str, limit: Limit, now: Millis) -> Result<(), RateError> {
+    let secs = now.div_euclid(1000);
+    let minute = secs.div_euclid(60);
+    let key = Key::new(format!("RATE#{user}#{}", limit.name), format!("M#{minute}"));
+    let under = Cond::AttrNotExists("n".into()).or(Cond::cmp("n", CmpOp::Lt, limit.per_minute));
+    let update = Update::default().add("n", 1).set("ttl", (minute + 2) * 60);
+    match table.update(&key, update, Some(under)).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::ConditionFailed) => {
+            Err(RateError::Limited { retry_after_secs: (60 - secs.rem_euclid(60)) as u64 })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
