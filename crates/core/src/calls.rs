@@ -373,34 +373,40 @@ impl Calls {
         Ok(call)
     }
 
-    /// `DELETE /calls/{id}`: either side ends the call.
+    /// `DELETE /calls/{id}`: either side ends the call. If it moves meanwhile (answered under
+    /// our feet), the end is decided again on its new state.
     pub async fn end(&self, me: &str, id: &str, reason: EndReason, now: Millis) -> Result<Call, CallError> {
-        let call = self.get_for(me, id, now).await?;
-        if call.is_over() {
-            return Err(rejected(ErrorCode::CallAlreadyEnded, "the call has already ended"));
+        for _ in 0..3 {
+            let call = self.get_for(me, id, now).await?;
+            if call.is_over() {
+                return Err(rejected(ErrorCode::CallAlreadyEnded, "the call has already ended"));
+            }
+            let (status, outcome) = match (reason, call.status) {
+                (EndReason::ConnectionFailed, _) => (CallStatus::Failed, Outcome::Failed),
+                (_, CallStatus::Active) => (CallStatus::Ended, Outcome::Completed),
+                _ => (CallStatus::Ended, Outcome::Missed),
+            };
+            if let Some(done) = self.finish(call, status, outcome, reason, now).await? {
+                return Ok(done);
+            }
         }
-        let (status, outcome) = match (reason, call.status) {
-            (EndReason::ConnectionFailed, _) => (CallStatus::Failed, Outcome::Failed),
-            (_, CallStatus::Active) => (CallStatus::Ended, Outcome::Completed),
-            _ => (CallStatus::Ended, Outcome::Missed),
-        };
-        self.finish(call, status, outcome, reason, now).await
+        Err(rejected(ErrorCode::Conflict, "the call keeps changing; try again"))
     }
 
     /// Ends a call that rang past its deadline as missed (by whoever sees it first).
     async fn expire(&self, call: Call, now: Millis) -> Result<Call, CallError> {
         let id = call.id.clone();
-        match self.finish(call, CallStatus::Ended, Outcome::Missed, EndReason::Timeout, now).await {
-            Ok(c) => Ok(c),
+        match self.finish(call, CallStatus::Ended, Outcome::Missed, EndReason::Timeout, now).await? {
+            Some(c) => Ok(c),
             // Someone else finished it first: read what they wrote.
-            Err(CallError::Rejected(..)) => {
+            None => {
                 let it = self.table.get(&call_key(&id)).await?;
                 it.as_ref().and_then(Call::from_item).ok_or_else(not_found)
             }
-            Err(e) => Err(e),
         }
     }
 
+    /// Moves `call` from its current status to an end; `None` if it changed meanwhile.
     async fn finish(
         &self,
         call: Call,
@@ -408,7 +414,7 @@ impl Calls {
         outcome: Outcome,
         reason: EndReason,
         now: Millis,
-    ) -> Result<Call, CallError> {
+    ) -> Result<Option<Call>, CallError> {
         let duration = call.answered_at.map(|a| ((now - a).max(0) / 1000) as u64).unwrap_or(0);
         let from = status_str(call.status);
         let mine = Cond::NotExists.or(Cond::eq("call_id", call.id.as_str()));
@@ -452,12 +458,7 @@ impl Calls {
             .await;
         match res {
             Ok(()) => {}
-            Err(StoreError::ConditionFailed) | Err(StoreError::TransactionConflict) => {
-                return Err(rejected(
-                    ErrorCode::CallAlreadyEnded,
-                    "the call changed meanwhile; it has ended or moved on",
-                ));
-            }
+            Err(StoreError::ConditionFailed) | Err(StoreError::TransactionConflict) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
         let call = Call {
@@ -469,7 +470,7 @@ impl Calls {
             ..call
         };
         self.push_both(&call).await;
-        Ok(call)
+        Ok(Some(call))
     }
 
     /// The calls `user` is in now (at most one: the lock allows no more).
