@@ -209,23 +209,23 @@ impl Table for MemoryTable {
             }
             true
         };
-        let past_cursor = |sortv: &str, key: &Key| match &start {
-            None => true,
-            Some((cs, ck)) => {
-                let pos = (sortv, key);
-                let cur = (cs.as_str(), ck);
-                if q.forward { pos > cur } else { pos < cur }
-            }
-        };
-
+        // Ranges bounded by the partition and the cursor, walked in either direction: a page
+        // costs O(log n + page), wherever it starts.
+        let after_pk = format!("{}\0", q.pk);
         match q.index {
             None => {
-                let lo = Bound::Included(Key::new(q.pk.clone(), String::new()));
-                let range = inner.items.range((lo, Bound::Unbounded)).take_while(|(k, _)| k.pk == q.pk);
+                let first = Key::new(q.pk.clone(), String::new());
+                let end = Key::new(after_pk, String::new());
+                let (lo, hi) = match (&start, q.forward) {
+                    (Some((_, ck)), true) => (Bound::Excluded(ck.clone()), Bound::Excluded(end)),
+                    (Some((_, ck)), false) => (Bound::Included(first), Bound::Excluded(ck.clone())),
+                    (None, _) => (Bound::Included(first), Bound::Excluded(end)),
+                };
+                let range = inner.items.range((lo, hi));
                 let entries: Box<dyn Iterator<Item = (&Key, &Item)>> =
-                    if q.forward { Box::new(range) } else { Box::new(range.collect::<Vec<_>>().into_iter().rev()) };
+                    if q.forward { Box::new(range) } else { Box::new(range.rev()) };
                 for (k, it) in entries {
-                    if past_cursor(&k.sk, k) && !consider(&k.sk, k, it) {
+                    if !consider(&k.sk, k, it) {
                         break;
                     }
                 }
@@ -236,14 +236,21 @@ impl Table for MemoryTable {
                     Some(s) => s,
                     None => return Ok(Page::default()),
                 };
-                let lo = Bound::Included((q.pk.clone(), String::new(), Key::new("", "")));
-                let range = set.range((lo, Bound::Unbounded)).take_while(|(p, _, _)| *p == q.pk);
+                let first = (q.pk.clone(), String::new(), Key::new("", ""));
+                let end = (after_pk, String::new(), Key::new("", ""));
+                let at = start.as_ref().map(|(cs, ck)| (q.pk.clone(), cs.clone(), ck.clone()));
+                let (lo, hi) = match (at, q.forward) {
+                    (Some(at), true) => (Bound::Excluded(at), Bound::Excluded(end)),
+                    (Some(at), false) => (Bound::Included(first), Bound::Excluded(at)),
+                    (None, _) => (Bound::Included(first), Bound::Excluded(end)),
+                };
+                let range = set.range((lo, hi));
                 let entries: Box<dyn Iterator<Item = &(String, String, Key)>> =
-                    if q.forward { Box::new(range) } else { Box::new(range.collect::<Vec<_>>().into_iter().rev()) };
+                    if q.forward { Box::new(range) } else { Box::new(range.rev()) };
                 for (_, s, k) in entries {
                     // Every index entry has its item: both maps change under one lock.
                     let it = &inner.items[k];
-                    if past_cursor(s, k) && !consider(s, k, it) {
+                    if !consider(s, k, it) {
                         break;
                     }
                 }
