@@ -510,7 +510,9 @@ impl Calls {
         let total = n(&counts, &counter).unwrap_or(0).max(0) as u64;
         let mut out = Vec::new();
         let mut skipped = 0u32;
-        let mut q = Query::table(format!("HIST#{user}")).backward().limit(200);
+        // Unfiltered, exactly offset + limit entries are needed; filtered, read in large pages.
+        let page = if call_type.is_none() && outcome.is_none() { (offset + limit).clamp(1, 200) } else { 200 };
+        let mut q = Query::table(format!("HIST#{user}")).backward().limit(page);
         'pages: loop {
             let page = self.table.query(&q).await?;
             for h in &page.items {
