@@ -122,11 +122,7 @@ async fn main() {
     let calls = Calls::new(table.clone(), Arc::new(NoSink), CallsConfig::default());
     // Both users online: one open connection each (the slot a $connect writes).
     for (user, conn) in [("alice", "a1="), ("bob", "b1=")] {
-        let it = item([
-            ("pk", Value::S(format!("USER#{user}"))),
-            ("sk", "SLOT#0".into()),
-            ("conn", conn.into()),
-        ]);
+        let it = item([("pk", Value::S(format!("USER#{user}"))), ("sk", "SLOT#0".into()), ("conn", conn.into())]);
         table.put(it, None).await.unwrap();
     }
     table.take();
@@ -164,7 +160,13 @@ async fn main() {
         ("newest 200 (largest page)", None, None, 200, 0),
         ("50 at offset 10,000", None, None, 50, 10_000),
         ("50 completed (1 in 3 match)", None, Some(Outcome::Completed), 50, 0),
-        ("50 voice+completed at offset 1,000", Some(stratus_protocol::calls::CallType::Voice), Some(Outcome::Completed), 50, 1_000),
+        (
+            "50 voice+completed at offset 1,000",
+            Some(stratus_protocol::calls::CallType::Voice),
+            Some(Outcome::Completed),
+            50,
+            1_000,
+        ),
     ];
     for (name, t, o, limit, offset) in cases {
         let mut ms = Vec::new();
