@@ -159,3 +159,21 @@ impl Resp {
         msg.to_owned()
     }
 }
+
+/// Turns `async fn $body(api: TestApi)` into two tests, `$name::on_the_embedded_store` and
+/// `$name::on_dynamodb`, so every route test runs on both stores.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_the_embedded_store() {
+                super::$body($crate::rest::TestApi::memory()).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_dynamodb() {
+                super::$body($crate::rest::TestApi::dynamodb().await).await;
+            }
+        }
+    };
+}

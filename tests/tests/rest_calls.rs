@@ -8,22 +8,6 @@ use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::Clock;
 use stratus_tests::rest::{Resp, TestApi};
 
-/// Runs a test body on both stores.
-macro_rules! on_both_stores {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_the_embedded_store() {
-                super::$body(stratus_tests::rest::TestApi::memory()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_dynamodb() {
-                super::$body(stratus_tests::rest::TestApi::dynamodb().await).await;
-            }
-        }
-    };
-}
-
 async fn call(api: &TestApi, method: Method, path: &str, token: &str, body: Option<Value>) -> Resp {
     api.call(method, path, Some(token), body).await
 }
@@ -106,7 +90,7 @@ async fn a_call_goes_from_ringing_to_answered_to_ended_with_history(api: TestApi
         assert_eq!(act.body["calls"], json!([]));
     }
 }
-on_both_stores!(call_lifecycle, a_call_goes_from_ringing_to_answered_to_ended_with_history);
+stratus_tests::on_both_stores!(call_lifecycle, a_call_goes_from_ringing_to_answered_to_ended_with_history);
 
 async fn initiate_refuses_bad_input_unavailable_and_busy_users(api: TestApi) {
     api.connect_ws("b1=", "bob").await;
@@ -141,7 +125,7 @@ async fn initiate_refuses_bad_input_unavailable_and_busy_users(api: TestApi) {
     initiate(&api, &tc, "carol", "bob", "voice").await.assert_error(409, "USER_ALREADY_IN_CALL");
     initiate(&api, &ta, "alice", "carol", "voice").await.assert_error(409, "USER_ALREADY_IN_CALL");
 }
-on_both_stores!(initiate_failures, initiate_refuses_bad_input_unavailable_and_busy_users);
+stratus_tests::on_both_stores!(initiate_failures, initiate_refuses_bad_input_unavailable_and_busy_users);
 
 async fn answer_and_end_refuse_what_their_state_forbids(api: TestApi) {
     api.connect_ws("b1=", "bob").await;
@@ -168,7 +152,7 @@ async fn answer_and_end_refuse_what_their_state_forbids(api: TestApi) {
     let gone = call(&api, Method::DELETE, &format!("/api/v1/calls/{id2}"), &ta, None).await;
     assert_eq!((gone.body["outcome"].as_str(), gone.body["duration_seconds"].as_u64()), (Some("missed"), Some(0)));
 }
-on_both_stores!(answer_end_failures, answer_and_end_refuse_what_their_state_forbids);
+stratus_tests::on_both_stores!(answer_end_failures, answer_and_end_refuse_what_their_state_forbids);
 
 async fn unanswered_calls_become_missed_by_reads_and_by_the_sweeper(api: TestApi) {
     api.connect_ws("a1=", "alice").await;
@@ -200,7 +184,7 @@ async fn unanswered_calls_become_missed_by_reads_and_by_the_sweeper(api: TestApi
     }
     assert_eq!(calls.expire_due(api.clock.now_ms()).await.unwrap(), 0, "once");
 }
-on_both_stores!(missed_calls, unanswered_calls_become_missed_by_reads_and_by_the_sweeper);
+stratus_tests::on_both_stores!(missed_calls, unanswered_calls_become_missed_by_reads_and_by_the_sweeper);
 
 async fn history_filters_paginates_and_validates(api: TestApi) {
     api.connect_ws("b1=", "bob").await;
@@ -271,7 +255,7 @@ async fn history_filters_paginates_and_validates(api: TestApi) {
     }
     assert_eq!(hist("?limit=200").await.status, StatusCode::OK);
 }
-on_both_stores!(history, history_filters_paginates_and_validates);
+stratus_tests::on_both_stores!(history, history_filters_paginates_and_validates);
 
 async fn a_stranger_sees_no_call_and_no_one_elses_lists(api: TestApi) {
     api.connect_ws("b1=", "bob").await;
@@ -293,7 +277,7 @@ async fn a_stranger_sees_no_call_and_no_one_elses_lists(api: TestApi) {
     let s = call(&api, Method::GET, &format!("/api/v1/calls/{id}/status"), &ta, None).await;
     assert_eq!(s.body["status"], "connecting");
 }
-on_both_stores!(authorization, a_stranger_sees_no_call_and_no_one_elses_lists);
+stratus_tests::on_both_stores!(authorization, a_stranger_sees_no_call_and_no_one_elses_lists);
 
 async fn simultaneous_initiates_towards_one_callee_yield_exactly_one_call(api: TestApi) {
     api.connect_ws("b1=", "bob").await;
@@ -319,7 +303,7 @@ async fn simultaneous_initiates_towards_one_callee_yield_exactly_one_call(api: T
     }
     assert_eq!(created, 1);
 }
-on_both_stores!(initiate_race, simultaneous_initiates_towards_one_callee_yield_exactly_one_call);
+stratus_tests::on_both_stores!(initiate_race, simultaneous_initiates_towards_one_callee_yield_exactly_one_call);
 
 async fn two_answers_at_once_make_one_active_call(api: TestApi) {
     api.connect_ws("b1=", "bob").await;
@@ -348,4 +332,4 @@ async fn two_answers_at_once_make_one_active_call(api: TestApi) {
         s => panic!("answer got {s}: {}", ans.text),
     }
 }
-on_both_stores!(answer_races, two_answers_at_once_make_one_active_call);
+stratus_tests::on_both_stores!(answer_races, two_answers_at_once_make_one_active_call);

@@ -5,21 +5,6 @@ use serde_json::json;
 use stratus_core::clock::Clock;
 use stratus_tests::rest::TestApi;
 
-macro_rules! on_both_stores {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_the_embedded_store() {
-                super::$body(stratus_tests::rest::TestApi::memory()).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_dynamodb() {
-                super::$body(stratus_tests::rest::TestApi::dynamodb().await).await;
-            }
-        }
-    };
-}
-
 async fn presence_follows_connections_status_and_calls(api: TestApi) {
     let (ta, tb) = (api.token("alice").await, api.token("bob").await);
     let get = |path: String, t: String| {
@@ -86,7 +71,7 @@ async fn presence_follows_connections_status_and_calls(api: TestApi) {
     get("/api/v1/presence/status/bad%20id".into(), tb.clone()).await.assert_error(400, "VALIDATION_ERROR");
     api.call(Method::GET, "/api/v1/presence/status/alice", None, None).await.assert_error(401, "AUTH_TOKEN_MISSING");
 }
-on_both_stores!(presence, presence_follows_connections_status_and_calls);
+stratus_tests::on_both_stores!(presence, presence_follows_connections_status_and_calls);
 
 async fn rate_limits_hold_across_instances_and_reset_each_minute(api: TestApi) {
     // A second API instance on the same table (another Lambda instance).
@@ -130,4 +115,4 @@ async fn rate_limits_hold_across_instances_and_reset_each_minute(api: TestApi) {
     let tb = api.token("bob").await;
     assert_eq!(api.call(Method::GET, "/api/v1/calls/user/bob/history", Some(&tb), None).await.status, StatusCode::OK);
 }
-on_both_stores!(rate_limits, rate_limits_hold_across_instances_and_reset_each_minute);
+stratus_tests::on_both_stores!(rate_limits, rate_limits_hold_across_instances_and_reset_each_minute);
