@@ -16,7 +16,8 @@
 //! key rotates by adding the new one to every node, switching signers, then removing the old.
 //!
 //! Layout: [`sign`] (the signing side), [`Verifier`] (the node side, with its replay cache),
-//! [`base`] (the signature base both compute). No I/O; time is passed in.
+//! [`base`] (the signature base both compute): no I/O, time passed in. Feature `client`
+//! adds `client::ControlClient`, which signs and sends requests over HTTP.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -25,7 +26,11 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
+use stratus_protocol::error::ErrorCode;
 use subtle::ConstantTimeEq;
+
+#[cfg(feature = "client")]
+pub mod client;
 
 pub const CONTENT_DIGEST: &str = "content-digest";
 pub const SIGNATURE_INPUT: &str = "signature-input";
@@ -108,7 +113,14 @@ pub fn base(method: &str, authority: &str, path: &str, digest: &str, params: &st
 
 /// Signs a request; returns the headers to add (`content-digest`, `signature-input`,
 /// `signature`). `path` includes the query string, if any.
-pub fn sign(method: &str, authority: &str, path: &str, body: &[u8], key: &Key, now_secs: i64) -> Vec<(&'static str, String)> {
+pub fn sign(
+    method: &str,
+    authority: &str,
+    path: &str,
+    body: &[u8],
+    key: &Key,
+    now_secs: i64,
+) -> Vec<(&'static str, String)> {
     let nonce = {
         let b: [u8; 16] = rand::random();
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
@@ -157,16 +169,16 @@ pub enum SigError {
 }
 
 impl SigError {
-    /// The error code the node answers with (401).
-    pub fn code(self) -> &'static str {
+    /// The error code the node answers with (all 401).
+    pub fn code(self) -> ErrorCode {
         match self {
-            SigError::Missing => "SIGNATURE_MISSING",
-            SigError::Malformed => "SIGNATURE_MALFORMED",
-            SigError::UnknownKey => "SIGNATURE_UNKNOWN_KEY",
-            SigError::DigestMismatch | SigError::BadSignature => "SIGNATURE_INVALID",
-            SigError::Expired => "SIGNATURE_EXPIRED",
-            SigError::FromTheFuture => "SIGNATURE_CLOCK_SKEW",
-            SigError::Replayed => "SIGNATURE_REPLAYED",
+            SigError::Missing => ErrorCode::SignatureMissing,
+            SigError::Malformed => ErrorCode::SignatureMalformed,
+            SigError::UnknownKey => ErrorCode::SignatureUnknownKey,
+            SigError::DigestMismatch | SigError::BadSignature => ErrorCode::SignatureInvalid,
+            SigError::Expired => ErrorCode::SignatureExpired,
+            SigError::FromTheFuture => ErrorCode::SignatureClockSkew,
+            SigError::Replayed => ErrorCode::SignatureReplayed,
         }
     }
 }
@@ -310,7 +322,8 @@ mod tests {
         assert_eq!(check(&[], body, "/v1/rooms", NOW), Err(SigError::Missing));
         assert_eq!(check(&good, b"{\"room\":\"other\"}", "/v1/rooms", NOW), Err(SigError::DigestMismatch));
         assert_eq!(check(&good, body, "/v1/rooms/other", NOW), Err(SigError::BadSignature));
-        let forged = sign("POST", "node-1.internal:7880", "/v1/rooms", body, &Key::new("k1", vec![7u8; 32]).unwrap(), NOW);
+        let forged =
+            sign("POST", "node-1.internal:7880", "/v1/rooms", body, &Key::new("k1", vec![7u8; 32]).unwrap(), NOW);
         assert_eq!(check(&forged, body, "/v1/rooms", NOW), Err(SigError::BadSignature));
         let unknown = sign("POST", "node-1.internal:7880", "/v1/rooms", body, &key("k9"), NOW);
         assert_eq!(check(&unknown, body, "/v1/rooms", NOW), Err(SigError::UnknownKey));
@@ -328,8 +341,15 @@ mod tests {
         let v = Verifier::new(vec![key("old"), key("new")]);
         for k in ["old", "new"] {
             let h = sign("DELETE", "n:1", "/v1/rooms/r", b"", &key(k), NOW);
-            let r = Request { method: "DELETE", authority: "n:1", path: "/v1/rooms/r", body: b"",
-                content_digest: Some(&h[0].1), signature_input: Some(&h[1].1), signature: Some(&h[2].1) };
+            let r = Request {
+                method: "DELETE",
+                authority: "n:1",
+                path: "/v1/rooms/r",
+                body: b"",
+                content_digest: Some(&h[0].1),
+                signature_input: Some(&h[1].1),
+                signature: Some(&h[2].1),
+            };
             assert_eq!(v.verify(&r, NOW), Ok(k.to_owned()));
         }
         assert!(parse_keys("a:short").is_err());

@@ -43,6 +43,14 @@ pub enum ErrorCode {
     UserAlreadyInCall,
     UserNotAvailable,
     InvalidCallType,
+    // Signed control requests to media nodes.
+    SignatureMissing,
+    SignatureMalformed,
+    SignatureUnknownKey,
+    SignatureInvalid,
+    SignatureExpired,
+    SignatureClockSkew,
+    SignatureReplayed,
 }
 
 impl ErrorCode {
@@ -52,7 +60,9 @@ impl ErrorCode {
         match self {
             InvalidRequest | ValidationError | InvalidMessage | UnknownMessageType | NotInRoom | PeerNotFound
             | TooManyRooms | InvalidCallType => 400,
-            Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired | InvalidCredentials => 401,
+            Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired | InvalidCredentials
+            | SignatureMissing | SignatureMalformed | SignatureUnknownKey | SignatureInvalid | SignatureExpired
+            | SignatureClockSkew | SignatureReplayed => 401,
             Forbidden => 403,
             NotFound | CallNotFound => 404,
             MethodNotAllowed => 405,
@@ -97,6 +107,13 @@ impl ErrorCode {
             UserAlreadyInCall => "USER_ALREADY_IN_CALL",
             UserNotAvailable => "USER_NOT_AVAILABLE",
             InvalidCallType => "INVALID_CALL_TYPE",
+            SignatureMissing => "SIGNATURE_MISSING",
+            SignatureMalformed => "SIGNATURE_MALFORMED",
+            SignatureUnknownKey => "SIGNATURE_UNKNOWN_KEY",
+            SignatureInvalid => "SIGNATURE_INVALID",
+            SignatureExpired => "SIGNATURE_EXPIRED",
+            SignatureClockSkew => "SIGNATURE_CLOCK_SKEW",
+            SignatureReplayed => "SIGNATURE_REPLAYED",
         }
     }
 
