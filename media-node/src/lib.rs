@@ -7,19 +7,24 @@
 //! Layout:
 //! - [`NodeState`] — identity, control keys (verifier), start time.
 //! - [`signed`]    — the middleware that verifies every `/v1/*` request before any work.
+//! - [`registry`]  — heartbeats into the node registry; drain on SIGTERM.
 //! - [`app`]       — routes: operations (`/healthz`, `/readyz`, `/api/version`) unsigned,
 //!   control (`/v1/*`) signed.
 
+pub mod registry;
 pub mod signed;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use serde::Serialize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use stratus_control::Verifier;
 use stratus_core::clock::{Clock, rfc3339_ms};
+use stratus_core::nodes::Load;
 
 pub struct NodeState {
     pub id: String,
@@ -27,6 +32,19 @@ pub struct NodeState {
     pub verifier: Verifier,
     pub clock: Arc<dyn Clock>,
     pub started_ms: i64,
+    /// Set on SIGTERM: the node takes no new rooms and reports not ready.
+    pub draining: AtomicBool,
+}
+
+impl NodeState {
+    /// What the node carries now. The SFU engine is not built yet, so it carries nothing.
+    pub fn load(&self) -> Load {
+        Load { rooms: 0, participants: 0, producers: 0, consumers: 0, bitrate_bps: 0 }
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
 }
 
 #[derive(Serialize)]
@@ -46,13 +64,22 @@ async fn node_info(State(st): State<Arc<NodeState>>) -> Json<NodeInfo> {
     })
 }
 
+/// Not ready while draining, so load balancers and placement stop sending new work.
+async fn ready(State(st): State<Arc<NodeState>>) -> (StatusCode, Json<serde_json::Value>) {
+    if st.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "draining" })))
+    } else {
+        (StatusCode::OK, Json(serde_json::json!({ "status": "ok" })))
+    }
+}
+
 pub fn app(state: Arc<NodeState>) -> Router {
     let control = Router::new()
         .route("/v1/node", get(node_info))
         .layer(axum::middleware::from_fn_with_state(state.clone(), signed::verify));
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
-        .route("/readyz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
+        .route("/readyz", get(ready))
         .route(
             "/api/version",
             get(|| async {

@@ -3,44 +3,86 @@
 //! - `STRATUS_CONTROL_KEYS` — `id:secret[,id:secret]`, the keys control requests are signed
 //!   with (two while rotating). Required.
 //! - `STRATUS_NODE_ID` (default: a new UUID), `STRATUS_REGION` (default `local`).
+//! - `STRATUS_TABLE` — the table to register in (DynamoDB; `STRATUS_DYNAMODB_ENDPOINT` or
+//!   `AWS_ENDPOINT_URL` for a compatible endpoint). Without it the node runs unregistered.
+//! - `STRATUS_CONTROL_URL` (default `http://<listen address>`), `STRATUS_PUBLIC_IP` (default
+//!   `127.0.0.1`), `STRATUS_MAX_PARTICIPANTS` (500), `STRATUS_HEARTBEAT_SECS` (5),
+//!   `STRATUS_DRAIN_SECS` (300).
 
 use std::sync::Arc;
+use std::time::Duration;
 use stratus_core::clock::{Clock, SystemClock};
+use stratus_core::store::Table;
+use stratus_core::store::schema::MAIN;
+use stratus_media_node::registry::{self, Registration};
+
+fn fail(msg: String) -> ! {
+    eprintln!("stratus-media-node: {msg}");
+    std::process::exit(2);
+}
+
+fn num(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v.parse().unwrap_or_else(|_| fail(format!("{name} must be a number"))),
+        Err(_) => default,
+    }
+}
 
 #[tokio::main]
 async fn main() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_target(false).try_init();
     let addr = std::env::var("STRATUS_MEDIA_ADDR").unwrap_or_else(|_| "127.0.0.1:7880".into());
-    let keys = match std::env::var("STRATUS_CONTROL_KEYS")
+    let keys = std::env::var("STRATUS_CONTROL_KEYS")
         .map_err(|_| "STRATUS_CONTROL_KEYS is not set".to_owned())
         .and_then(|k| stratus_control::parse_keys(&k))
-    {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("stratus-media-node: {e}");
-            std::process::exit(2);
-        }
-    };
+        .unwrap_or_else(|e| fail(e));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let state = Arc::new(stratus_media_node::NodeState {
         id: std::env::var("STRATUS_NODE_ID").unwrap_or_else(|_| uuid::Uuid::new_v4().to_string()),
         region: std::env::var("STRATUS_REGION").unwrap_or_else(|_| "local".into()),
         verifier: stratus_control::Verifier::new(keys),
         started_ms: clock.now_ms(),
-        clock,
+        clock: clock.clone(),
+        draining: Default::default(),
     });
-    let listener = match tokio::net::TcpListener::bind(&addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("stratus-media-node: bind {addr}: {e}");
-            std::process::exit(1);
+    let listener = tokio::net::TcpListener::bind(&addr).await.unwrap_or_else(|e| fail(format!("bind {addr}: {e}")));
+    let local = listener.local_addr().unwrap_or_else(|e| fail(e.to_string()));
+    let reg = Arc::new(Registration {
+        control_url: std::env::var("STRATUS_CONTROL_URL").unwrap_or_else(|_| format!("http://{local}")),
+        public_ip: std::env::var("STRATUS_PUBLIC_IP").unwrap_or_else(|_| "127.0.0.1".into()),
+        max_participants: num("STRATUS_MAX_PARTICIPANTS", 500) as i64,
+        every: Duration::from_secs(num("STRATUS_HEARTBEAT_SECS", 5).max(1)),
+    });
+    let table: Option<Arc<dyn Table>> = match std::env::var(MAIN.name_env) {
+        Ok(name) => {
+            let endpoint = std::env::var("STRATUS_DYNAMODB_ENDPOINT").ok();
+            let client = stratus_dynamo::client(endpoint.as_deref()).await;
+            Some(Arc::new(stratus_dynamo::DynamoTable::new(client, name, &MAIN, clock.clone())))
+        }
+        Err(_) => {
+            eprintln!("stratus-media-node: {} not set; running unregistered", MAIN.name_env);
+            None
         }
     };
-    match listener.local_addr() {
-        Ok(a) => println!("stratus-media-node {} listening on http://{a}", state.id),
-        Err(e) => eprintln!("stratus-media-node: {e}"),
+    if let Some(t) = &table {
+        tokio::spawn(registry::heartbeats(t.clone(), state.clone(), reg.clone()));
     }
-    if let Err(e) = axum::serve(listener, stratus_media_node::app(state)).await {
-        eprintln!("stratus-media-node: {e}");
-        std::process::exit(1);
+    println!("stratus-media-node {} listening on http://{local}", state.id);
+    let drain_for = Duration::from_secs(num("STRATUS_DRAIN_SECS", 300));
+    let shutdown = {
+        let (state, reg) = (state.clone(), reg.clone());
+        async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .unwrap_or_else(|e| fail(format!("SIGTERM handler: {e}")));
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            registry::drain(table, state, reg, drain_for).await;
+        }
+    };
+    if let Err(e) = axum::serve(listener, stratus_media_node::app(state)).with_graceful_shutdown(shutdown).await {
+        fail(e.to_string());
     }
 }

@@ -20,6 +20,7 @@ async fn node(clock: ManualClock) -> String {
         verifier: Verifier::new(vec![key("old"), key("new")]),
         started_ms: clock.now_ms(),
         clock: Arc::new(clock),
+        draining: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

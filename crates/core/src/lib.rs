@@ -14,12 +14,14 @@
 //! - [`calls`]  — 1:1 calls: initiate/answer/end races, missed calls, history, call events.
 //! - [`presence`] — chosen status + facts (open connections, active-call lock), last seen.
 //! - [`ratelimit`] — per-user, per-minute limits counted in the store.
+//! - [`nodes`]  — the media-node registry: heartbeats with a TTL, draining, the live list.
 //!
 //! Dependencies point one way: `stratus-protocol` ← this crate ← stores, functions, local stack.
 
 pub mod auth;
 pub mod calls;
 pub mod clock;
+pub mod nodes;
 pub mod presence;
 pub mod ratelimit;
 pub mod signaling;

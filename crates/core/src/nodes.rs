@@ -1,0 +1,148 @@
+//! The media-node registry: each node writes itself to the table (identity, addresses,
+//! capacity, load, draining) and rewrites the item every heartbeat with a TTL of a few
+//! heartbeats, so a node that stops heartbeating disappears from the live list by itself.
+//!
+//! Items: `NODE#<id>` / `META`, with `gsi1` = `NODES` / `<id>` so placement lists them with one
+//! query.
+
+use crate::clock::Millis;
+use crate::store::schema::GSI1;
+use crate::store::{Item, Key, Query, StoreError, Table, Value, value::item};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Load {
+    pub rooms: i64,
+    pub participants: i64,
+    pub producers: i64,
+    pub consumers: i64,
+    pub bitrate_bps: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    pub id: String,
+    /// Where the functions send signed control requests, e.g. `http://10.0.3.7:7880`.
+    pub control_url: String,
+    /// The address advertised in ICE candidates.
+    pub public_ip: String,
+    pub region: String,
+    pub max_participants: i64,
+    pub load: Load,
+    pub draining: bool,
+    pub heartbeat_at: Millis,
+}
+
+fn key(id: &str) -> Key {
+    Key::new(format!("NODE#{id}"), "META")
+}
+
+fn n(it: &Item, a: &str) -> i64 {
+    it.get(a).and_then(Value::as_n).unwrap_or(0)
+}
+
+fn s(it: &Item, a: &str) -> String {
+    it.get(a).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+impl NodeRecord {
+    fn from_item(it: &Item) -> Option<NodeRecord> {
+        Some(NodeRecord {
+            id: it.get("pk")?.as_str()?.strip_prefix("NODE#")?.to_owned(),
+            control_url: s(it, "control_url"),
+            public_ip: s(it, "public_ip"),
+            region: s(it, "region"),
+            max_participants: n(it, "max_participants"),
+            load: Load {
+                rooms: n(it, "rooms"),
+                participants: n(it, "participants"),
+                producers: n(it, "producers"),
+                consumers: n(it, "consumers"),
+                bitrate_bps: n(it, "bitrate_bps"),
+            },
+            draining: it.get("draining").and_then(Value::as_bool).unwrap_or(false),
+            heartbeat_at: n(it, "heartbeat_at"),
+        })
+    }
+}
+
+/// Writes (or refreshes) the node's entry; it lives `ttl_secs` unless refreshed.
+pub async fn heartbeat(table: &dyn Table, node: &NodeRecord, now: Millis, ttl_secs: i64) -> Result<(), StoreError> {
+    let k = key(&node.id);
+    let it = item([
+        ("pk", Value::S(k.pk)),
+        ("sk", Value::S(k.sk)),
+        ("gsi1pk", "NODES".into()),
+        ("gsi1sk", Value::S(node.id.clone())),
+        ("control_url", Value::S(node.control_url.clone())),
+        ("public_ip", Value::S(node.public_ip.clone())),
+        ("region", Value::S(node.region.clone())),
+        ("max_participants", Value::N(node.max_participants)),
+        ("rooms", Value::N(node.load.rooms)),
+        ("participants", Value::N(node.load.participants)),
+        ("producers", Value::N(node.load.producers)),
+        ("consumers", Value::N(node.load.consumers)),
+        ("bitrate_bps", Value::N(node.load.bitrate_bps)),
+        ("draining", Value::Bool(node.draining)),
+        ("heartbeat_at", Value::N(now)),
+        ("ttl", Value::N(now.div_euclid(1000) + ttl_secs)),
+    ]);
+    table.put(it, None).await
+}
+
+pub async fn deregister(table: &dyn Table, id: &str) -> Result<(), StoreError> {
+    table.delete(&key(id), None).await.map(|_| ())
+}
+
+/// Every node whose entry is live (heartbeat within its TTL), draining ones included.
+pub async fn live(table: &dyn Table) -> Result<Vec<NodeRecord>, StoreError> {
+    let mut q = Query::index(GSI1, "NODES").limit(500);
+    let mut out = Vec::new();
+    loop {
+        let page = table.query(&q).await?;
+        out.extend(page.items.iter().filter_map(NodeRecord::from_item));
+        match page.next {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::store::memory::MemoryTable;
+    use crate::store::schema::MAIN;
+    use std::sync::Arc;
+
+    fn node(id: &str) -> NodeRecord {
+        NodeRecord {
+            id: id.into(),
+            control_url: format!("http://{id}:7880"),
+            public_ip: "203.0.113.9".into(),
+            region: "local".into(),
+            max_participants: 500,
+            load: Load { rooms: 2, participants: 7, producers: 6, consumers: 30, bitrate_bps: 9_000_000 },
+            draining: false,
+            heartbeat_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_node_that_stops_heartbeating_leaves_the_live_list() {
+        let clock = ManualClock::new(1_800_000_000_000);
+        let t = MemoryTable::new(&MAIN, Arc::new(clock.clone()));
+        heartbeat(&t, &node("n1"), clock.now_ms(), 15).await.unwrap();
+        heartbeat(&t, &node("n2"), clock.now_ms(), 15).await.unwrap();
+        clock.advance_secs(10);
+        heartbeat(&t, &node("n1"), clock.now_ms(), 15).await.unwrap();
+        clock.advance_secs(10);
+        let ids: Vec<String> = live(&t).await.unwrap().into_iter().map(|n| n.id).collect();
+        assert_eq!(ids, ["n1"], "n2 missed its heartbeats");
+        let n1 = &live(&t).await.unwrap()[0];
+        assert_eq!(n1.load.consumers, 30);
+        assert_eq!(n1.heartbeat_at, clock.now_ms() - 10_000);
+        deregister(&t, "n1").await.unwrap();
+        assert!(live(&t).await.unwrap().is_empty());
+    }
+}
