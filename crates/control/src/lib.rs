@@ -112,7 +112,7 @@ pub fn base(method: &str, authority: &str, path: &str, digest: &str, params: &st
 }
 
 /// Signs a request; returns the headers to add (`content-digest`, `signature-input`,
-/// `signature`). `path` includes the query string, if any.
+/// `signature`). `path` includes the query string, if any. Each call draws a fresh nonce.
 pub fn sign(
     method: &str,
     authority: &str,
@@ -121,23 +121,8 @@ pub fn sign(
     key: &Key,
     now_secs: i64,
 ) -> Vec<(&'static str, String)> {
-    let nonce = {
-        let b: [u8; 16] = rand::random();
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-    };
-    sign_with_nonce(method, authority, path, body, key, now_secs, &nonce)
-}
-
-/// [`sign`] with a given nonce (tests replay with it).
-pub fn sign_with_nonce(
-    method: &str,
-    authority: &str,
-    path: &str,
-    body: &[u8],
-    key: &Key,
-    now_secs: i64,
-    nonce: &str,
-) -> Vec<(&'static str, String)> {
+    let nonce = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+    let nonce = nonce.as_str();
     let digest = content_digest(body);
     let p = params(now_secs, nonce, &key.id);
     let sig = key.mac(base(method, authority, path, &digest, &p).as_bytes());
