@@ -18,10 +18,7 @@ async fn start_function(table: &str, secret_arn: &str) -> Function {
     let runtime = RuntimeApi::start().await;
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_stratus-rest"));
     cmd.envs(runtime.env("stratus-rest"))
-        .env("AWS_ENDPOINT_URL", &aws::endpoint().url)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
+        .envs(aws::sdk_env())
         .env(MAIN.name_env, table)
         .env("STRATUS_CREDENTIALS_SECRET", secret_arn)
         .env("STRATUS_WS_MANAGEMENT_ENDPOINT", "http://127.0.0.1:9/prod")
@@ -109,10 +106,7 @@ async fn rest_function_reports_an_init_error_without_revealing_secrets() {
     let runtime = RuntimeApi::start().await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_stratus-rest"))
         .envs(runtime.env("stratus-rest"))
-        .env("AWS_ENDPOINT_URL", &aws::endpoint().url)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
+        .envs(aws::sdk_env())
         .env(MAIN.name_env, "unused")
         .env("STRATUS_CREDENTIALS_SECRET", &arn)
         .output()

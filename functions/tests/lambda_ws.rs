@@ -38,10 +38,7 @@ async fn setup() -> Env {
     for (bin, rt) in [(env!("CARGO_BIN_EXE_stratus-ws"), &ws), (env!("CARGO_BIN_EXE_stratus-ws-sweeper"), &sweeper)] {
         let child = tokio::process::Command::new(bin)
             .envs(rt.env("stratus-ws"))
-            .env("AWS_ENDPOINT_URL", &aws::endpoint().url)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
+            .envs(aws::sdk_env())
             .env(MAIN.name_env, &name)
             .env("STRATUS_CREDENTIALS_SECRET", &arn)
             .env("STRATUS_WS_MANAGEMENT_ENDPOINT", &apigw.url)

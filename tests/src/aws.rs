@@ -98,6 +98,17 @@ fn start_moto() -> AwsEndpoint {
     AwsEndpoint { url, kind: EndpointKind::Moto, log: Some(log) }
 }
 
+/// The environment a child process (a function binary) needs to use the shared endpoint
+/// with the SDK's default configuration.
+pub fn sdk_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint().url.clone()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+    ]
+}
+
 /// A table name no other test in any process uses.
 pub fn unique_name(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);

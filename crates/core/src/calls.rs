@@ -17,7 +17,7 @@
 
 use crate::clock::{Millis, rfc3339_ms};
 use crate::presence::{self, active_call_key};
-use crate::signaling::ConnectionSink;
+use crate::signaling::{ConnectionSink, room_members};
 use crate::store::schema::GSI1;
 use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
 use std::collections::BTreeSet;
@@ -555,9 +555,8 @@ impl Calls {
 
     /// The API view of a call, with who is in its signaling room now.
     pub async fn view(&self, call: &Call) -> Result<CallView, CallError> {
-        let q = Query::table(format!("ROOM#{}", call.room())).sk(SortKey::BeginsWith("MEMBER#".into())).limit(50);
         let in_room: BTreeSet<String> =
-            self.table.query(&q).await?.items.iter().filter_map(|i| s(i, "user_id").map(str::to_owned)).collect();
+            room_members(self.table.as_ref(), &call.room()).await?.into_iter().map(|p| p.user_id).collect();
         let status_of = |user: &str, joined: bool| {
             if in_room.contains(user) && !call.is_over() {
                 "connected"

@@ -142,6 +142,25 @@ fn store_err(e: StoreError, rid: &Option<String>) -> WsError {
     WsError::new(code, "try again", rid.clone())
 }
 
+/// A room's members (peer and user ids), all pages. Calls read their room with it too.
+pub async fn room_members(table: &dyn Table, room: &str) -> Result<Vec<Peer>, StoreError> {
+    let mut q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("MEMBER#".into())).limit(500);
+    let mut out = Vec::new();
+    loop {
+        let page = table.query(&q).await?;
+        out.extend(
+            page.items.iter().map(|i| Peer {
+                peer_id: s(i, "sk").trim_start_matches("MEMBER#").to_owned(),
+                user_id: s(i, "user_id"),
+            }),
+        );
+        match page.next {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
 impl Signaling {
     pub fn new(
         table: Arc<dyn Table>,
@@ -388,21 +407,8 @@ impl Signaling {
         self.post_all(&others, &event).await
     }
 
-    /// A room's members, all pages.
     async fn members(&self, room: &str) -> Result<Vec<Peer>, StoreError> {
-        let mut q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("MEMBER#".into())).limit(500);
-        let mut out = Vec::new();
-        loop {
-            let page = self.table.query(&q).await?;
-            out.extend(page.items.iter().map(|i| Peer {
-                peer_id: s(i, "sk").trim_start_matches("MEMBER#").to_owned(),
-                user_id: s(i, "user_id"),
-            }));
-            match page.next {
-                Some(c) => q.cursor = Some(c),
-                None => return Ok(out),
-            }
-        }
+        room_members(self.table.as_ref(), room).await
     }
 
     /// The rooms `conn` is in, with its user id as recorded on them.
