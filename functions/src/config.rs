@@ -1,7 +1,6 @@
 //! Environment → the pieces a function needs. Errors name the missing setting, never a
 //! secret's value.
 
-use crate::sink::ManagementApiSink;
 use aws_config::BehaviorVersion;
 use std::sync::Arc;
 use stratus_api::{AppState, ServiceInfo};
@@ -12,6 +11,7 @@ use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
 use stratus_dynamo::DynamoTable;
+use stratus_dynamo::management::ManagementApiSink;
 
 pub const CREDENTIALS_SECRET_ENV: &str = "STRATUS_CREDENTIALS_SECRET";
 /// The WebSocket API's management endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.

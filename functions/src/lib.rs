@@ -7,7 +7,6 @@
 //! Layout:
 //! - [`config`] — environment → store and token authority (credentials from Secrets Manager).
 //! - [`ws`]     — the WebSocket dispatcher: API Gateway WebSocket event → `Signaling`.
-//! - [`sink`]   — `ConnectionSink` on the API Gateway Management API (`@connections`).
 //! - `bin/rest.rs` — the REST API (`stratus_api::router`) under `lambda_http::run`.
 //! - `bin/ws.rs` — the WebSocket routes under `lambda_runtime::run`.
 //! - `bin/ws_sweeper.rs` — the scheduled sweeper of stale connections.
@@ -21,5 +20,4 @@
 //! - `AWS_ENDPOINT_URL` — honoured by the SDK, for LocalStack-compatible endpoints.
 
 pub mod config;
-pub mod sink;
 pub mod ws;

@@ -8,7 +8,7 @@ use stratus_core::clock::{Clock, ManualClock};
 use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
-use stratus_functions::sink::ManagementApiSink;
+use stratus_dynamo::management::ManagementApiSink;
 use stratus_protocol::auth::{Grants, TokenRequest};
 use stratus_tests::apigw::ManagementApiRecorder;
 

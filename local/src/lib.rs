@@ -27,7 +27,7 @@ use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, SystemClock};
 use stratus_core::signaling::{ConnectionSink, Signaling, SignalingConfig};
 use stratus_core::store::Table;
-use stratus_functions::sink::ManagementApiSink;
+use stratus_dynamo::management::ManagementApiSink;
 
 pub mod gateway;
 use stratus_core::store::memory::MemoryTable;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use stratus_control::client::ControlClient;
 use stratus_control::{Key, Verifier, sign};
 use stratus_core::clock::{Clock, ManualClock};
+use stratus_media_node::sfu::{Sfu, SfuConfig};
 use stratus_media_node::{NodeState, app};
 
 fn key(id: &str) -> Key {
@@ -14,14 +15,17 @@ fn key(id: &str) -> Key {
 }
 
 async fn node(clock: ManualClock) -> String {
-    let state = Arc::new(NodeState {
-        id: "node-test".into(),
-        region: "local".into(),
-        verifier: Verifier::new(vec![key("old"), key("new")]),
-        started_ms: clock.now_ms(),
-        clock: Arc::new(clock),
-        draining: Default::default(),
-    });
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let config = SfuConfig {
+        public_ip: "127.0.0.1".parse().unwrap(),
+        bind_ip: "127.0.0.1".parse().unwrap(),
+        udp_port: 0,
+        workers: 1,
+        max_participants_per_room: 10,
+    };
+    let sfu = Arc::new(Sfu::start(config, tx).unwrap());
+    let verifier = Verifier::new(vec![key("old"), key("new")]);
+    let state = Arc::new(NodeState::new("node-test".into(), "local".into(), verifier, Arc::new(clock), sfu));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app(state)).await });

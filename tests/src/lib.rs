@@ -13,6 +13,8 @@
 //! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
 //!   the API Gateway event fixtures in `tests/fixtures/`.
 //! - [`local`]       — the local stack binary started on a free port, as a user runs it.
+//! - [`peer`]        — real WebRTC peers (the async `webrtc` crate) driving a media node's
+//!   signed control API: a numbered-packet publisher and a recording subscriber.
 //! - [`wsclient`]    — a WebSocket client speaking the signaling envelope.
 //! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
 //! - [`sink`]        — `RecordingSink`, an in-process sink for router tests.
@@ -23,6 +25,7 @@ pub mod aws;
 pub mod conformance;
 pub mod lambda;
 pub mod local;
+pub mod peer;
 pub mod rest;
 pub mod sink;
 pub mod template;

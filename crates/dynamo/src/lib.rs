@@ -11,10 +11,13 @@
 //! - [`table`]   — `DynamoTable`, the `Table` implementation.
 //! - [`admin`]   — SDK client construction and table creation from the schema (local stack,
 //!   tests; production tables come from `template.yaml`).
+//! - [`management`] — `ConnectionSink` on the API Gateway Management API, shared by the
+//!   functions and the media nodes (both push to clients' WebSocket connections).
 
 pub mod admin;
 pub mod convert;
 pub mod expr;
+pub mod management;
 pub mod table;
 
 pub use admin::{client, create_table};

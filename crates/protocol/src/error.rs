@@ -51,6 +51,15 @@ pub enum ErrorCode {
     SignatureExpired,
     SignatureClockSkew,
     SignatureReplayed,
+    // SFU rooms (media nodes and the SFU signaling).
+    RoomNotFound,
+    RoomFull,
+    ParticipantNotFound,
+    ProducerNotFound,
+    ConsumerNotFound,
+    TransportNotFound,
+    InvalidSdp,
+    NodeDraining,
 }
 
 impl ErrorCode {
@@ -59,19 +68,20 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | ValidationError | InvalidMessage | UnknownMessageType | NotInRoom | PeerNotFound
-            | TooManyRooms | InvalidCallType => 400,
+            | TooManyRooms | InvalidCallType | InvalidSdp => 400,
             Unauthorized | AuthTokenMissing | AuthTokenInvalid | AuthTokenExpired | InvalidCredentials
             | SignatureMissing | SignatureMalformed | SignatureUnknownKey | SignatureInvalid | SignatureExpired
             | SignatureClockSkew | SignatureReplayed => 401,
             Forbidden => 403,
-            NotFound | CallNotFound => 404,
+            NotFound | CallNotFound | RoomNotFound | ParticipantNotFound | ProducerNotFound | ConsumerNotFound
+            | TransportNotFound => 404,
             MethodNotAllowed => 405,
-            Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable => 409,
+            Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable | RoomFull => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited | TooManyConnections => 429,
             InternalError => 500,
-            ServiceUnavailable => 503,
+            ServiceUnavailable | NodeDraining => 503,
         }
     }
 
@@ -114,6 +124,14 @@ impl ErrorCode {
             SignatureExpired => "SIGNATURE_EXPIRED",
             SignatureClockSkew => "SIGNATURE_CLOCK_SKEW",
             SignatureReplayed => "SIGNATURE_REPLAYED",
+            RoomNotFound => "ROOM_NOT_FOUND",
+            RoomFull => "ROOM_FULL",
+            ParticipantNotFound => "PARTICIPANT_NOT_FOUND",
+            ProducerNotFound => "PRODUCER_NOT_FOUND",
+            ConsumerNotFound => "CONSUMER_NOT_FOUND",
+            TransportNotFound => "TRANSPORT_NOT_FOUND",
+            InvalidSdp => "INVALID_SDP",
+            NodeDraining => "NODE_DRAINING",
         }
     }
 

@@ -10,15 +10,19 @@
 //! - [`calls`]  — calls, history and presence bodies; call events pushed over the WebSocket.
 //! - [`health`] — health, readiness and version bodies.
 //! - [`ws`]     — WebSocket signaling messages: parsing (envelope and flat dialects), events.
+//! - [`media`]  — SFU: the media node's control bodies, RTP capabilities, room events.
 //!
 //! Field naming: REST bodies use `snake_case` (what the calling services this platform
-//! replaces used); JWT grants keep the camelCase names app developers know (`canPublish`).
+//! replaces used); JWT grants keep the camelCase names app developers know (`canPublish`), and
+//! so do the SFU bodies in [`media`] (`producerId`, `requestId`), which the WebSocket SFU
+//! protocol carries unchanged.
 
 pub mod auth;
 pub mod calls;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod media;
 pub mod ws;
 
 /// Version of the wire protocol described by this crate. Bumped on breaking changes.

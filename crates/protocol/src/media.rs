@@ -1,0 +1,296 @@
+//! SFU wire types: the media node's control API (requests the functions sign and send), the
+//! RTP capabilities a node supports, and the room events a node pushes to participants.
+//!
+//! Negotiation is SDP, one PeerConnection per direction:
+//! - a **send** transport carries a participant's published tracks: the client offers
+//!   (`PublishRequest.sdp`), the node answers;
+//! - a **recv** transport carries what the participant subscribed to: the node offers (in
+//!   `SubscribeResponse.offer`, `ConsumerClosedResponse.offer` or a `negotiationNeeded`
+//!   event), the client answers (`AnswerRequest`). One offer is outstanding at a time; an
+//!   offer that could not be made while another was pending comes back in the response to
+//!   the answer.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Send,
+    Recv,
+}
+
+/// A codec the node forwards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RtpCodec {
+    pub kind: MediaKind,
+    pub mime_type: String,
+    pub clock_rate: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u16>,
+    pub payload_type: u8,
+    #[serde(default)]
+    pub sdp_fmtp_line: String,
+    #[serde(default)]
+    pub rtcp_feedback: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderExtension {
+    pub kind: MediaKind,
+    pub uri: String,
+}
+
+/// What `getRouterRtpCapabilities` returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RtpCapabilities {
+    pub codecs: Vec<RtpCodec>,
+    pub header_extensions: Vec<HeaderExtension>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRoomRequest {
+    /// Participants allowed at once; the node's own limit when absent.
+    #[serde(default)]
+    pub max_participants: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateParticipantRequest {
+    pub user_id: String,
+    /// The WebSocket connection the node pushes this participant's events to.
+    #[serde(default)]
+    pub connection_id: Option<String>,
+    #[serde(default = "yes")]
+    pub can_publish: bool,
+    #[serde(default = "yes")]
+    pub can_subscribe: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTransportRequest {
+    pub direction: Direction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceCandidate {
+    pub ip: String,
+    pub port: u16,
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransportInfo {
+    pub transport_id: String,
+    pub direction: Direction,
+    /// Where the node receives media for this transport (also in every SDP it writes).
+    pub ice_candidates: Vec<IceCandidate>,
+}
+
+/// One track in a publish offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublishTrack {
+    /// The track's `a=mid` in the offer.
+    pub mid: String,
+    pub kind: MediaKind,
+    /// Simulcast encodings' rids, lowest resolution first (spatial layer 0 is `rids[0]`).
+    #[serde(default)]
+    pub rids: Vec<String>,
+    /// Free-form label shown to subscribers (`camera`, `screen`, ...).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublishRequest {
+    pub transport_id: String,
+    /// The client's offer on its send transport, containing every track it publishes.
+    pub sdp: String,
+    /// The tracks this offer adds (tracks already published may be absent).
+    pub tracks: Vec<PublishTrack>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProducerInfo {
+    pub producer_id: String,
+    pub participant_id: String,
+    pub user_id: String,
+    pub kind: MediaKind,
+    pub mid: String,
+    #[serde(default)]
+    pub rids: Vec<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishResponse {
+    /// The node's answer.
+    pub sdp: String,
+    pub producers: Vec<ProducerInfo>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Layers {
+    pub spatial_layer: u8,
+    /// Highest temporal layer forwarded; all when absent.
+    #[serde(default)]
+    pub temporal_layer: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscribeRequest {
+    /// The subscriber's recv transport.
+    pub transport_id: String,
+    pub producer_id: String,
+    #[serde(default)]
+    pub paused: bool,
+    /// Simulcast: the layers to forward; the highest spatial layer when absent.
+    #[serde(default)]
+    pub preferred_layers: Option<Layers>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsumerInfo {
+    pub consumer_id: String,
+    pub producer_id: String,
+    pub transport_id: String,
+    pub kind: MediaKind,
+    /// The consumer's `a=mid` in the recv transport's offer.
+    pub mid: Option<String>,
+    /// The SSRC the subscriber receives this consumer on.
+    pub ssrc: u32,
+    pub paused: bool,
+    pub preferred_layers: Option<Layers>,
+    /// The spatial layer being forwarded now (switches happen on a keyframe).
+    pub current_spatial_layer: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscribeResponse {
+    pub consumer: ConsumerInfo,
+    /// The recv transport's new offer; absent when another offer is awaiting its answer (the
+    /// new one then comes in the response to that answer).
+    pub offer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AnswerRequest {
+    pub sdp: String,
+}
+
+/// Responses that may carry the recv transport's next offer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NegotiationResponse {
+    pub offer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipantInfo {
+    pub participant_id: String,
+    pub user_id: String,
+    pub producers: Vec<ProducerInfo>,
+    pub consumers: u32,
+    pub transports: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomInfo {
+    pub room_id: String,
+    pub max_participants: u32,
+    pub participants: Vec<ParticipantInfo>,
+}
+
+/// A node's load, also written to the registry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStats {
+    pub rooms: u64,
+    pub participants: u64,
+    pub transports: u64,
+    pub producers: u64,
+    pub consumers: u64,
+    pub packets_in: u64,
+    pub packets_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Publisher packets never received (sequence gaps), since start.
+    pub packets_lost: u64,
+    pub bitrate_in_bps: u64,
+    pub bitrate_out_bps: u64,
+}
+
+/// Events a node pushes to participants' connections (the `type` field names them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum RoomEvent {
+    #[serde(rename_all = "camelCase")]
+    ParticipantJoined { room_id: String, participant_id: String, user_id: String },
+    #[serde(rename_all = "camelCase")]
+    ParticipantLeft { room_id: String, participant_id: String, user_id: String },
+    #[serde(rename_all = "camelCase")]
+    ProducerCreated { room_id: String, producer: ProducerInfo },
+    #[serde(rename_all = "camelCase")]
+    ProducerClosed { room_id: String, producer_id: String, participant_id: String },
+    #[serde(rename_all = "camelCase")]
+    ConsumerPaused { room_id: String, consumer_id: String, producer_id: String },
+    #[serde(rename_all = "camelCase")]
+    ConsumerResumed { room_id: String, consumer_id: String, producer_id: String },
+    #[serde(rename_all = "camelCase")]
+    ConsumerLayersChanged { room_id: String, consumer_id: String, spatial_layer: u8, temporal_layer: Option<u8> },
+    /// The recv transport changed without a request from its owner (a producer it consumed
+    /// closed): answer this offer.
+    #[serde(rename_all = "camelCase")]
+    NegotiationNeeded { room_id: String, transport_id: String, offer: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_carry_their_type_and_camel_case_fields() {
+        let e = RoomEvent::ProducerClosed { room_id: "r".into(), producer_id: "p".into(), participant_id: "a".into() };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v, serde_json::json!({"type":"producerClosed","roomId":"r","producerId":"p","participantId":"a"}));
+    }
+
+    #[test]
+    fn subscribe_request_refuses_unknown_fields() {
+        let bad = r#"{"transportId":"t","producerId":"p","layers":1}"#;
+        assert!(serde_json::from_str::<SubscribeRequest>(bad).is_err());
+        let ok = r#"{"transportId":"t","producerId":"p","preferredLayers":{"spatialLayer":1}}"#;
+        let r: SubscribeRequest = serde_json::from_str(ok).unwrap();
+        assert_eq!(r.preferred_layers, Some(Layers { spatial_layer: 1, temporal_layer: None }));
+    }
+}

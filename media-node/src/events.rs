@@ -1,0 +1,29 @@
+//! Room events to participants' WebSocket connections, through the same `ConnectionSink` the
+//! functions use (the API Gateway Management API; the local stack's emulator locally). A
+//! connection that is gone is skipped: the participant's leave comes from the functions.
+
+use crate::sfu::Outbound;
+use std::sync::Arc;
+use stratus_core::signaling::{ConnectionSink, SinkError};
+use stratus_protocol::ws::envelope;
+use tokio::sync::mpsc;
+
+/// The wire form: the signaling envelope, `{"type": "<event>", "data": {...fields}}`.
+pub fn render(event: &stratus_protocol::media::RoomEvent) -> String {
+    let mut v = serde_json::to_value(event).expect("events serialize");
+    let kind = v.as_object_mut().and_then(|o| o.remove("type")).and_then(|t| t.as_str().map(str::to_owned));
+    envelope(kind.as_deref().unwrap_or("event"), None, v)
+}
+
+pub async fn push(mut rx: mpsc::UnboundedReceiver<Outbound>, sink: Option<Arc<dyn ConnectionSink>>) {
+    while let Some(out) = rx.recv().await {
+        let Some(sink) = &sink else { continue };
+        let text = render(&out.event);
+        for c in &out.connection_ids {
+            match sink.post(c, &text).await {
+                Ok(()) | Err(SinkError::Gone) => {}
+                Err(e) => tracing::warn!(connection = %c, error = %e, "event not delivered"),
+            }
+        }
+    }
+}

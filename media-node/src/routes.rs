@@ -1,0 +1,245 @@
+//! The signed control API (`/v1/*`): thin handlers that validate ids and bodies, then run
+//! the operation on the worker that owns the room. Every error is the shared JSON shape.
+
+use crate::NodeState;
+use crate::sfu::SfuError;
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use stratus_core::clock::rfc3339_ms;
+use stratus_protocol::error::{ErrorBody, ErrorCode, ErrorDetail};
+use stratus_protocol::ids::is_valid_id;
+use stratus_protocol::media::*;
+
+type St = State<Arc<NodeState>>;
+
+pub struct ApiError(SfuError);
+
+impl From<SfuError> for ApiError {
+    fn from(e: SfuError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            error: ErrorDetail { code: self.0.code, message: self.0.message, details: None },
+            timestamp: rfc3339_ms(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0),
+            ),
+            request_id: uuid::Uuid::new_v4().to_string(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+type Res<T> = Result<Json<T>, ApiError>;
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError(SfuError::new(ErrorCode::ValidationError, message))
+}
+
+/// A JSON body; an empty body reads as `{}` for requests whose fields are all optional.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let raw: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
+    serde_json::from_slice(raw).map_err(|e| bad(format!("body: {e}")))
+}
+
+fn ids<const N: usize>(values: [&str; N]) -> Result<(), ApiError> {
+    match values.iter().find(|v| !is_valid_id(v)) {
+        Some(v) => Err(bad(format!("invalid id {v:?}: 1-128 of A-Z a-z 0-9 . _ @ : -"))),
+        None => Ok(()),
+    }
+}
+
+fn ok<T: Serialize>(v: T) -> Res<T> {
+    Ok(Json(v))
+}
+
+async fn capabilities() -> Json<RtpCapabilities> {
+    Json(crate::sfu::codec::capabilities())
+}
+
+async fn stats(State(st): St) -> Json<NodeStats> {
+    Json(st.stats())
+}
+
+async fn create_room(
+    State(st): St,
+    Path(room): Path<String>,
+    b: Bytes,
+) -> Result<(StatusCode, Json<RoomInfo>), ApiError> {
+    ids([&room])?;
+    let req: CreateRoomRequest = body(&b)?;
+    if req.max_participants == Some(0) {
+        return Err(bad("maxParticipants must be at least 1"));
+    }
+    if st.is_draining() && !st.sfu.has_room(&room) {
+        return Err(ApiError(SfuError::new(ErrorCode::NodeDraining, "this node is draining and takes no new rooms")));
+    }
+    let (created, info) = st.sfu.create_room(&room, req.max_participants).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
+}
+
+async fn get_room(State(st): St, Path(room): Path<String>) -> Res<RoomInfo> {
+    ids([&room])?;
+    let id = room.clone();
+    ok(st.sfu.in_room(&room, move |w, _| w.room_info(&id)).await?)
+}
+
+async fn close_room(State(st): St, Path(room): Path<String>) -> Result<StatusCode, ApiError> {
+    ids([&room])?;
+    st.sfu.close_room(&room).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn join(
+    State(st): St,
+    Path((room, pid)): Path<(String, String)>,
+    b: Bytes,
+) -> Result<(StatusCode, Json<RoomInfo>), ApiError> {
+    ids([&room, &pid])?;
+    let req: CreateParticipantRequest = body(&b)?;
+    ids([&req.user_id])?;
+    if let Some(c) = &req.connection_id {
+        ids([c])?;
+    }
+    let r = room.clone();
+    let (created, info) = st.sfu.in_room(&room, move |w, _| w.join(&r, &pid, req)).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
+}
+
+async fn leave(State(st): St, Path((room, pid)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    ids([&room, &pid])?;
+    let r = room.clone();
+    st.sfu.in_room(&room, move |w, now| w.leave(&r, &pid, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_transport(
+    State(st): St,
+    Path((room, pid)): Path<(String, String)>,
+    b: Bytes,
+) -> Result<(StatusCode, Json<TransportInfo>), ApiError> {
+    ids([&room, &pid])?;
+    let req: CreateTransportRequest = body(&b)?;
+    let r = room.clone();
+    let info = st.sfu.in_room(&room, move |w, now| w.create_transport(&r, &pid, req.direction, now)).await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+async fn answer(
+    State(st): St,
+    Path((room, pid, tid)): Path<(String, String, String)>,
+    b: Bytes,
+) -> Res<NegotiationResponse> {
+    ids([&room, &pid, &tid])?;
+    let req: AnswerRequest = body(&b)?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.answer(&r, &pid, &tid, req.sdp, now)).await?)
+}
+
+async fn restart_ice(
+    State(st): St,
+    Path((room, pid, tid)): Path<(String, String, String)>,
+) -> Res<NegotiationResponse> {
+    ids([&room, &pid, &tid])?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.restart_ice(&r, &pid, &tid, now)).await?)
+}
+
+async fn publish(
+    State(st): St,
+    Path((room, pid)): Path<(String, String)>,
+    b: Bytes,
+) -> Result<(StatusCode, Json<PublishResponse>), ApiError> {
+    ids([&room, &pid])?;
+    let req: PublishRequest = body(&b)?;
+    ids([&req.transport_id])?;
+    let r = room.clone();
+    let res = st.sfu.in_room(&room, move |w, now| w.publish(&r, &pid, req, now)).await?;
+    Ok((StatusCode::CREATED, Json(res)))
+}
+
+async fn unpublish(
+    State(st): St,
+    Path((room, pid, prid)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    ids([&room, &pid, &prid])?;
+    let r = room.clone();
+    st.sfu.in_room(&room, move |w, now| w.unpublish(&r, &pid, &prid, now)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn subscribe(
+    State(st): St,
+    Path((room, pid)): Path<(String, String)>,
+    b: Bytes,
+) -> Result<(StatusCode, Json<SubscribeResponse>), ApiError> {
+    ids([&room, &pid])?;
+    let req: SubscribeRequest = body(&b)?;
+    ids([&req.transport_id, &req.producer_id])?;
+    let r = room.clone();
+    let res = st.sfu.in_room(&room, move |w, now| w.subscribe(&r, &pid, req, now)).await?;
+    Ok((StatusCode::CREATED, Json(res)))
+}
+
+async fn unsubscribe(
+    State(st): St,
+    Path((room, pid, cid)): Path<(String, String, String)>,
+) -> Res<NegotiationResponse> {
+    ids([&room, &pid, &cid])?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.unsubscribe(&r, &pid, &cid, now)).await?)
+}
+
+async fn pause(State(st): St, Path((room, pid, cid)): Path<(String, String, String)>) -> Res<ConsumerInfo> {
+    ids([&room, &pid, &cid])?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.set_paused(&r, &pid, &cid, true, now)).await?)
+}
+
+async fn resume(State(st): St, Path((room, pid, cid)): Path<(String, String, String)>) -> Res<ConsumerInfo> {
+    ids([&room, &pid, &cid])?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.set_paused(&r, &pid, &cid, false, now)).await?)
+}
+
+async fn layers(State(st): St, Path((room, pid, cid)): Path<(String, String, String)>, b: Bytes) -> Res<ConsumerInfo> {
+    ids([&room, &pid, &cid])?;
+    let req: Layers = body(&b)?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.set_layers(&r, &pid, &cid, req, now)).await?)
+}
+
+/// The control routes; the caller adds the signature check in front of them.
+pub fn control() -> Router<Arc<NodeState>> {
+    const P: &str = "/v1/rooms/{room}/participants/{pid}";
+    Router::new()
+        .route("/v1/capabilities", get(capabilities))
+        .route("/v1/stats", get(stats))
+        .route("/v1/rooms/{room}", put(create_room).get(get_room).delete(close_room))
+        .route(P, put(join).delete(leave))
+        .route(&format!("{P}/transports"), post(create_transport))
+        .route(&format!("{P}/transports/{{tid}}/answer"), post(answer))
+        .route(&format!("{P}/transports/{{tid}}/restart-ice"), post(restart_ice))
+        .route(&format!("{P}/producers"), post(publish))
+        .route(&format!("{P}/producers/{{prid}}"), axum::routing::delete(unpublish))
+        .route(&format!("{P}/consumers"), post(subscribe))
+        .route(&format!("{P}/consumers/{{cid}}"), axum::routing::delete(unsubscribe))
+        .route(&format!("{P}/consumers/{{cid}}/pause"), post(pause))
+        .route(&format!("{P}/consumers/{{cid}}/resume"), post(resume))
+        .route(&format!("{P}/consumers/{{cid}}/layers"), put(layers))
+}

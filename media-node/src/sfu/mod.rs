@@ -1,0 +1,205 @@
+//! The SFU engine, on the sans-I/O `rtc` core of webrtc-rs 0.21 (the core beneath the async
+//! `webrtc` crate), driven by our own I/O loop.
+//!
+//! Why not the async `webrtc` layer: it binds one UDP socket per PeerConnection and its UDP
+//! mux is a todo, so a node would need a port per participant. Driving the sans-I/O core
+//! ourselves gives one UDP port per worker for every peer (demultiplexed by the ICE username
+//! of STUN requests, then by remote address), no task or lock per packet, and a loop we can
+//! measure. See docs/media-node.md.
+//!
+//! Layout:
+//! - [`Sfu`]       — the handle the control API uses: room → worker placement, jobs sent to
+//!   the worker that owns a room, node-wide stats.
+//! - `worker`      — one thread per worker: a UDP socket, every PeerConnection of its rooms,
+//!   the room bookkeeping and the forwarding loop.
+//! - `forward`     — the per-consumer forwarding decision (layers, keyframes, rewriting).
+//! - `codec`       — codecs and extensions negotiated; keyframe and temporal-layer parsing.
+//! - `demux`       — which PeerConnection an incoming datagram belongs to.
+
+pub mod codec;
+mod demux;
+pub mod forward;
+mod worker;
+
+use crate::metrics::Metrics;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use stratus_protocol::error::ErrorCode;
+use stratus_protocol::media::RoomEvent;
+use tokio::sync::{mpsc, oneshot};
+
+pub use worker::Worker;
+
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The address advertised in ICE candidates (what peers send to).
+    pub public_ip: IpAddr,
+    /// The address the UDP sockets bind to.
+    pub bind_ip: IpAddr,
+    /// The first worker's UDP port (worker `i` uses `udp_port + i`); 0 picks free ports.
+    pub udp_port: u16,
+    pub workers: usize,
+    /// Per-room participant limit when a room is created without one.
+    pub max_participants_per_room: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SfuError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl SfuError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> SfuError {
+        SfuError { code, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for SfuError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+/// An event for some participants' WebSocket connections.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub connection_ids: Vec<String>,
+    pub event: RoomEvent,
+}
+
+type Job = Box<dyn FnOnce(&mut Worker, Instant) + Send>;
+
+struct WorkerHandle {
+    jobs: mpsc::UnboundedSender<Job>,
+    addr: SocketAddr,
+    rooms: usize,
+}
+
+pub struct Sfu {
+    workers: Mutex<Vec<WorkerHandle>>,
+    /// Which worker owns each room. Touched by control requests only, never per packet.
+    rooms: Mutex<HashMap<String, usize>>,
+    pub metrics: Arc<Metrics>,
+    pub config: SfuConfig,
+}
+
+impl Sfu {
+    /// Binds every worker's socket and starts its thread.
+    pub fn start(config: SfuConfig, events: mpsc::UnboundedSender<Outbound>) -> std::io::Result<Sfu> {
+        let metrics = Arc::new(Metrics::default());
+        let mut workers = vec![];
+        for i in 0..config.workers.max(1) {
+            let port = if config.udp_port == 0 { 0 } else { config.udp_port + i as u16 };
+            let socket = std::net::UdpSocket::bind(SocketAddr::new(config.bind_ip, port))?;
+            socket.set_nonblocking(true)?;
+            let bound = socket.local_addr()?;
+            let advertised = SocketAddr::new(config.public_ip, bound.port());
+            let (tx, rx) = mpsc::unbounded_channel();
+            let (metrics, events) = (metrics.clone(), events.clone());
+            std::thread::Builder::new().name(format!("sfu-worker-{i}")).spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("worker runtime");
+                rt.block_on(async move {
+                    let socket = tokio::net::UdpSocket::from_std(socket).expect("worker socket");
+                    Worker::new(i, socket, advertised, metrics, events).run(rx).await;
+                });
+            })?;
+            workers.push(WorkerHandle { jobs: tx, addr: advertised, rooms: 0 });
+        }
+        Ok(Sfu { workers: Mutex::new(workers), rooms: Mutex::new(HashMap::new()), metrics, config })
+    }
+
+    /// The UDP addresses peers send media to, one per worker.
+    pub fn media_addrs(&self) -> Vec<SocketAddr> {
+        self.workers.lock().unwrap().iter().map(|w| w.addr).collect()
+    }
+
+    fn owner(&self, room: &str) -> Result<usize, SfuError> {
+        self.rooms
+            .lock()
+            .unwrap()
+            .get(room)
+            .copied()
+            .ok_or_else(|| SfuError::new(ErrorCode::RoomNotFound, format!("room {room} is not on this node")))
+    }
+
+    async fn on_worker<T: Send + 'static>(
+        &self,
+        worker: usize,
+        f: impl FnOnce(&mut Worker, Instant) -> T + Send + 'static,
+    ) -> Result<T, SfuError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |w, now| {
+            let _ = tx.send(f(w, now));
+        });
+        let sent = self.workers.lock().unwrap()[worker].jobs.send(job);
+        if sent.is_err() {
+            return Err(SfuError::new(ErrorCode::InternalError, "media worker stopped"));
+        }
+        rx.await.map_err(|_| SfuError::new(ErrorCode::InternalError, "media worker stopped"))
+    }
+
+    /// Runs `f` on the worker that owns `room`.
+    pub async fn in_room<T: Send + 'static>(
+        &self,
+        room: &str,
+        f: impl FnOnce(&mut Worker, Instant) -> Result<T, SfuError> + Send + 'static,
+    ) -> Result<T, SfuError> {
+        let w = self.owner(room)?;
+        self.on_worker(w, f).await?
+    }
+
+    /// Opens `room` on the least-loaded worker (or returns the existing one's info).
+    pub async fn create_room(
+        &self,
+        room: &str,
+        max_participants: Option<u32>,
+    ) -> Result<(bool, stratus_protocol::media::RoomInfo), SfuError> {
+        let (w, created) = {
+            let mut rooms = self.rooms.lock().unwrap();
+            match rooms.get(room) {
+                Some(&w) => (w, false),
+                None => {
+                    let mut workers = self.workers.lock().unwrap();
+                    let (w, _) = workers.iter().enumerate().min_by_key(|(_, h)| h.rooms).expect("one worker");
+                    workers[w].rooms += 1;
+                    rooms.insert(room.to_owned(), w);
+                    (w, true)
+                }
+            }
+        };
+        let max = max_participants.unwrap_or(self.config.max_participants_per_room);
+        let id = room.to_owned();
+        let info = self.on_worker(w, move |wk, _| wk.create_room(&id, max)).await??;
+        Ok((created, info))
+    }
+
+    pub async fn close_room(&self, room: &str) -> Result<(), SfuError> {
+        let w = self.owner(room)?;
+        let id = room.to_owned();
+        self.on_worker(w, move |wk, now| wk.close_room(&id, now)).await??;
+        if self.rooms.lock().unwrap().remove(room).is_some() {
+            self.workers.lock().unwrap()[w].rooms -= 1;
+        }
+        Ok(())
+    }
+
+    /// Every worker answers a job; returns how many there are.
+    pub async fn ping(&self) -> Result<usize, SfuError> {
+        let n = self.workers.lock().unwrap().len();
+        for w in 0..n {
+            self.on_worker(w, |_, _| ()).await?;
+        }
+        Ok(n)
+    }
+
+    pub fn has_room(&self, room: &str) -> bool {
+        self.rooms.lock().unwrap().contains_key(room)
+    }
+
+    pub fn room_count(&self) -> usize {
+        self.rooms.lock().unwrap().len()
+    }
+}

@@ -1,0 +1,1453 @@
+//! One worker: a UDP socket, the PeerConnections of the rooms placed on it, and the loop that
+//! feeds them datagrams, timeouts and control jobs. Everything here runs on the worker's own
+//! thread, so rooms, transports, producers and consumers are plain maps: no locks anywhere.
+//!
+//! Per packet: datagram → transport (by address, or by STUN username) → `handle_read`
+//! (ICE/DTLS/SRTP/interceptors inside `rtc`) → RTP out of `poll_read` → for each consumer
+//! of its producer, the forwarding decision and a rewritten copy through `write_rtp` →
+//! every touched transport's `poll_write` drained to the socket.
+
+use super::codec::{self, Format, PayloadInfo};
+use super::demux;
+use super::forward::{Forwarder, Verdict};
+use super::{Job, Outbound, SfuError};
+use crate::metrics::Metrics;
+use bytes::BytesMut;
+use rand::Rng;
+use rtc::interceptor::Registry;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
+use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
+use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::state::RTCPeerConnectionState;
+use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate, RTCIceCandidateInit};
+use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
+use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::rtp_transceiver::{
+    RTCRtpReceiverId, RTCRtpSenderId, RTCRtpTransceiverDirection, RTCRtpTransceiverId, RTCRtpTransceiverInit,
+};
+use rtc::sansio::Protocol;
+use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+use stratus_protocol::error::ErrorCode;
+use stratus_protocol::media::*;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// Keyframe requests to one publisher: at most one batch per this interval.
+const KEYFRAME_INTERVAL: Duration = Duration::from_secs(1);
+const TICK: Duration = Duration::from_millis(100);
+/// Datagrams read per wake before the touched transports are flushed.
+const READ_BATCH: usize = 64;
+
+type Key = u64;
+
+struct Room {
+    max_participants: u32,
+    participants: HashMap<String, Participant>,
+}
+
+struct Participant {
+    user_id: String,
+    connection_id: Option<String>,
+    can_publish: bool,
+    can_subscribe: bool,
+    transports: Vec<Key>,
+    producers: Vec<Key>,
+    consumers: Vec<Key>,
+}
+
+struct Transport {
+    id: String,
+    room: String,
+    participant: String,
+    direction: Direction,
+    pc: RTCPeerConnection,
+    ufrags: Vec<String>,
+    addrs: Vec<SocketAddr>,
+    deadline: Option<Instant>,
+    /// Send transports: producers by the `rtc` track id their RTP arrives on, and by mid.
+    by_track: HashMap<String, Key>,
+    by_mid: HashMap<String, Key>,
+    /// Recv transports: consumers by the track id of their sender (RTCP feedback names it).
+    consumers_by_track: HashMap<String, Key>,
+    /// Recv transports: our offer awaits the client's answer.
+    offer_pending: bool,
+    /// Recv transports: something changed while an offer was pending; offer again after the answer.
+    renegotiate: bool,
+    ice_restart: bool,
+    /// DTLS is up: packets written now reach the peer (before, they would be lost, and a
+    /// consumer's first keyframe with them).
+    connected: bool,
+}
+
+struct Producer {
+    id: String,
+    room: String,
+    participant: String,
+    user_id: String,
+    transport: Key,
+    kind: MediaKind,
+    mid: String,
+    rids: Vec<String>,
+    source: Option<String>,
+    receiver: Option<RTCRtpReceiverId>,
+    /// (payload type, format, clock rate) as negotiated on the publisher's leg.
+    codecs: Vec<(u8, Format, u32, String)>,
+    /// (extension id on the publisher's leg, uri).
+    extensions: Vec<(u8, String)>,
+    /// SSRC → spatial layer and the highest sequence number seen (loss accounting).
+    streams: Vec<Stream>,
+    consumers: Vec<Key>,
+    /// Layers whose keyframe a consumer waits for (bit per layer), and when we last asked.
+    keyframe_wanted: u32,
+    last_keyframe_request: Option<Instant>,
+}
+
+struct Stream {
+    ssrc: u32,
+    layer: u8,
+    last_seq: Option<u16>,
+    last_seen: Instant,
+}
+
+struct Consumer {
+    id: String,
+    producer: Key,
+    transport: Key,
+    participant: String,
+    transceiver: RTCRtpTransceiverId,
+    sender: RTCRtpSenderId,
+    mid: Option<String>,
+    ssrc: u32,
+    preferred: Option<Layers>,
+    fwd: Forwarder,
+    /// Publisher payload type → subscriber payload type; publisher extension id → subscriber id.
+    /// Filled once the subscriber's answer is in.
+    pt_map: Vec<(u8, u8)>,
+    ext_map: Vec<(u8, u8)>,
+    negotiated: bool,
+}
+
+pub struct Worker {
+    index: usize,
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+    metrics: Arc<Metrics>,
+    events: mpsc::UnboundedSender<Outbound>,
+    next_key: Key,
+    rooms: HashMap<String, Room>,
+    transports: HashMap<Key, Transport>,
+    transport_ids: HashMap<String, Key>,
+    producers: HashMap<Key, Producer>,
+    producer_ids: HashMap<String, Key>,
+    consumers: HashMap<Key, Consumer>,
+    consumer_ids: HashMap<String, Key>,
+    by_ufrag: HashMap<String, Key>,
+    by_addr: HashMap<SocketAddr, Key>,
+    dirty: Vec<Key>,
+    /// Arrival instants of the packets forwarded since the last flush (delay histogram).
+    arrivals: Vec<Instant>,
+    next_tick: Instant,
+}
+
+fn err(code: ErrorCode, message: impl Into<String>) -> SfuError {
+    SfuError::new(code, message)
+}
+
+fn random_token(n: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::rng();
+    (0..n).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", random_token(16))
+}
+
+/// The `a=ice-ufrag` of a description (every m-section shares it under BUNDLE).
+fn sdp_ufrag(sdp: &str) -> Option<String> {
+    sdp.lines().find_map(|l| l.trim().strip_prefix("a=ice-ufrag:")).map(|s| s.to_owned())
+}
+
+/// (mid, kind) of every m-section of an offer; a malformed one is an `INVALID_SDP` error.
+fn sdp_media(sdp: &str) -> Result<Vec<(String, Option<MediaKind>)>, SfuError> {
+    if !sdp.trim_start().starts_with("v=0") {
+        return Err(err(ErrorCode::InvalidSdp, "an SDP description starts with v=0"));
+    }
+    let mut out: Vec<(String, Option<MediaKind>)> = vec![];
+    let mut kind: Option<Option<MediaKind>> = None;
+    for line in sdp.lines().map(str::trim) {
+        if let Some(m) = line.strip_prefix("m=") {
+            kind = Some(match m.split(' ').next() {
+                Some("audio") => Some(MediaKind::Audio),
+                Some("video") => Some(MediaKind::Video),
+                _ => None,
+            });
+        } else if let (Some(mid), Some(k)) = (line.strip_prefix("a=mid:"), kind) {
+            out.push((mid.to_owned(), k));
+        }
+    }
+    Ok(out)
+}
+
+impl Worker {
+    pub(crate) fn new(
+        index: usize,
+        socket: UdpSocket,
+        local: SocketAddr,
+        metrics: Arc<Metrics>,
+        events: mpsc::UnboundedSender<Outbound>,
+    ) -> Worker {
+        Worker {
+            index,
+            socket: Arc::new(socket),
+            local,
+            metrics,
+            events,
+            next_key: 1,
+            rooms: HashMap::new(),
+            transports: HashMap::new(),
+            transport_ids: HashMap::new(),
+            producers: HashMap::new(),
+            producer_ids: HashMap::new(),
+            consumers: HashMap::new(),
+            consumer_ids: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            by_addr: HashMap::new(),
+            dirty: vec![],
+            arrivals: vec![],
+            next_tick: Instant::now() + TICK,
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut jobs: mpsc::UnboundedReceiver<Job>) {
+        let socket = self.socket.clone();
+        let mut buf = vec![0u8; 2048];
+        loop {
+            let deadline = self.next_deadline();
+            tokio::select! {
+                biased;
+                job = jobs.recv() => match job {
+                    Some(job) => job(&mut self, Instant::now()),
+                    None => break,
+                },
+                r = socket.recv_from(&mut buf) => {
+                    if let Ok((n, from)) = r {
+                        self.on_datagram(Instant::now(), from, &buf[..n]);
+                        for _ in 1..READ_BATCH {
+                            match socket.try_recv_from(&mut buf) {
+                                Ok((n, from)) => self.on_datagram(Instant::now(), from, &buf[..n]),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline.into()) => self.on_timers(Instant::now()),
+            }
+            self.flush().await;
+        }
+        tracing::info!(worker = self.index, "media worker stopped");
+    }
+
+    fn next_deadline(&self) -> Instant {
+        self.transports.values().filter_map(|t| t.deadline).fold(self.next_tick, Instant::min)
+    }
+
+    fn key(&mut self) -> Key {
+        self.next_key += 1;
+        self.next_key
+    }
+
+    fn touch(&mut self, key: Key) {
+        if !self.dirty.contains(&key) {
+            self.dirty.push(key);
+        }
+    }
+
+    // ---------------------------------------------------------------- I/O
+
+    fn on_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
+        let key = match demux::local_ufrag(data).and_then(|u| self.by_ufrag.get(u)).copied() {
+            Some(key) => {
+                if self.by_addr.insert(from, key) != Some(key)
+                    && let Some(t) = self.transports.get_mut(&key)
+                {
+                    t.addrs.push(from);
+                }
+                key
+            }
+            None => match self.by_addr.get(&from) {
+                Some(&key) => key,
+                None => return,
+            },
+        };
+        let Some(t) = self.transports.get_mut(&key) else { return };
+        let msg = TaggedBytesMut {
+            now,
+            transport: TransportContext {
+                local_addr: self.local,
+                peer_addr: from,
+                ecn: None,
+                transport_protocol: TransportProtocol::UDP,
+            },
+            message: BytesMut::from(data),
+        };
+        if let Err(e) = t.pc.handle_read(msg) {
+            tracing::debug!(transport = %t.id, error = %e, "datagram refused");
+        }
+        self.touch(key);
+        self.drain(key, now);
+    }
+
+    /// Handles what a PeerConnection produced for us: state changes, tracks, RTP and RTCP.
+    fn drain(&mut self, key: Key, now: Instant) {
+        let mut events = vec![];
+        let mut rtp = vec![];
+        let mut feedback = vec![];
+        {
+            let Some(t) = self.transports.get_mut(&key) else { return };
+            while let Some(e) = t.pc.poll_event() {
+                events.push(e);
+            }
+            while let Some(TaggedRTCMessage { now: at, message }) = t.pc.poll_read() {
+                match message {
+                    RTCMessage::RtpPacket(track, packet) => rtp.push((at, track, packet)),
+                    RTCMessage::RtcpPacket(track, packets) => feedback.push((track, packets)),
+                    _ => {}
+                }
+            }
+        }
+        for e in events {
+            self.on_event(key, e, now);
+        }
+        for (at, track, packet) in rtp {
+            self.forward(key, &track, packet, at);
+        }
+        for (track, packets) in feedback {
+            self.on_feedback(key, &track, packets, now);
+        }
+    }
+
+    async fn flush(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for key in dirty {
+            let Some(t) = self.transports.get_mut(&key) else { continue };
+            while let Some(out) = t.pc.poll_write() {
+                let r = match self.socket.try_send_to(&out.message, out.transport.peer_addr) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        self.socket.send_to(&out.message, out.transport.peer_addr).await
+                    }
+                    r => r,
+                };
+                if r.is_err() {
+                    self.metrics.send_errors.fetch_add(1, Relaxed);
+                }
+            }
+            t.deadline = t.pc.poll_timeout();
+        }
+        if !self.arrivals.is_empty() {
+            let now = Instant::now();
+            for at in self.arrivals.drain(..) {
+                self.metrics.observe_delay_us(now.saturating_duration_since(at).as_micros() as u64);
+            }
+        }
+    }
+
+    fn on_timers(&mut self, now: Instant) {
+        let due: Vec<Key> =
+            self.transports.iter().filter(|(_, t)| t.deadline.is_some_and(|d| d <= now)).map(|(k, _)| *k).collect();
+        for key in due {
+            if let Some(t) = self.transports.get_mut(&key) {
+                t.deadline = None;
+                if let Err(e) = t.pc.handle_timeout(now) {
+                    tracing::debug!(transport = %t.id, error = %e, "timeout handling failed");
+                }
+            }
+            self.touch(key);
+            self.drain(key, now);
+        }
+        if now >= self.next_tick {
+            self.next_tick = now + TICK;
+            let wanting: Vec<Key> =
+                self.producers.iter().filter(|(_, p)| p.keyframe_wanted != 0).map(|(k, _)| *k).collect();
+            for pk in wanting {
+                self.request_keyframe(pk, None, now);
+            }
+        }
+    }
+
+    fn on_event(&mut self, key: Key, event: RTCPeerConnectionEvent, now: Instant) {
+        match event {
+            RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
+                self.bind_track(key, init.receiver_id, init.track_id)
+            }
+            RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
+                let Some(t) = self.transports.get_mut(&key) else { return };
+                tracing::debug!(transport = %t.id, %state, "transport state");
+                t.connected = state == RTCPeerConnectionState::Connected;
+                match state {
+                    RTCPeerConnectionState::Connected if t.direction == Direction::Recv => {
+                        let consumers: Vec<Key> = t.consumers_by_track.values().copied().collect();
+                        for ck in consumers {
+                            if let Some(c) = self.consumers.get_mut(&ck) {
+                                c.fwd.restart();
+                            }
+                            self.consumer_wants_keyframe(ck, now);
+                        }
+                    }
+                    RTCPeerConnectionState::Failed => {
+                        tracing::info!(transport = %t.id, "transport failed; closing it");
+                        self.close_transport(key, now);
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A publisher's track started: tie its `rtc` track id to the producer of its mid.
+    fn bind_track(&mut self, key: Key, receiver: RTCRtpReceiverId, track_id: String) {
+        let Some(t) = self.transports.get_mut(&key) else { return };
+        let mid = t.pc.get_transceivers().collect::<Vec<_>>().into_iter().find_map(|tid| {
+            let tr = t.pc.rtp_transceiver(tid)?;
+            (tr.receiver() == Some(receiver)).then(|| tr.mid().clone()).flatten()
+        });
+        let Some(pk) = mid.and_then(|m| t.by_mid.get(&m).copied()) else {
+            tracing::debug!(transport = %t.id, "track for an unpublished mid ignored");
+            return;
+        };
+        let (codecs, extensions) = match t.pc.rtp_receiver(receiver) {
+            Some(mut r) => {
+                let params = r.get_parameters();
+                let codecs = params
+                    .rtp_parameters
+                    .codecs
+                    .iter()
+                    .map(|c| {
+                        let format = Format::from_mime(&c.rtp_codec.mime_type);
+                        (c.payload_type, format, c.rtp_codec.clock_rate, c.rtp_codec.mime_type.clone())
+                    })
+                    .collect();
+                let exts =
+                    params.rtp_parameters.header_extensions.iter().map(|e| (e.id as u8, e.uri.clone())).collect();
+                (codecs, exts)
+            }
+            None => (vec![], vec![]),
+        };
+        t.by_track.insert(track_id, pk);
+        if let Some(p) = self.producers.get_mut(&pk) {
+            p.receiver = Some(receiver);
+            p.codecs = codecs;
+            p.extensions = extensions;
+        }
+    }
+
+    // ---------------------------------------------------------------- forwarding
+
+    fn forward(&mut self, from: Key, track: &str, mut packet: rtc::rtp::Packet, at: Instant) {
+        let Some(&pk) = self.transports.get(&from).and_then(|t| t.by_track.get(track)) else { return };
+        let Some(p) = self.producers.get_mut(&pk) else { return };
+        self.metrics.packets_in.fetch_add(1, Relaxed);
+        self.metrics.bytes_in.fetch_add(packet.payload.len() as u64, Relaxed);
+        let ssrc = packet.header.ssrc;
+        let si = match p.streams.iter().position(|s| s.ssrc == ssrc) {
+            Some(i) => i,
+            None => {
+                // A new SSRC: its rid says which simulcast layer it is.
+                let rid = p.receiver.and_then(|r| {
+                    let t = self.transports.get_mut(&from)?;
+                    let recv = t.pc.rtp_receiver(r)?;
+                    recv.track().rid(ssrc).map(|s| s.to_string())
+                });
+                let layer = rid.and_then(|r| p.rids.iter().position(|x| *x == r)).unwrap_or(0) as u8;
+                p.streams.push(Stream { ssrc, layer, last_seq: None, last_seen: at });
+                p.streams.len() - 1
+            }
+        };
+        let seq = packet.header.sequence_number;
+        let stream = &mut p.streams[si];
+        stream.last_seen = at;
+        if let Some(last) = stream.last_seq {
+            let gap = seq.wrapping_sub(last);
+            if gap == 0 || gap >= 0x8000 {
+                // Duplicate or late (a retransmission): not new, not loss.
+            } else {
+                self.metrics.packets_lost.fetch_add(gap as u64 - 1, Relaxed);
+                stream.last_seq = Some(seq);
+            }
+        } else {
+            stream.last_seq = Some(seq);
+        }
+        let layer = stream.layer;
+        let pt = packet.header.payload_type;
+        let (format, clock) = p.codecs.iter().find(|c| c.0 == pt).map(|c| (c.1, c.2)).unwrap_or((Format::Other, 90000));
+        let _ = clock;
+        let info = if p.kind == MediaKind::Audio {
+            PayloadInfo { keyframe: true, temporal: None }
+        } else {
+            codec::inspect(format, &packet.payload)
+        };
+        let top = p.rids.len().max(1) as u8 - 1;
+        // Layers the publisher actually sends (a simulcast encoding can be off).
+        let active = |l: u8, streams: &[Stream]| {
+            streams.iter().any(|s| s.layer == l && at.saturating_duration_since(s.last_seen) < Duration::from_secs(2))
+        };
+        let ext_in = std::mem::take(&mut packet.header.extensions);
+        let mut need_keyframe = 0u32;
+        let mut forwarded = false;
+        let mut switched_events = vec![];
+        for &ck in &p.consumers {
+            let Some(c) = self.consumers.get_mut(&ck) else { continue };
+            let Some(t) = self.transports.get_mut(&c.transport) else { continue };
+            if !c.negotiated || !t.connected {
+                continue;
+            }
+            let want = c.preferred.map(|l| l.spatial_layer).unwrap_or(top).min(top);
+            // The highest active layer not above the preference, else the lowest active one.
+            let target = (0..=want)
+                .rev()
+                .find(|&l| active(l, &p.streams))
+                .or_else(|| (0..=top).find(|&l| active(l, &p.streams)))
+                .unwrap_or(0);
+            match c.fwd.on_packet(layer, target, seq, packet.header.timestamp, info, at) {
+                Verdict::Drop => {}
+                Verdict::NeedKeyframe => need_keyframe |= 1 << target,
+                Verdict::Forward { seq, ts, switched } => {
+                    let Some(&(_, out_pt)) = c.pt_map.iter().find(|m| m.0 == pt) else { continue };
+                    let mut out = packet.clone();
+                    out.header.ssrc = c.ssrc;
+                    out.header.payload_type = out_pt;
+                    out.header.sequence_number = seq;
+                    out.header.timestamp = ts;
+                    out.header.extensions = ext_in
+                        .iter()
+                        .filter_map(|e| {
+                            let id = c.ext_map.iter().find(|m| m.0 == e.id)?.1;
+                            Some(rtc::rtp::header::Extension { id, payload: e.payload.clone() })
+                        })
+                        .collect();
+                    out.header.extension = !out.header.extensions.is_empty();
+                    let len = out.payload.len() as u64;
+                    let Some(mut sender) = t.pc.rtp_sender(c.sender) else { continue };
+                    match sender.write_rtp(at, out) {
+                        Ok(()) => {
+                            self.metrics.packets_out.fetch_add(1, Relaxed);
+                            self.metrics.bytes_out.fetch_add(len, Relaxed);
+                            forwarded = true;
+                            if !self.dirty.contains(&c.transport) {
+                                self.dirty.push(c.transport);
+                            }
+                        }
+                        Err(e) => tracing::trace!(consumer = %c.id, error = %e, "write_rtp refused"),
+                    }
+                    if switched && p.kind == MediaKind::Video && p.rids.len() > 1 {
+                        switched_events.push((ck, layer));
+                    }
+                }
+            }
+        }
+        if forwarded {
+            self.arrivals.push(at);
+        }
+        if need_keyframe != 0 {
+            self.producers.get_mut(&pk).expect("producer").keyframe_wanted |= need_keyframe;
+            self.request_keyframe(pk, None, at);
+        }
+        for (ck, layer) in switched_events {
+            self.emit_to_consumer_owner(ck, |room, c| RoomEvent::ConsumerLayersChanged {
+                room_id: room.into(),
+                consumer_id: c.id.clone(),
+                spatial_layer: layer,
+                temporal_layer: c.fwd.max_temporal,
+            });
+        }
+    }
+
+    /// Subscriber feedback: a PLI or FIR on a consumer asks its publisher for a keyframe (NACKs
+    /// are answered by the consumer leg's own retransmission buffer inside `rtc`).
+    fn on_feedback(&mut self, key: Key, track: &str, packets: Vec<Box<dyn rtc::rtcp::Packet>>, now: Instant) {
+        let Some(&ck) = self.transports.get(&key).and_then(|t| t.consumers_by_track.get(track)) else { return };
+        let wants = packets.iter().any(|p| {
+            let any = p.as_any();
+            any.downcast_ref::<PictureLossIndication>().is_some() || any.downcast_ref::<FullIntraRequest>().is_some()
+        });
+        if wants {
+            self.consumer_wants_keyframe(ck, now);
+        }
+    }
+
+    fn consumer_wants_keyframe(&mut self, ck: Key, now: Instant) {
+        let Some(c) = self.consumers.get(&ck) else { return };
+        let pk = c.producer;
+        let layer = c.fwd.current().or(c.preferred.map(|l| l.spatial_layer));
+        if let Some(p) = self.producers.get_mut(&pk) {
+            if p.kind != MediaKind::Video {
+                return;
+            }
+            let top = p.rids.len().max(1) as u8 - 1;
+            p.keyframe_wanted |= 1 << layer.unwrap_or(top).min(top);
+        }
+        self.request_keyframe(pk, None, now);
+    }
+
+    /// Sends the PLIs the producer's consumers are waiting for, unless one went out less than
+    /// `KEYFRAME_INTERVAL` ago (then the tick sends them when the interval has passed).
+    fn request_keyframe(&mut self, pk: Key, _layer: Option<u8>, now: Instant) {
+        let Some(p) = self.producers.get_mut(&pk) else { return };
+        if p.keyframe_wanted == 0
+            || p.last_keyframe_request.is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_INTERVAL)
+        {
+            return;
+        }
+        let Some(receiver) = p.receiver else { return };
+        let plis: Vec<Box<dyn rtc::rtcp::Packet>> = p
+            .streams
+            .iter()
+            .filter(|s| p.keyframe_wanted & (1 << s.layer) != 0)
+            .map(|s| {
+                Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: s.ssrc }) as Box<dyn rtc::rtcp::Packet>
+            })
+            .collect();
+        if plis.is_empty() {
+            return;
+        }
+        p.keyframe_wanted = 0;
+        p.last_keyframe_request = Some(now);
+        self.metrics.keyframe_requests.fetch_add(1, Relaxed);
+        let tk = p.transport;
+        if let Some(t) = self.transports.get_mut(&tk)
+            && let Some(mut r) = t.pc.rtp_receiver(receiver)
+            && r.write_rtcp(now, plis).is_ok()
+        {
+            self.touch(tk);
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    fn room_connections(&self, room: &str, except: Option<&str>) -> Vec<String> {
+        self.rooms
+            .get(room)
+            .map(|r| {
+                r.participants
+                    .iter()
+                    .filter(|(id, _)| Some(id.as_str()) != except)
+                    .filter_map(|(_, p)| p.connection_id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn connection_of(&self, room: &str, participant: &str) -> Vec<String> {
+        self.rooms
+            .get(room)
+            .and_then(|r| r.participants.get(participant))
+            .and_then(|p| p.connection_id.clone())
+            .into_iter()
+            .collect()
+    }
+
+    fn emit(&self, connection_ids: Vec<String>, event: RoomEvent) {
+        if !connection_ids.is_empty() {
+            let _ = self.events.send(Outbound { connection_ids, event });
+        }
+    }
+
+    fn emit_to_consumer_owner(&self, ck: Key, f: impl FnOnce(&str, &Consumer) -> RoomEvent) {
+        let Some(c) = self.consumers.get(&ck) else { return };
+        let Some(t) = self.transports.get(&c.transport) else { return };
+        self.emit(self.connection_of(&t.room, &c.participant), f(&t.room, c));
+    }
+
+    // ---------------------------------------------------------------- control
+
+    fn participant(&mut self, room: &str, pid: &str) -> Result<&mut Participant, SfuError> {
+        self.rooms
+            .get_mut(room)
+            .ok_or_else(|| err(ErrorCode::RoomNotFound, format!("room {room} is not on this node")))?
+            .participants
+            .get_mut(pid)
+            .ok_or_else(|| err(ErrorCode::ParticipantNotFound, format!("participant {pid} is not in room {room}")))
+    }
+
+    fn owned_transport(&mut self, room: &str, pid: &str, transport_id: &str) -> Result<Key, SfuError> {
+        self.participant(room, pid)?;
+        let key = self.transport_ids.get(transport_id).copied();
+        match key.and_then(|k| self.transports.get(&k).map(|t| (k, t))) {
+            Some((k, t)) if t.room == room && t.participant == pid => Ok(k),
+            _ => Err(err(ErrorCode::TransportNotFound, format!("transport {transport_id} is not this participant's"))),
+        }
+    }
+
+    fn owned_consumer(&mut self, room: &str, pid: &str, consumer_id: &str) -> Result<Key, SfuError> {
+        self.participant(room, pid)?;
+        match self.consumer_ids.get(consumer_id).copied() {
+            Some(k) if self.consumers.get(&k).is_some_and(|c| c.participant == pid) => Ok(k),
+            _ => Err(err(ErrorCode::ConsumerNotFound, format!("consumer {consumer_id} is not this participant's"))),
+        }
+    }
+
+    pub fn create_room(&mut self, room: &str, max_participants: u32) -> Result<RoomInfo, SfuError> {
+        if !self.rooms.contains_key(room) {
+            self.rooms.insert(room.to_owned(), Room { max_participants, participants: HashMap::new() });
+            Metrics::add(&self.metrics.rooms, 1);
+        }
+        self.room_info(room)
+    }
+
+    pub fn room_info(&self, room: &str) -> Result<RoomInfo, SfuError> {
+        let r = self
+            .rooms
+            .get(room)
+            .ok_or_else(|| err(ErrorCode::RoomNotFound, format!("room {room} is not on this node")))?;
+        let mut participants: Vec<ParticipantInfo> = r
+            .participants
+            .iter()
+            .map(|(pid, p)| ParticipantInfo {
+                participant_id: pid.clone(),
+                user_id: p.user_id.clone(),
+                producers: p.producers.iter().filter_map(|k| self.producer_info(*k)).collect(),
+                consumers: p.consumers.len() as u32,
+                transports: p.transports.len() as u32,
+            })
+            .collect();
+        participants.sort_by(|a, b| a.participant_id.cmp(&b.participant_id));
+        Ok(RoomInfo { room_id: room.to_owned(), max_participants: r.max_participants, participants })
+    }
+
+    fn producer_info(&self, pk: Key) -> Option<ProducerInfo> {
+        let p = self.producers.get(&pk)?;
+        Some(ProducerInfo {
+            producer_id: p.id.clone(),
+            participant_id: p.participant.clone(),
+            user_id: p.user_id.clone(),
+            kind: p.kind,
+            mid: p.mid.clone(),
+            rids: p.rids.clone(),
+            source: p.source.clone(),
+        })
+    }
+
+    pub fn close_room(&mut self, room: &str, now: Instant) -> Result<(), SfuError> {
+        let Some(r) = self.rooms.get(room) else {
+            return Err(err(ErrorCode::RoomNotFound, format!("room {room} is not on this node")));
+        };
+        let pids: Vec<String> = r.participants.keys().cloned().collect();
+        for pid in pids {
+            let _ = self.leave(room, &pid, now);
+        }
+        self.rooms.remove(room);
+        Metrics::add(&self.metrics.rooms, -1);
+        Ok(())
+    }
+
+    pub fn join(&mut self, room: &str, pid: &str, req: CreateParticipantRequest) -> Result<(bool, RoomInfo), SfuError> {
+        let r = self
+            .rooms
+            .get_mut(room)
+            .ok_or_else(|| err(ErrorCode::RoomNotFound, format!("room {room} is not on this node")))?;
+        if let Some(p) = r.participants.get_mut(pid) {
+            if p.user_id != req.user_id {
+                return Err(err(ErrorCode::Conflict, format!("participant {pid} belongs to another user")));
+            }
+            // A rejoin (new connection, new grants) keeps the participant's media.
+            p.connection_id = req.connection_id;
+            p.can_publish = req.can_publish;
+            p.can_subscribe = req.can_subscribe;
+            return Ok((false, self.room_info(room)?));
+        }
+        if r.participants.len() as u32 >= r.max_participants {
+            return Err(err(
+                ErrorCode::RoomFull,
+                format!("room {room} has {} participants already", r.max_participants),
+            ));
+        }
+        let user_id = req.user_id.clone();
+        r.participants.insert(
+            pid.to_owned(),
+            Participant {
+                user_id: req.user_id,
+                connection_id: req.connection_id,
+                can_publish: req.can_publish,
+                can_subscribe: req.can_subscribe,
+                transports: vec![],
+                producers: vec![],
+                consumers: vec![],
+            },
+        );
+        Metrics::add(&self.metrics.participants, 1);
+        self.emit(
+            self.room_connections(room, Some(pid)),
+            RoomEvent::ParticipantJoined { room_id: room.into(), participant_id: pid.into(), user_id },
+        );
+        Ok((true, self.room_info(room)?))
+    }
+
+    pub fn leave(&mut self, room: &str, pid: &str, now: Instant) -> Result<(), SfuError> {
+        let p = self.participant(room, pid)?;
+        let transports = p.transports.clone();
+        let producers = p.producers.clone();
+        let consumers = p.consumers.clone();
+        for pk in producers {
+            self.close_producer(pk, now);
+        }
+        for ck in consumers {
+            self.close_consumer(ck, false, now);
+        }
+        for tk in transports {
+            self.close_transport(tk, now);
+        }
+        let user_id =
+            self.rooms.get_mut(room).and_then(|r| r.participants.remove(pid)).map(|p| p.user_id).unwrap_or_default();
+        Metrics::add(&self.metrics.participants, -1);
+        self.emit(
+            self.room_connections(room, None),
+            RoomEvent::ParticipantLeft { room_id: room.into(), participant_id: pid.into(), user_id },
+        );
+        Ok(())
+    }
+
+    pub fn create_transport(
+        &mut self,
+        room: &str,
+        pid: &str,
+        direction: Direction,
+        now: Instant,
+    ) -> Result<TransportInfo, SfuError> {
+        let p = self.participant(room, pid)?;
+        match direction {
+            Direction::Send if !p.can_publish => {
+                return Err(err(ErrorCode::Forbidden, "this participant may not publish"));
+            }
+            Direction::Recv if !p.can_subscribe => {
+                return Err(err(ErrorCode::Forbidden, "this participant may not subscribe"));
+            }
+            _ => {}
+        }
+        let pc = self
+            .new_peer_connection(now)
+            .map_err(|e| err(ErrorCode::InternalError, format!("peer connection: {e}")))?;
+        let ufrag = pc.1;
+        let key = self.key();
+        let id = new_id("tr");
+        self.transports.insert(
+            key,
+            Transport {
+                id: id.clone(),
+                room: room.into(),
+                participant: pid.into(),
+                direction,
+                pc: pc.0,
+                ufrags: vec![ufrag.clone()],
+                addrs: vec![],
+                deadline: None,
+                by_track: HashMap::new(),
+                by_mid: HashMap::new(),
+                consumers_by_track: HashMap::new(),
+                offer_pending: false,
+                renegotiate: false,
+                ice_restart: false,
+                connected: false,
+            },
+        );
+        self.by_ufrag.insert(ufrag, key);
+        self.transport_ids.insert(id.clone(), key);
+        self.participant(room, pid)?.transports.push(key);
+        Metrics::add(&self.metrics.transports, 1);
+        self.touch(key);
+        Ok(TransportInfo {
+            transport_id: id,
+            direction,
+            ice_candidates: vec![IceCandidate {
+                ip: self.local.ip().to_string(),
+                port: self.local.port(),
+                protocol: "udp".into(),
+            }],
+        })
+    }
+
+    fn new_peer_connection(&self, now: Instant) -> Result<(RTCPeerConnection, String), rtc::shared::error::Error> {
+        let ufrag = random_token(16);
+        let setting = SettingEngineBuilder::new()
+            .with_ice_credentials(ufrag.clone(), random_token(32))
+            .with_lite(true)
+            .with_srtp_protection_profiles(vec![
+                rtc::dtls::extension::extension_use_srtp::SrtpProtectionProfile::Srtp_Aead_Aes_128_Gcm,
+                rtc::dtls::extension::extension_use_srtp::SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_80,
+            ])
+            .build();
+        let mut media = codec::media_engine()?;
+        let registry = register_default_interceptors(Registry::new(), &mut media)?;
+        let mut pc = RTCPeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_setting_engine(setting)
+            .with_media_engine(media)
+            .with_interceptor_registry(registry)
+            .build(now)?;
+        let host = CandidateHostConfig {
+            base_config: CandidateConfig {
+                network: "udp".to_owned(),
+                address: self.local.ip().to_string(),
+                port: self.local.port(),
+                component: 1,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+        .new_candidate_host()?;
+        pc.add_local_candidate(RTCIceCandidate::from(&host).to_json()?)?;
+        pc.add_local_candidate(RTCIceCandidateInit::default())?;
+        Ok((pc, ufrag))
+    }
+
+    /// Registers the ufrag of the transport's current local description (new after an ICE
+    /// restart) so STUN for it finds the transport.
+    fn learn_ufrag(&mut self, key: Key) {
+        let Some(t) = self.transports.get_mut(&key) else { return };
+        if let Some(u) = t.pc.local_description().and_then(|d| sdp_ufrag(&d.sdp))
+            && !t.ufrags.contains(&u)
+        {
+            t.ufrags.push(u.clone());
+            self.by_ufrag.insert(u, key);
+        }
+    }
+
+    pub fn publish(
+        &mut self,
+        room: &str,
+        pid: &str,
+        req: PublishRequest,
+        now: Instant,
+    ) -> Result<PublishResponse, SfuError> {
+        let key = self.owned_transport(room, pid, &req.transport_id)?;
+        let p = self.participant(room, pid)?;
+        if !p.can_publish {
+            return Err(err(ErrorCode::Forbidden, "this participant may not publish"));
+        }
+        let user_id = p.user_id.clone();
+        let t = self.transports.get(&key).expect("transport");
+        if t.direction != Direction::Send {
+            return Err(err(ErrorCode::ValidationError, "publish needs a send transport"));
+        }
+        // Validate everything before touching the PeerConnection: a refused publish changes nothing.
+        let media = sdp_media(&req.sdp)?;
+        for (i, track) in req.tracks.iter().enumerate() {
+            match media.iter().find(|(mid, _)| *mid == track.mid) {
+                None => {
+                    return Err(err(
+                        ErrorCode::ValidationError,
+                        format!("tracks[{i}]: mid {} is not in the offer", track.mid),
+                    ));
+                }
+                Some((_, kind)) if *kind != Some(track.kind) => {
+                    return Err(err(
+                        ErrorCode::ValidationError,
+                        format!("tracks[{i}]: mid {} is not a {:?} section", track.mid, track.kind),
+                    ));
+                }
+                _ => {}
+            }
+            if t.by_mid.contains_key(&track.mid) || req.tracks[..i].iter().any(|o| o.mid == track.mid) {
+                return Err(err(
+                    ErrorCode::ValidationError,
+                    format!("tracks[{i}]: mid {} is already published", track.mid),
+                ));
+            }
+            if track.rids.len() > 3 || (track.kind == MediaKind::Audio && !track.rids.is_empty()) {
+                return Err(err(ErrorCode::ValidationError, format!("tracks[{i}]: up to 3 rids, video only")));
+            }
+        }
+        let offer = RTCSessionDescription::offer(req.sdp).map_err(|e| err(ErrorCode::InvalidSdp, e.to_string()))?;
+        let t = self.transports.get_mut(&key).expect("transport");
+        t.pc.set_remote_description(now, offer).map_err(|e| err(ErrorCode::InvalidSdp, e.to_string()))?;
+        let answer = t.pc.create_answer(None).map_err(|e| err(ErrorCode::InvalidSdp, e.to_string()))?;
+        t.pc.set_local_description(now, answer).map_err(|e| err(ErrorCode::InternalError, e.to_string()))?;
+        let sdp = t.pc.local_description().map(|d| d.sdp).unwrap_or_default();
+        self.learn_ufrag(key);
+        self.touch(key);
+        let mut producers = vec![];
+        for track in req.tracks {
+            let pk = self.key();
+            let id = new_id("pr");
+            self.producers.insert(
+                pk,
+                Producer {
+                    id: id.clone(),
+                    room: room.into(),
+                    participant: pid.into(),
+                    user_id: user_id.clone(),
+                    transport: key,
+                    kind: track.kind,
+                    mid: track.mid.clone(),
+                    rids: track.rids,
+                    source: track.source,
+                    receiver: None,
+                    codecs: vec![],
+                    extensions: vec![],
+                    streams: vec![],
+                    consumers: vec![],
+                    keyframe_wanted: 0,
+                    last_keyframe_request: None,
+                },
+            );
+            self.producer_ids.insert(id, pk);
+            self.transports.get_mut(&key).expect("transport").by_mid.insert(track.mid, pk);
+            self.participant(room, pid)?.producers.push(pk);
+            Metrics::add(&self.metrics.producers, 1);
+            let info = self.producer_info(pk).expect("producer");
+            self.emit(
+                self.room_connections(room, Some(pid)),
+                RoomEvent::ProducerCreated { room_id: room.into(), producer: info.clone() },
+            );
+            producers.push(info);
+        }
+        Ok(PublishResponse { sdp, producers })
+    }
+
+    pub fn unpublish(&mut self, room: &str, pid: &str, producer_id: &str, now: Instant) -> Result<(), SfuError> {
+        self.participant(room, pid)?;
+        match self.producer_ids.get(producer_id).copied() {
+            Some(pk) if self.producers.get(&pk).is_some_and(|p| p.participant == pid && p.room == room) => {
+                self.close_producer(pk, now);
+                Ok(())
+            }
+            _ => Err(err(ErrorCode::ProducerNotFound, format!("producer {producer_id} is not this participant's"))),
+        }
+    }
+
+    pub fn subscribe(
+        &mut self,
+        room: &str,
+        pid: &str,
+        req: SubscribeRequest,
+        now: Instant,
+    ) -> Result<SubscribeResponse, SfuError> {
+        let key = self.owned_transport(room, pid, &req.transport_id)?;
+        if !self.participant(room, pid)?.can_subscribe {
+            return Err(err(ErrorCode::Forbidden, "this participant may not subscribe"));
+        }
+        if self.transports[&key].direction != Direction::Recv {
+            return Err(err(ErrorCode::ValidationError, "subscribe needs a recv transport"));
+        }
+        let pk = match self.producer_ids.get(&req.producer_id).copied() {
+            Some(pk) if self.producers.get(&pk).is_some_and(|p| p.room == room) => pk,
+            _ => {
+                return Err(err(
+                    ErrorCode::ProducerNotFound,
+                    format!("producer {} is not in room {room}", req.producer_id),
+                ));
+            }
+        };
+        let p = &self.producers[&pk];
+        if let Some(l) = req.preferred_layers
+            && (p.kind != MediaKind::Video || l.spatial_layer as usize >= p.rids.len().max(1))
+        {
+            return Err(err(
+                ErrorCode::ValidationError,
+                format!("preferredLayers: the producer has {} spatial layer(s)", p.rids.len().max(1)),
+            ));
+        }
+        let (kind, stream, clock) =
+            (p.kind, p.participant.clone(), if p.kind == MediaKind::Audio { 48000 } else { 90000 });
+        let codec = p.codecs.first().map(|c| c.3.clone());
+        let ck = self.key();
+        let id = new_id("co");
+        let ssrc = rand::rng().random::<u32>();
+        let (rtc_kind, default_codec) = match kind {
+            MediaKind::Audio => (RtpCodecKind::Audio, "audio/opus"),
+            MediaKind::Video => (RtpCodecKind::Video, "video/VP8"),
+        };
+        let track = MediaStreamTrack::new(
+            stream,
+            id.clone(),
+            req.producer_id.clone(),
+            rtc_kind,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                codec: RTCRtpCodec {
+                    mime_type: codec.unwrap_or_else(|| default_codec.into()),
+                    clock_rate: clock,
+                    channels: if kind == MediaKind::Audio { 2 } else { 0 },
+                    ..Default::default()
+                },
+                ..Default::default()
+            }],
+        );
+        let t = self.transports.get_mut(&key).expect("transport");
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Sendonly,
+            streams: vec![],
+            send_encodings: vec![],
+        };
+        let transceiver =
+            t.pc.add_transceiver_from_track(track, Some(init))
+                .map_err(|e| err(ErrorCode::InternalError, e.to_string()))?;
+        let sender =
+            t.pc.rtp_transceiver(transceiver)
+                .and_then(|tr| tr.sender())
+                .ok_or_else(|| err(ErrorCode::InternalError, "new transceiver has no sender"))?;
+        t.consumers_by_track.insert(id.clone(), ck);
+        let max_temporal = req.preferred_layers.and_then(|l| l.temporal_layer);
+        self.consumers.insert(
+            ck,
+            Consumer {
+                id: id.clone(),
+                producer: pk,
+                transport: key,
+                participant: pid.into(),
+                transceiver,
+                sender,
+                mid: None,
+                ssrc,
+                preferred: req.preferred_layers,
+                fwd: Forwarder::new(clock, req.paused, max_temporal),
+                pt_map: vec![],
+                ext_map: vec![],
+                negotiated: false,
+            },
+        );
+        self.consumer_ids.insert(id, ck);
+        self.producers.get_mut(&pk).expect("producer").consumers.push(ck);
+        self.participant(room, pid)?.consumers.push(ck);
+        Metrics::add(&self.metrics.consumers, 1);
+        let offer = self.offer(key, now)?;
+        Ok(SubscribeResponse { consumer: self.consumer_info(ck).expect("consumer"), offer })
+    }
+
+    fn consumer_info(&self, ck: Key) -> Option<ConsumerInfo> {
+        let c = self.consumers.get(&ck)?;
+        let p = self.producers.get(&c.producer);
+        Some(ConsumerInfo {
+            consumer_id: c.id.clone(),
+            producer_id: p.map(|p| p.id.clone()).unwrap_or_default(),
+            transport_id: self.transports.get(&c.transport).map(|t| t.id.clone()).unwrap_or_default(),
+            kind: p.map(|p| p.kind).unwrap_or(MediaKind::Audio),
+            mid: c.mid.clone(),
+            ssrc: c.ssrc,
+            paused: c.fwd.paused,
+            preferred_layers: c.preferred,
+            current_spatial_layer: c.fwd.current(),
+        })
+    }
+
+    /// A new offer on a recv transport, or `None` (and a note to offer after the answer) when
+    /// one is already outstanding.
+    fn offer(&mut self, key: Key, now: Instant) -> Result<Option<String>, SfuError> {
+        let t = self.transports.get_mut(&key).expect("transport");
+        if t.offer_pending {
+            t.renegotiate = true;
+            return Ok(None);
+        }
+        if t.ice_restart {
+            t.pc.restart_ice();
+            t.ice_restart = false;
+        }
+        let offer = t.pc.create_offer(None).map_err(|e| err(ErrorCode::InternalError, e.to_string()))?;
+        t.pc.set_local_description(now, offer).map_err(|e| err(ErrorCode::InternalError, e.to_string()))?;
+        t.offer_pending = true;
+        t.renegotiate = false;
+        let sdp = t.pc.local_description().map(|d| d.sdp);
+        let mids: Vec<(Key, Option<String>)> = t
+            .consumers_by_track
+            .values()
+            .map(|ck| {
+                (
+                    *ck,
+                    self.consumers
+                        .get(ck)
+                        .and_then(|c| t.pc.rtp_transceiver(c.transceiver))
+                        .and_then(|tr| tr.mid().clone()),
+                )
+            })
+            .collect();
+        for (ck, mid) in mids {
+            if let Some(c) = self.consumers.get_mut(&ck) {
+                c.mid = mid;
+            }
+        }
+        self.learn_ufrag(key);
+        self.touch(key);
+        Ok(sdp)
+    }
+
+    pub fn answer(
+        &mut self,
+        room: &str,
+        pid: &str,
+        transport_id: &str,
+        sdp: String,
+        now: Instant,
+    ) -> Result<NegotiationResponse, SfuError> {
+        let key = self.owned_transport(room, pid, transport_id)?;
+        let t = self.transports.get_mut(&key).expect("transport");
+        if t.direction != Direction::Recv || !t.offer_pending {
+            return Err(err(ErrorCode::ValidationError, "no offer on this transport awaits an answer"));
+        }
+        sdp_media(&sdp)?;
+        let answer = RTCSessionDescription::answer(sdp).map_err(|e| err(ErrorCode::InvalidSdp, e.to_string()))?;
+        t.pc.set_remote_description(now, answer).map_err(|e| err(ErrorCode::InvalidSdp, e.to_string()))?;
+        t.offer_pending = false;
+        self.touch(key);
+        // The subscriber's payload types and extension ids are known now.
+        let cks: Vec<Key> = self.transports[&key].consumers_by_track.values().copied().collect();
+        for ck in cks {
+            self.map_consumer(ck);
+            self.consumer_wants_keyframe(ck, now);
+        }
+        let renegotiate = self.transports[&key].renegotiate;
+        let offer = if renegotiate { self.offer(key, now)? } else { None };
+        Ok(NegotiationResponse { offer })
+    }
+
+    fn map_consumer(&mut self, ck: Key) {
+        let Some(c) = self.consumers.get_mut(&ck) else { return };
+        let Some(p) = self.producers.get(&c.producer) else { return };
+        let Some(t) = self.transports.get_mut(&c.transport) else { return };
+        let Some(mut sender) = t.pc.rtp_sender(c.sender) else { return };
+        let params = sender.get_parameters();
+        let out_codecs = &params.rtp_parameters.codecs;
+        // Publisher codecs are bound when its first packet arrives; map every codec we know.
+        let mut pt_map = vec![];
+        let source: Vec<(u8, String)> = if p.codecs.is_empty() {
+            codec::capabilities().codecs.iter().map(|c| (c.payload_type, c.mime_type.clone())).collect()
+        } else {
+            p.codecs.iter().map(|c| (c.0, c.3.clone())).collect()
+        };
+        for (in_pt, mime) in source {
+            if let Some(o) = out_codecs.iter().find(|o| o.rtp_codec.mime_type.eq_ignore_ascii_case(&mime)) {
+                pt_map.push((in_pt, o.payload_type));
+            }
+        }
+        let mut ext_map = vec![];
+        for (in_id, uri) in &p.extensions {
+            if codec::LEG_LOCAL_URIS.contains(&uri.as_str()) {
+                continue;
+            }
+            if let Some(o) = params.rtp_parameters.header_extensions.iter().find(|o| o.uri == *uri) {
+                ext_map.push((*in_id, o.id as u8));
+            }
+        }
+        c.pt_map = pt_map;
+        c.ext_map = ext_map;
+        c.negotiated = true;
+    }
+
+    pub fn unsubscribe(
+        &mut self,
+        room: &str,
+        pid: &str,
+        consumer_id: &str,
+        now: Instant,
+    ) -> Result<NegotiationResponse, SfuError> {
+        let ck = self.owned_consumer(room, pid, consumer_id)?;
+        let offer = self.close_consumer(ck, true, now);
+        Ok(NegotiationResponse { offer })
+    }
+
+    pub fn set_paused(
+        &mut self,
+        room: &str,
+        pid: &str,
+        consumer_id: &str,
+        paused: bool,
+        now: Instant,
+    ) -> Result<ConsumerInfo, SfuError> {
+        let ck = self.owned_consumer(room, pid, consumer_id)?;
+        let c = self.consumers.get_mut(&ck).expect("consumer");
+        if c.fwd.paused != paused {
+            c.fwd.paused = paused;
+            if !paused {
+                c.fwd.restart();
+                self.consumer_wants_keyframe(ck, now);
+            }
+            let producer_id =
+                self.producers.get(&self.consumers[&ck].producer).map(|p| p.id.clone()).unwrap_or_default();
+            self.emit_to_consumer_owner(ck, |room, c| {
+                let (room_id, consumer_id) = (room.to_owned(), c.id.clone());
+                if paused {
+                    RoomEvent::ConsumerPaused { room_id, consumer_id, producer_id }
+                } else {
+                    RoomEvent::ConsumerResumed { room_id, consumer_id, producer_id }
+                }
+            });
+        }
+        Ok(self.consumer_info(ck).expect("consumer"))
+    }
+
+    pub fn set_layers(
+        &mut self,
+        room: &str,
+        pid: &str,
+        consumer_id: &str,
+        layers: Layers,
+        now: Instant,
+    ) -> Result<ConsumerInfo, SfuError> {
+        let ck = self.owned_consumer(room, pid, consumer_id)?;
+        let c = &self.consumers[&ck];
+        let p = &self.producers[&c.producer];
+        if p.kind != MediaKind::Video || layers.spatial_layer as usize >= p.rids.len().max(1) {
+            return Err(err(
+                ErrorCode::ValidationError,
+                format!("spatialLayer: the producer has {} spatial layer(s)", p.rids.len().max(1)),
+            ));
+        }
+        let c = self.consumers.get_mut(&ck).expect("consumer");
+        c.preferred = Some(layers);
+        c.fwd.max_temporal = layers.temporal_layer;
+        if c.fwd.current() != Some(layers.spatial_layer) {
+            let pk = c.producer;
+            if let Some(p) = self.producers.get_mut(&pk) {
+                p.keyframe_wanted |= 1 << layers.spatial_layer;
+            }
+            self.request_keyframe(pk, None, now);
+        }
+        Ok(self.consumer_info(ck).expect("consumer"))
+    }
+
+    pub fn restart_ice(
+        &mut self,
+        room: &str,
+        pid: &str,
+        transport_id: &str,
+        now: Instant,
+    ) -> Result<NegotiationResponse, SfuError> {
+        let key = self.owned_transport(room, pid, transport_id)?;
+        let t = self.transports.get_mut(&key).expect("transport");
+        if t.direction == Direction::Send {
+            // The publisher offers on its send transport: it restarts with an iceRestart offer
+            // (a publish with no new tracks), which this node answers with new credentials.
+            return Ok(NegotiationResponse { offer: None });
+        }
+        t.ice_restart = true;
+        Ok(NegotiationResponse { offer: self.offer(key, now)? })
+    }
+
+    // ---------------------------------------------------------------- teardown
+
+    fn close_producer(&mut self, pk: Key, now: Instant) {
+        let Some(p) = self.producers.remove(&pk) else { return };
+        self.producer_ids.remove(&p.id);
+        Metrics::add(&self.metrics.producers, -1);
+        if let Some(t) = self.transports.get_mut(&p.transport) {
+            t.by_mid.remove(&p.mid);
+            t.by_track.retain(|_, k| *k != pk);
+        }
+        if let Ok(owner) = self.participant(&p.room, &p.participant) {
+            owner.producers.retain(|k| *k != pk);
+        }
+        for ck in p.consumers {
+            let subscriber = self.consumers.get(&ck).map(|c| (c.participant.clone(), c.transport));
+            let offer = self.close_consumer(ck, true, now);
+            if let (Some(offer), Some((participant, tk))) = (offer, subscriber) {
+                let transport_id = self.transports.get(&tk).map(|t| t.id.clone()).unwrap_or_default();
+                self.emit(
+                    self.connection_of(&p.room, &participant),
+                    RoomEvent::NegotiationNeeded { room_id: p.room.clone(), transport_id, offer },
+                );
+            }
+        }
+        self.emit(
+            self.room_connections(&p.room, Some(&p.participant)),
+            RoomEvent::ProducerClosed { room_id: p.room.clone(), producer_id: p.id, participant_id: p.participant },
+        );
+    }
+
+    /// Removes a consumer; with `renegotiate`, its transceiver stops and the subscriber gets a
+    /// new offer (returned, or deferred while another is outstanding).
+    fn close_consumer(&mut self, ck: Key, renegotiate: bool, now: Instant) -> Option<String> {
+        let c = self.consumers.remove(&ck)?;
+        self.consumer_ids.remove(&c.id);
+        Metrics::add(&self.metrics.consumers, -1);
+        if let Some(p) = self.producers.get_mut(&c.producer) {
+            p.consumers.retain(|k| *k != ck);
+        }
+        if let Some(t) = self.transports.get(&c.transport)
+            && let Some(r) = self.rooms.get_mut(&t.room)
+            && let Some(owner) = r.participants.get_mut(&c.participant)
+        {
+            owner.consumers.retain(|k| *k != ck);
+        }
+        let t = self.transports.get_mut(&c.transport)?;
+        t.consumers_by_track.remove(&c.id);
+        if t.pc.remove_track(c.sender).is_err() || !renegotiate {
+            return None;
+        }
+        self.offer(c.transport, now).ok().flatten()
+    }
+
+    fn close_transport(&mut self, key: Key, now: Instant) {
+        let Some(t) = self.transports.get(&key) else { return };
+        let producers: Vec<Key> = t.by_mid.values().copied().collect();
+        let consumers: Vec<Key> = t.consumers_by_track.values().copied().collect();
+        for pk in producers {
+            self.close_producer(pk, now);
+        }
+        for ck in consumers {
+            self.close_consumer(ck, false, now);
+        }
+        let Some(mut t) = self.transports.remove(&key) else { return };
+        let _ = t.pc.close();
+        // Whatever close queued (DTLS close_notify) is sent now; the PeerConnection goes with it.
+        while let Some(out) = t.pc.poll_write() {
+            let _ = self.socket.try_send_to(&out.message, out.transport.peer_addr);
+        }
+        for u in &t.ufrags {
+            self.by_ufrag.remove(u);
+        }
+        for a in &t.addrs {
+            if self.by_addr.get(a) == Some(&key) {
+                self.by_addr.remove(a);
+            }
+        }
+        self.transport_ids.remove(&t.id);
+        self.dirty.retain(|k| *k != key);
+        if let Some(r) = self.rooms.get_mut(&t.room)
+            && let Some(p) = r.participants.get_mut(&t.participant)
+        {
+            p.transports.retain(|k| *k != key);
+        }
+        Metrics::add(&self.metrics.transports, -1);
+    }
+
+    /// Sizes of the worker's maps, to prove teardown leaves nothing behind.
+    pub fn footprint(&self) -> [usize; 8] {
+        [
+            self.transports.len(),
+            self.transport_ids.len(),
+            self.producers.len(),
+            self.consumers.len(),
+            self.by_ufrag.len(),
+            self.by_addr.len(),
+            self.producer_ids.len() + self.consumer_ids.len(),
+            self.rooms.values().map(|r| r.participants.len()).sum(),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offers_are_read_for_their_media_sections() {
+        let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
+        let m = sdp_media(sdp).unwrap();
+        assert_eq!(
+            m,
+            vec![("0".into(), Some(MediaKind::Audio)), ("1".into(), Some(MediaKind::Video)), ("2".into(), None)]
+        );
+        assert_eq!(sdp_media("hello").unwrap_err().code, ErrorCode::InvalidSdp);
+        assert_eq!(sdp_ufrag("v=0\r\na=ice-ufrag:abc\r\n"), Some("abc".into()));
+    }
+}

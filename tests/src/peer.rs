@@ -1,0 +1,440 @@
+//! Real WebRTC peers on the async `webrtc` crate, driving a media node through its signed
+//! control API: a publisher that sends numbered audio and VP8-shaped video packets (a
+//! keyframe every `keyframe_every` frames, optionally three simulcast layers) and a
+//! subscriber that records every payload it receives, per SSRC.
+
+use bytes::Bytes;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
+use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use stratus_control::Key;
+use stratus_control::client::ControlClient;
+use stratus_protocol::media::*;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCPeerConnectionState,
+};
+
+/// The control API of one node, signed with one key.
+#[derive(Clone)]
+pub struct Node {
+    pub base: String,
+    client: Arc<ControlClient>,
+}
+
+impl Node {
+    pub fn new(base: &str, key: Key) -> Node {
+        Node { base: base.trim_end_matches('/').to_owned(), client: Arc::new(ControlClient::new(key)) }
+    }
+
+    /// A signed request; `Err((status, error body))` when the node refuses it.
+    pub async fn call<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<R, (u16, Value)> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        self.client.send(method, &format!("{}{path}", self.base), body, now).await.map_err(|e| (e.status, e.body))
+    }
+
+    pub async fn post<B: Serialize, R: DeserializeOwned>(&self, path: &str, body: &B) -> Result<R, (u16, Value)> {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put<B: Serialize, R: DeserializeOwned>(&self, path: &str, body: &B) -> Result<R, (u16, Value)> {
+        self.call(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, (u16, Value)> {
+        self.call::<(), R>(reqwest::Method::GET, path, None).await
+    }
+
+    /// DELETE; the body (when there is one) is returned as JSON, `Null` for 204.
+    pub async fn delete(&self, path: &str) -> Result<Value, (u16, Value)> {
+        match self.call::<(), Value>(reqwest::Method::DELETE, path, None).await {
+            Err((s, _)) if (200..300).contains(&s) => Ok(Value::Null),
+            r => r,
+        }
+    }
+
+    pub async fn join(&self, room: &str, pid: &str) -> RoomInfo {
+        let _: Result<RoomInfo, _> = self.put(&format!("/v1/rooms/{room}"), &serde_json::json!({})).await;
+        self.put(
+            &format!("/v1/rooms/{room}/participants/{pid}"),
+            &serde_json::json!({ "userId": format!("user-{pid}") }),
+        )
+        .await
+        .expect("join")
+    }
+
+    pub async fn transport(&self, room: &str, pid: &str, direction: Direction) -> TransportInfo {
+        self.post(&format!("/v1/rooms/{room}/participants/{pid}/transports"), &CreateTransportRequest { direction })
+            .await
+            .expect("create transport")
+    }
+}
+
+struct Handler {
+    state: Arc<Mutex<Option<RTCPeerConnectionState>>>,
+    received: Option<Received>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        *self.state.lock().unwrap() = Some(state);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let Some(received) = self.received.clone() else { return };
+        tokio::spawn(async move {
+            while let Some(e) = track.poll().await {
+                if let TrackRemoteEvent::OnRtpPacket(p) = e {
+                    received.lock().unwrap().entry(p.header.ssrc).or_default().push(p.payload.clone());
+                }
+            }
+        });
+    }
+}
+
+/// Payloads received, by SSRC.
+pub type Received = Arc<Mutex<HashMap<u32, Vec<Bytes>>>>;
+
+async fn peer(received: Option<Received>) -> (Arc<dyn PeerConnection>, Arc<Mutex<Option<RTCPeerConnectionState>>>) {
+    let mut media = MediaEngine::default();
+    media.register_default_codecs().unwrap();
+    let registry = register_default_interceptors(Default::default(), &mut media).unwrap();
+    let state = Arc::new(Mutex::new(None));
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(RTCConfigurationBuilder::new().build())
+        .with_media_engine(media)
+        .with_setting_engine(SettingEngineBuilder::new().with_include_loopback_candidate(true).build())
+        .with_interceptor_registry(registry)
+        .with_handler(Arc::new(Handler { state: state.clone(), received }))
+        .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
+        .build()
+        .await
+        .expect("peer connection");
+    (Arc::new(pc), state)
+}
+
+/// The local description once it lists a candidate (the node does not trickle).
+async fn local_sdp(pc: &Arc<dyn PeerConnection>) -> String {
+    for _ in 0..200 {
+        if let Some(d) = pc.local_description().await
+            && d.sdp.contains("a=candidate")
+        {
+            return d.sdp;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no local candidate gathered");
+}
+
+async fn wait_connected(state: &Arc<Mutex<Option<RTCPeerConnectionState>>>) {
+    for _ in 0..1000 {
+        if *state.lock().unwrap() == Some(RTCPeerConnectionState::Connected) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("peer connection never connected: {:?}", state.lock().unwrap());
+}
+
+fn mid_of(sdp: &str, kind: &str) -> String {
+    let mut in_kind = false;
+    for l in sdp.lines() {
+        if let Some(m) = l.strip_prefix("m=") {
+            in_kind = m.starts_with(kind);
+        } else if in_kind && let Some(mid) = l.strip_prefix("a=mid:") {
+            return mid.trim().to_owned();
+        }
+    }
+    panic!("no {kind} section in {sdp}");
+}
+
+fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
+    sdp.lines().find_map(|l| {
+        let rest = l.strip_prefix("a=extmap:")?;
+        let (id, u) = rest.split_once(' ')?;
+        (u.trim() == uri).then(|| id.split('/').next()?.parse().ok()).flatten()
+    })
+}
+
+fn track(kind: RtpCodecKind, id: &str, mime: &str, clock: u32, channels: u16, rids: &[&str]) -> MediaStreamTrack {
+    let encodings = if rids.is_empty() {
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(rand::random()), ..Default::default() },
+            codec: RTCRtpCodec { mime_type: mime.into(), clock_rate: clock, channels, ..Default::default() },
+            ..Default::default()
+        }]
+    } else {
+        rids.iter()
+            .map(|rid| RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    rid: rid.to_string(),
+                    ssrc: Some(rand::random()),
+                    ..Default::default()
+                },
+                codec: RTCRtpCodec { mime_type: mime.into(), clock_rate: clock, channels, ..Default::default() },
+                ..Default::default()
+            })
+            .collect()
+    };
+    MediaStreamTrack::new(format!("stream-{id}"), id.to_owned(), id.to_owned(), kind, encodings)
+}
+
+/// What a publisher sent, per track (`"audio"`, `"video"` or `"video/<rid>"`).
+pub type Sent = Arc<Mutex<HashMap<String, Vec<Bytes>>>>;
+
+pub struct Publisher {
+    pub pc: Arc<dyn PeerConnection>,
+    pub transport_id: String,
+    pub producers: Vec<ProducerInfo>,
+    pub sent: Sent,
+    pub frames: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+pub struct PublishOptions {
+    pub audio: bool,
+    /// Empty: one video encoding; else simulcast rids, lowest first.
+    pub rids: Vec<&'static str>,
+    pub fps: u32,
+    pub keyframe_every: u64,
+    /// Video packets per frame.
+    pub packets_per_frame: usize,
+    pub payload_bytes: usize,
+}
+
+impl Default for PublishOptions {
+    fn default() -> Self {
+        PublishOptions {
+            audio: true,
+            rids: vec![],
+            fps: 30,
+            keyframe_every: 15,
+            packets_per_frame: 3,
+            payload_bytes: 1000,
+        }
+    }
+}
+
+impl Publisher {
+    pub async fn start(node: &Node, room: &str, pid: &str, opts: PublishOptions) -> Publisher {
+        let t = node.transport(room, pid, Direction::Send).await;
+        let (pc, state) = peer(None).await;
+        let audio =
+            Arc::new(TrackLocalStaticRTP::new(track(RtpCodecKind::Audio, "audio", "audio/opus", 48000, 2, &[])));
+        let video =
+            Arc::new(TrackLocalStaticRTP::new(track(RtpCodecKind::Video, "video", "video/VP8", 90000, 0, &opts.rids)));
+        if opts.audio {
+            pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.unwrap();
+        }
+        pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.unwrap();
+        let offer = pc.create_offer(None).await.unwrap();
+        pc.set_local_description(offer).await.unwrap();
+        let sdp = local_sdp(&pc).await;
+        let mut tracks = vec![];
+        if opts.audio {
+            tracks.push(PublishTrack {
+                mid: mid_of(&sdp, "audio"),
+                kind: MediaKind::Audio,
+                rids: vec![],
+                source: Some("mic".into()),
+            });
+        }
+        tracks.push(PublishTrack {
+            mid: mid_of(&sdp, "video"),
+            kind: MediaKind::Video,
+            rids: opts.rids.iter().map(|r| r.to_string()).collect(),
+            source: Some("camera".into()),
+        });
+        let res: PublishResponse = node
+            .post(
+                &format!("/v1/rooms/{room}/participants/{pid}/producers"),
+                &PublishRequest { transport_id: t.transport_id.clone(), sdp, tracks },
+            )
+            .await
+            .expect("publish");
+        let rid_ext = extmap_id(&res.sdp, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id");
+        let mid_ext = extmap_id(&res.sdp, "urn:ietf:params:rtp-hdrext:sdes:mid");
+        let video_mid = mid_of(&res.sdp, "video");
+        pc.set_remote_description(RTCSessionDescription::answer(res.sdp).unwrap()).await.unwrap();
+        wait_connected(&state).await;
+        let sent: Sent = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let frames = Arc::new(AtomicU64::new(0));
+        let video_ssrcs: Vec<(String, u32)> = {
+            let t = video.track().await;
+            let mut v = vec![];
+            for ssrc in t.ssrcs() {
+                v.push((t.rid(ssrc).map(|r| r.to_string()).unwrap_or_default(), ssrc));
+            }
+            v
+        };
+        let audio_ssrc = audio.track().await.ssrcs().next().unwrap_or(0);
+        // Media: one task, a frame per tick; audio every 20 ms.
+        {
+            let (sent, stop, frames) = (sent.clone(), stop.clone(), frames.clone());
+            let with_audio = opts.audio;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(1000 / opts.fps as u64));
+                let mut seq: HashMap<u32, u16> = HashMap::new();
+                let mut audio_due = tokio::time::Instant::now();
+                let mut n: u64 = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    tick.tick().await;
+                    let key = n % opts.keyframe_every == 0;
+                    for (rid, ssrc) in &video_ssrcs {
+                        for part in 0..opts.packets_per_frame {
+                            let mut payload = vec![0u8; opts.payload_bytes.max(16)];
+                            // VP8 descriptor: S=1 on the first packet of a frame; frame tag P=0 on keyframes.
+                            payload[0] = if part == 0 { 0x10 } else { 0x00 };
+                            payload[1] = if key { 0x00 } else { 0x01 };
+                            payload[2..10].copy_from_slice(&n.to_be_bytes());
+                            payload[10] = part as u8;
+                            payload[11] = rid.as_bytes().first().copied().unwrap_or(b'-');
+                            let s = seq.entry(*ssrc).or_insert(1000);
+                            *s = s.wrapping_add(1);
+                            let mut header = rtp::header::Header {
+                                version: 2,
+                                payload_type: 96,
+                                sequence_number: *s,
+                                timestamp: (n as u32).wrapping_mul(3000),
+                                ssrc: *ssrc,
+                                marker: part + 1 == opts.packets_per_frame,
+                                ..Default::default()
+                            };
+                            if !rid.is_empty() {
+                                if let Some(id) = rid_ext {
+                                    let _ = header.set_extension(id, Bytes::from(rid.clone().into_bytes()));
+                                }
+                                if let Some(id) = mid_ext {
+                                    let _ = header.set_extension(id, Bytes::from(video_mid.clone().into_bytes()));
+                                }
+                            }
+                            let payload = Bytes::from(payload);
+                            let label = if rid.is_empty() { "video".to_owned() } else { format!("video/{rid}") };
+                            if video.write_rtp(rtp::Packet { header, payload: payload.clone() }).await.is_ok() {
+                                sent.lock().unwrap().entry(label).or_default().push(payload);
+                            }
+                        }
+                    }
+                    frames.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                    while with_audio && tokio::time::Instant::now() >= audio_due {
+                        audio_due += Duration::from_millis(20);
+                        let mut payload = vec![0u8; 80];
+                        payload[0..8].copy_from_slice(&n.to_be_bytes());
+                        payload[8] = 0xa0;
+                        let s = seq.entry(audio_ssrc).or_insert(5000);
+                        *s = s.wrapping_add(1);
+                        let s = *s;
+                        let header = rtp::header::Header {
+                            version: 2,
+                            payload_type: 111,
+                            sequence_number: s,
+                            timestamp: (s as u32).wrapping_mul(960),
+                            ssrc: audio_ssrc,
+                            ..Default::default()
+                        };
+                        // Make each audio payload unique.
+                        payload[9..11].copy_from_slice(&s.to_be_bytes());
+                        let payload = Bytes::from(payload);
+                        if audio.write_rtp(rtp::Packet { header, payload: payload.clone() }).await.is_ok() {
+                            sent.lock().unwrap().entry("audio".into()).or_default().push(payload);
+                        }
+                    }
+                }
+            });
+        }
+        Publisher { pc, transport_id: t.transport_id, producers: res.producers, sent, frames, stop }
+    }
+
+    pub fn producer(&self, kind: MediaKind) -> &ProducerInfo {
+        self.producers.iter().find(|p| p.kind == kind).expect("producer of that kind")
+    }
+
+    pub fn sent(&self, label: &str) -> Vec<Bytes> {
+        self.sent.lock().unwrap().get(label).cloned().unwrap_or_default()
+    }
+
+    pub async fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.pc.close().await;
+    }
+}
+
+pub struct Subscriber {
+    pub pc: Arc<dyn PeerConnection>,
+    pub transport_id: String,
+    pub received: Received,
+    state: Arc<Mutex<Option<RTCPeerConnectionState>>>,
+    room: String,
+    pid: String,
+}
+
+impl Subscriber {
+    pub async fn start(node: &Node, room: &str, pid: &str) -> Subscriber {
+        let t = node.transport(room, pid, Direction::Recv).await;
+        let received: Received = Arc::default();
+        let (pc, state) = peer(Some(received.clone())).await;
+        Subscriber { pc, transport_id: t.transport_id, received, state, room: room.into(), pid: pid.into() }
+    }
+
+    /// Answers `offer`, and any offer the node sends back, until the transport is stable.
+    pub async fn negotiate(&self, node: &Node, mut offer: Option<String>) {
+        while let Some(sdp) = offer.take() {
+            self.pc
+                .set_remote_description(RTCSessionDescription::offer(sdp).unwrap())
+                .await
+                .expect("node offer accepted");
+            let answer = self.pc.create_answer(None).await.unwrap();
+            self.pc.set_local_description(answer).await.unwrap();
+            let sdp = local_sdp(&self.pc).await;
+            let path =
+                format!("/v1/rooms/{}/participants/{}/transports/{}/answer", self.room, self.pid, self.transport_id);
+            let res: NegotiationResponse = node.post(&path, &AnswerRequest { sdp }).await.expect("answer");
+            offer = res.offer;
+        }
+    }
+
+    pub async fn subscribe(&self, node: &Node, producer_id: &str, layers: Option<Layers>) -> ConsumerInfo {
+        let req = SubscribeRequest {
+            transport_id: self.transport_id.clone(),
+            producer_id: producer_id.into(),
+            paused: false,
+            preferred_layers: layers,
+        };
+        let res: SubscribeResponse = node
+            .post(&format!("/v1/rooms/{}/participants/{}/consumers", self.room, self.pid), &req)
+            .await
+            .expect("subscribe");
+        self.negotiate(node, res.offer).await;
+        res.consumer
+    }
+
+    pub async fn connected(&self) {
+        wait_connected(&self.state).await;
+    }
+
+    pub fn got(&self, ssrc: u32) -> Vec<Bytes> {
+        self.received.lock().unwrap().get(&ssrc).cloned().unwrap_or_default()
+    }
+}
