@@ -2,95 +2,13 @@
 //! through the node's signed control API, with room events delivered through the Management
 //! API to a recording endpoint.
 
+mod common;
+
+use common::*;
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::Duration;
-use stratus_control::{Key, Verifier};
-use stratus_core::clock::SystemClock;
-use stratus_dynamo::management::ManagementApiSink;
-use stratus_media_node::sfu::{Sfu, SfuConfig};
-use stratus_media_node::{NodeState, app};
 use stratus_protocol::media::*;
-use stratus_tests::apigw::ManagementApiRecorder;
-use stratus_tests::peer::{Node, PublishOptions, Publisher, Subscriber};
-
-fn key() -> Key {
-    Key::new("k1", b"k1-0123456789abcdef0123456789abcdef".to_vec()).unwrap()
-}
-
-struct TestNode {
-    node: Node,
-    state: Arc<NodeState>,
-    events: ManagementApiRecorder,
-    http: String,
-}
-
-async fn start_node(workers: usize) -> TestNode {
-    let events = ManagementApiRecorder::start().await;
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let config = SfuConfig {
-        public_ip: "127.0.0.1".parse().unwrap(),
-        bind_ip: "127.0.0.1".parse().unwrap(),
-        udp_port: 0,
-        workers,
-        max_participants_per_room: 10,
-    };
-    let sfu = Arc::new(Sfu::start(config, tx).unwrap());
-    tokio::spawn(stratus_media_node::events::push(rx, Some(Arc::new(ManagementApiSink::local(&events.url)))));
-    let state = Arc::new(NodeState::new(
-        "node-1".into(),
-        "local".into(),
-        Verifier::new(vec![key()]),
-        Arc::new(SystemClock),
-        sfu,
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = app(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let http = format!("http://{addr}");
-    TestNode { node: Node::new(&http, key()), state, events, http }
-}
-
-async fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let end = tokio::time::Instant::now() + timeout;
-    while tokio::time::Instant::now() < end {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn join(t: &TestNode, room: &str, pid: &str, connection: &str) {
-    let n = &t.node;
-    t.events.set_live(connection, true);
-    let body = serde_json::json!({ "userId": format!("user-{pid}"), "connectionId": connection });
-    let _: RoomInfo = n.put(&format!("/v1/rooms/{room}/participants/{pid}"), &body).await.expect("join");
-}
-
-/// The events `connection` got, once `done` says they are all there.
-async fn events_until(rec: &ManagementApiRecorder, connection: &str, done: impl Fn(&[String]) -> bool) -> Vec<Value> {
-    let mut got = vec![];
-    let end = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        got.extend(rec.take(connection));
-        if done(&types(&got)) {
-            return got;
-        }
-        assert!(tokio::time::Instant::now() < end, "events on {connection}: {got:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn count(types: &[String], t: &str) -> usize {
-    types.iter().filter(|x| *x == t).count()
-}
-
-fn types(events: &[Value]) -> Vec<String> {
-    events.iter().map(|e| e["type"].as_str().unwrap_or("").to_owned()).collect()
-}
+use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_subscribers_receive_the_publishers_audio_and_video_intact_and_pause_stops_delivery() {
@@ -181,5 +99,119 @@ async fn three_subscribers_receive_the_publishers_audio_and_video_intact_and_pau
     let metrics = reqwest::get(format!("{}/metrics", t.http)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("stratus_keyframe_requests_total{node=\"node-1\"}"), "{metrics}");
     assert!(t.state.sfu.metrics.keyframe_requests.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    publisher.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_consumer_gets_the_simulcast_layer_it_prefers_and_switches_on_a_keyframe() {
+    let t = start_node(1).await;
+    let n = &t.node;
+    let _: RoomInfo = n.put("/v1/rooms/sim", &serde_json::json!({})).await.unwrap();
+    join(&t, "sim", "pub", "c-pub").await;
+    join(&t, "sim", "sub", "c-sub").await;
+    let opts = PublishOptions { audio: false, rids: vec!["q", "h", "f"], keyframe_every: 20, ..Default::default() };
+    let publisher = Publisher::start(n, "sim", "pub", opts).await;
+    let video = publisher.producer(MediaKind::Video).clone();
+    assert_eq!(video.rids, vec!["q", "h", "f"]);
+    let sub = Subscriber::start(n, "sim", "sub").await;
+    let cv = sub.subscribe(n, &video.producer_id, Some(Layers { spatial_layer: 0, temporal_layer: None })).await;
+    sub.connected().await;
+    eventually("layer q", Duration::from_secs(10), || sub.got(cv.ssrc).len() > 30).await;
+    let layer = |p: &bytes::Bytes| p[11];
+    assert!(sub.got(cv.ssrc).iter().all(|p| layer(p) == b'q'), "only the preferred layer is forwarded");
+
+    let path = format!("/v1/rooms/sim/participants/sub/consumers/{}/layers", cv.consumer_id);
+    let info: ConsumerInfo = n.put(&path, &Layers { spatial_layer: 2, temporal_layer: None }).await.unwrap();
+    assert_eq!(info.preferred_layers, Some(Layers { spatial_layer: 2, temporal_layer: None }));
+    eventually("layer f", Duration::from_secs(10), || {
+        sub.got(cv.ssrc).iter().filter(|p| layer(p) == b'f').count() > 30
+    })
+    .await;
+    let got = sub.got(cv.ssrc);
+    let first_f = got.iter().position(|p| layer(p) == b'f').unwrap();
+    assert_eq!(got[first_f][1] & 0x01, 0, "the switch happens on a keyframe of the new layer");
+    assert_eq!(got[first_f][0], 0x10, "at the first packet of that keyframe");
+    assert!(got[first_f..].iter().all(|p| layer(p) == b'f'), "nothing of the old layer after the switch");
+    assert!(got[..first_f].iter().all(|p| layer(p) == b'q'));
+    let ev = events_until(&t.events, "c-sub", |t| count(t, "consumerLayersChanged") >= 2).await;
+    let last = ev.iter().rev().find(|e| e["type"] == "consumerLayersChanged").unwrap();
+    assert_eq!(last["data"]["spatialLayer"], 2);
+    let info: RoomInfo = n.get("/v1/rooms/sim").await.unwrap();
+    assert_eq!(info.participants.len(), 2);
+    // A layer the producer does not have is refused.
+    let (status, body) =
+        n.put::<_, Value>(&path, &Layers { spatial_layer: 3, temporal_layer: None }).await.unwrap_err();
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("VALIDATION_ERROR")));
+    publisher.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_control_input_gets_its_error_and_changes_nothing() {
+    let t = start_node(2).await;
+    let n = &t.node;
+    let code = |r: Result<Value, (u16, Value)>| match r {
+        Ok(v) => panic!("accepted: {v}"),
+        Err((s, b)) => (s, b["error"]["code"].as_str().unwrap_or_default().to_owned()),
+    };
+    let e = |s: u16, c: &str| (s, c.to_owned());
+    assert_eq!(code(n.get("/v1/rooms/nope").await), e(404, "ROOM_NOT_FOUND"));
+    assert_eq!(code(n.put("/v1/rooms/bad%20id", &serde_json::json!({})).await), e(400, "VALIDATION_ERROR"));
+    assert_eq!(
+        code(n.put("/v1/rooms/r", &serde_json::json!({"maxParticipants": 0})).await),
+        e(400, "VALIDATION_ERROR")
+    );
+    assert_eq!(code(n.put("/v1/rooms/r", &serde_json::json!({"max": 2})).await), e(400, "VALIDATION_ERROR"));
+    let _: RoomInfo = n.put("/v1/rooms/r", &serde_json::json!({"maxParticipants": 2})).await.unwrap();
+    join(&t, "r", "a", "c-a").await;
+    join(&t, "r", "b", "c-b").await;
+    let third = n.put("/v1/rooms/r/participants/c", &serde_json::json!({"userId": "u"})).await;
+    assert_eq!(code(third), e(409, "ROOM_FULL"));
+    let other_user = n.put("/v1/rooms/r/participants/a", &serde_json::json!({"userId": "mallory"})).await;
+    assert_eq!(code(other_user), e(409, "CONFLICT"));
+    assert_eq!(
+        code(n.post("/v1/rooms/r/participants/zz/transports", &serde_json::json!({"direction": "send"})).await),
+        e(404, "PARTICIPANT_NOT_FOUND")
+    );
+    assert_eq!(
+        code(n.post("/v1/rooms/r/participants/a/transports", &serde_json::json!({"direction": "up"})).await),
+        e(400, "VALIDATION_ERROR")
+    );
+    let send = n.transport("r", "a", Direction::Send).await;
+    let recv = n.transport("r", "b", Direction::Recv).await;
+    let publish = |tid: &str, sdp: &str, mid: &str, kind: &str| serde_json::json!({"transportId": tid, "sdp": sdp, "tracks": [{"mid": mid, "kind": kind}]});
+    let p = "/v1/rooms/r/participants/a/producers";
+    assert_eq!(code(n.post(p, &publish(&send.transport_id, "not sdp", "0", "video")).await), e(400, "INVALID_SDP"));
+    let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n";
+    assert_eq!(code(n.post(p, &publish(&send.transport_id, sdp, "0", "video")).await), e(400, "VALIDATION_ERROR"));
+    assert_eq!(code(n.post(p, &publish(&send.transport_id, sdp, "7", "audio")).await), e(400, "VALIDATION_ERROR"));
+    // Valid shape, but no ICE/DTLS attributes: the PeerConnection refuses it.
+    assert_eq!(code(n.post(p, &publish(&send.transport_id, sdp, "0", "audio")).await), e(400, "INVALID_SDP"));
+    assert_eq!(code(n.post(p, &publish(&recv.transport_id, sdp, "0", "audio")).await), e(404, "TRANSPORT_NOT_FOUND"));
+    assert_eq!(code(n.post(p, &publish("tr_nope", sdp, "0", "audio")).await), e(404, "TRANSPORT_NOT_FOUND"));
+    let sub = serde_json::json!({"transportId": recv.transport_id, "producerId": "pr_nope"});
+    assert_eq!(code(n.post("/v1/rooms/r/participants/b/consumers", &sub).await), e(404, "PRODUCER_NOT_FOUND"));
+    let sub = serde_json::json!({"transportId": send.transport_id, "producerId": "pr_nope"});
+    assert_eq!(code(n.post("/v1/rooms/r/participants/b/consumers", &sub).await), e(404, "TRANSPORT_NOT_FOUND"));
+    let ans = format!("/v1/rooms/r/participants/b/transports/{}/answer", recv.transport_id);
+    assert_eq!(code(n.post(&ans, &serde_json::json!({"sdp": sdp})).await), e(400, "VALIDATION_ERROR"));
+    assert_eq!(
+        code(n.post("/v1/rooms/r/participants/b/consumers/co_nope/pause", &Value::Null).await),
+        e(404, "CONSUMER_NOT_FOUND")
+    );
+    assert_eq!(code(n.delete("/v1/rooms/r/participants/a/producers/pr_nope").await), e(404, "PRODUCER_NOT_FOUND"));
+    // Nothing was created by any of it, and the node still serves a real publish in another room.
+    let info: RoomInfo = n.get("/v1/rooms/r").await.unwrap();
+    assert!(info.participants.iter().all(|p| p.producers.is_empty() && p.consumers == 0));
+    let stats: NodeStats = n.get("/v1/stats").await.unwrap();
+    assert_eq!((stats.producers, stats.consumers), (0, 0));
+    let _: RoomInfo = n.put("/v1/rooms/ok", &serde_json::json!({})).await.unwrap();
+    join(&t, "ok", "p", "c-p").await;
+    join(&t, "ok", "s", "c-s").await;
+    let publisher = Publisher::start(n, "ok", "p", PublishOptions::default()).await;
+    let s = Subscriber::start(n, "ok", "s").await;
+    let c = s.subscribe(n, &publisher.producer(MediaKind::Video).producer_id, None).await;
+    eventually("media in the healthy room", Duration::from_secs(10), || s.got(c.ssrc).len() > 10).await;
+    n.delete("/v1/rooms/r").await.unwrap();
+    assert_eq!(code(n.get("/v1/rooms/r").await), e(404, "ROOM_NOT_FOUND"));
     publisher.stop().await;
 }

@@ -195,6 +195,19 @@ impl Sfu {
         Ok(n)
     }
 
+    /// The summed sizes of every worker's maps (see `Worker::footprint`).
+    pub async fn footprint(&self) -> Result<[usize; 8], SfuError> {
+        let n = self.workers.lock().unwrap().len();
+        let mut total = [0; 8];
+        for w in 0..n {
+            let f = self.on_worker(w, |wk, _| wk.footprint()).await?;
+            for (t, v) in total.iter_mut().zip(f) {
+                *t += v;
+            }
+        }
+        Ok(total)
+    }
+
     pub fn has_room(&self, room: &str) -> bool {
         self.rooms.lock().unwrap().contains_key(room)
     }
