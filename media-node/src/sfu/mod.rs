@@ -76,7 +76,12 @@ struct WorkerHandle {
     jobs: mpsc::UnboundedSender<Job>,
     addr: SocketAddr,
     rooms: usize,
+    thread: String,
 }
+
+/// Numbers the engines of one process, so worker thread names are unique (benchmarks read
+/// each worker's CPU time by name).
+static ENGINES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 pub struct Sfu {
     workers: Mutex<Vec<WorkerHandle>>,
@@ -90,6 +95,7 @@ impl Sfu {
     /// Binds every worker's socket and starts its thread.
     pub fn start(config: SfuConfig, events: mpsc::UnboundedSender<Outbound>) -> std::io::Result<Sfu> {
         let metrics = Arc::new(Metrics::default());
+        let engine = ENGINES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut workers = vec![];
         for i in 0..config.workers.max(1) {
             let port = if config.udp_port == 0 { 0 } else { config.udp_port + i as u16 };
@@ -99,16 +105,23 @@ impl Sfu {
             let advertised = SocketAddr::new(config.public_ip, bound.port());
             let (tx, rx) = mpsc::unbounded_channel();
             let (metrics, events) = (metrics.clone(), events.clone());
-            std::thread::Builder::new().name(format!("sfu-worker-{i}")).spawn(move || {
+            // Linux keeps 15 bytes of a thread name.
+            let thread = format!("sfu{engine}-w{i}");
+            std::thread::Builder::new().name(thread.clone()).spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("worker runtime");
                 rt.block_on(async move {
                     let socket = tokio::net::UdpSocket::from_std(socket).expect("worker socket");
                     Worker::new(i, socket, advertised, metrics, events).run(rx).await;
                 });
             })?;
-            workers.push(WorkerHandle { jobs: tx, addr: advertised, rooms: 0 });
+            workers.push(WorkerHandle { jobs: tx, addr: advertised, rooms: 0, thread });
         }
         Ok(Sfu { workers: Mutex::new(workers), rooms: Mutex::new(HashMap::new()), metrics, config })
+    }
+
+    /// The worker threads' names, worker 0 first.
+    pub fn thread_names(&self) -> Vec<String> {
+        self.workers.lock().unwrap().iter().map(|w| w.thread.clone()).collect()
     }
 
     /// The UDP addresses peers send media to, one per worker.
