@@ -86,6 +86,20 @@ async fn three_subscribers_receive_the_publishers_audio_and_video_intact_and_pau
     assert_eq!(resumed[frozen][1] & 0x01, 0, "a resumed consumer restarts on a keyframe");
     events_until(&t.events, "c-s1", |t| count(t, "consumerPaused") == 1 && count(t, "consumerResumed") == 1).await;
 
+    // s3 unsubscribes from the audio: the node re-offers without it, delivery stops, the
+    // consumer is gone from the stats.
+    let (s3, s3a, _) = &subs[2];
+    let res: Value = n.delete(&format!("/v1/rooms/r1/participants/s3/consumers/{}", s3a.consumer_id)).await.unwrap();
+    s3.negotiate(n, res["offer"].as_str().map(str::to_owned)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopped = s3.got(s3a.ssrc).len();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s3.got(s3a.ssrc).len(), stopped, "no audio after unsubscribe");
+    let stats: NodeStats = n.get("/v1/stats").await.unwrap();
+    assert_eq!(stats.consumers, 5);
+    let again = n.delete(&format!("/v1/rooms/r1/participants/s3/consumers/{}", s3a.consumer_id)).await.unwrap_err();
+    assert_eq!(again.1["error"]["code"], "CONSUMER_NOT_FOUND");
+
     // The publisher leaves: subscribers hear participantLeft and producerClosed.
     n.delete("/v1/rooms/r1/participants/pub").await.unwrap();
     for s in ["s2", "s3"] {
@@ -96,6 +110,8 @@ async fn three_subscribers_receive_the_publishers_audio_and_video_intact_and_pau
     }
     let stats: NodeStats = n.get("/v1/stats").await.unwrap();
     assert_eq!((stats.producers, stats.consumers, stats.participants), (0, 0, 3));
+    // Their recv transports were re-offered without the closed consumers.
+    events_until(&t.events, "c-s1", |t| count(t, "negotiationNeeded") >= 1).await;
     let metrics = reqwest::get(format!("{}/metrics", t.http)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("stratus_keyframe_requests_total{node=\"node-1\"}"), "{metrics}");
     assert!(t.state.sfu.metrics.keyframe_requests.load(std::sync::atomic::Ordering::Relaxed) > 0);
