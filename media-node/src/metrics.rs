@@ -46,7 +46,8 @@ impl Metrics {
     /// Prometheus text exposition format 0.0.4.
     pub fn render(&self, node_id: &str, draining: bool) -> String {
         let mut s = String::with_capacity(4096);
-        let label = format!("{{node=\"{}\"}}", node_id.replace(['"', '\\', '\n'], "_"));
+        let node = node_id.replace(['"', '\\', '\n'], "_");
+        let label = format!("{{node=\"{node}\"}}");
         let mut one = |name: &str, kind: &str, help: &str, v: u64| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{label} {v}");
         };
@@ -101,11 +102,8 @@ impl Metrics {
         let name = "stratus_forwarding_delay_seconds";
         let _ = writeln!(s, "# HELP {name} Socket arrival of a publisher packet to the last forwarded copy sent.");
         let _ = writeln!(s, "# TYPE {name} histogram");
-        let mut cumulative = 0;
-        let node = node_id.replace(['"', '\\', '\n'], "_");
-        for (i, b) in DELAY_BUCKETS_US.iter().enumerate() {
-            cumulative += self.delay_buckets[i].load(Relaxed);
-            let _ = writeln!(s, "{name}_bucket{{node=\"{node}\",le=\"{}\"}} {cumulative}", *b as f64 / 1e6);
+        for (b, cumulative) in self.cumulative_buckets() {
+            let _ = writeln!(s, "{name}_bucket{{node=\"{node}\",le=\"{}\"}} {cumulative}", b as f64 / 1e6);
         }
         let count = self.delay_count.load(Relaxed);
         let _ = writeln!(s, "{name}_bucket{{node=\"{node}\",le=\"+Inf\"}} {count}");
@@ -122,14 +120,15 @@ impl Metrics {
             return None;
         }
         let want = (count as f64 * q).ceil() as u64;
-        let mut cumulative = 0;
-        for (i, b) in DELAY_BUCKETS_US.iter().enumerate() {
-            cumulative += self.delay_buckets[i].load(Relaxed);
-            if cumulative >= want {
-                return Some(*b);
-            }
-        }
-        Some(u64::MAX)
+        Some(self.cumulative_buckets().find(|(_, c)| *c >= want).map(|(b, _)| b).unwrap_or(u64::MAX))
+    }
+
+    /// (bucket upper bound in µs, observations at or below it).
+    fn cumulative_buckets(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        DELAY_BUCKETS_US.iter().zip(&self.delay_buckets).scan(0, |total, (b, n)| {
+            *total += n.load(Relaxed);
+            Some((*b, *total))
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use axum::routing::{get, post, put};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-use stratus_core::clock::rfc3339_ms;
+use stratus_core::clock::{Clock, SystemClock, rfc3339_ms};
 use stratus_protocol::error::{ErrorBody, ErrorCode, ErrorDetail};
 use stratus_protocol::ids::is_valid_id;
 use stratus_protocol::media::*;
@@ -28,20 +28,20 @@ impl From<SfuError> for ApiError {
     }
 }
 
+/// The shared error shape, for the control handlers and the signature check alike.
+pub fn error_response(now_ms: i64, status: StatusCode, code: ErrorCode, message: String) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail { code, message, details: None },
+        timestamp: rfc3339_ms(now_ms),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    (status, Json(body)).into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ErrorBody {
-            error: ErrorDetail { code: self.0.code, message: self.0.message, details: None },
-            timestamp: rfc3339_ms(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as i64)
-                    .unwrap_or(0),
-            ),
-            request_id: uuid::Uuid::new_v4().to_string(),
-        };
-        (status, Json(body)).into_response()
+        error_response(SystemClock.now_ms(), status, self.0.code, self.0.message)
     }
 }
 

@@ -2,27 +2,20 @@
 //! refused request gets 401 with the error shape and a `SIGNATURE_*` code, and does nothing.
 
 use crate::NodeState;
-use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::sync::Arc;
 use stratus_control::{CONTENT_DIGEST, SIGNATURE, SIGNATURE_INPUT};
-use stratus_core::clock::rfc3339_ms;
-use stratus_protocol::error::{ErrorBody, ErrorCode, ErrorDetail};
+use stratus_protocol::error::ErrorCode;
 
 /// Control bodies are small JSON documents (SDP included).
 const MAX_CONTROL_BODY: usize = 256 * 1024;
 
 fn refuse(st: &NodeState, status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail { code, message: message.to_owned(), details: None },
-        timestamp: rfc3339_ms(st.clock.now_ms()),
-        request_id: uuid::Uuid::new_v4().to_string(),
-    };
-    (status, Json(body)).into_response()
+    crate::routes::error_response(st.clock.now_ms(), status, code, message.to_owned())
 }
 
 pub async fn verify(State(st): State<Arc<NodeState>>, req: Request, next: Next) -> Response {

@@ -177,25 +177,20 @@ fn extmap_id(sdp: &str, uri: &str) -> Option<u8> {
 }
 
 fn track(kind: RtpCodecKind, id: &str, mime: &str, clock: u32, channels: u16, rids: &[&str]) -> MediaStreamTrack {
-    let encodings = if rids.is_empty() {
-        vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(rand::random()), ..Default::default() },
+    // One encoding without a rid, or one per simulcast rid.
+    let rids: &[&str] = if rids.is_empty() { &[""] } else { rids };
+    let encodings = rids
+        .iter()
+        .map(|rid| RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                rid: rid.to_string(),
+                ssrc: Some(rand::random()),
+                ..Default::default()
+            },
             codec: RTCRtpCodec { mime_type: mime.into(), clock_rate: clock, channels, ..Default::default() },
             ..Default::default()
-        }]
-    } else {
-        rids.iter()
-            .map(|rid| RTCRtpEncodingParameters {
-                rtp_coding_parameters: RTCRtpCodingParameters {
-                    rid: rid.to_string(),
-                    ssrc: Some(rand::random()),
-                    ..Default::default()
-                },
-                codec: RTCRtpCodec { mime_type: mime.into(), clock_rate: clock, channels, ..Default::default() },
-                ..Default::default()
-            })
-            .collect()
-    };
+        })
+        .collect();
     MediaStreamTrack::new(format!("stream-{id}"), id.to_owned(), id.to_owned(), kind, encodings)
 }
 
@@ -300,7 +295,7 @@ impl Publisher {
                 let mut n: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
                     tick.tick().await;
-                    let key = n % opts.keyframe_every == 0;
+                    let key = n.is_multiple_of(opts.keyframe_every);
                     for (rid, ssrc) in &video_ssrcs {
                         for part in 0..opts.packets_per_frame {
                             let mut payload = vec![0u8; opts.payload_bytes.max(16)];

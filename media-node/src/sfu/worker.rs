@@ -101,8 +101,8 @@ struct Producer {
     rids: Vec<String>,
     source: Option<String>,
     receiver: Option<RTCRtpReceiverId>,
-    /// (payload type, format, clock rate) as negotiated on the publisher's leg.
-    codecs: Vec<(u8, Format, u32, String)>,
+    /// (payload type, format, MIME type) as negotiated on the publisher's leg.
+    codecs: Vec<(u8, Format, String)>,
     /// (extension id on the publisher's leg, uri).
     extensions: Vec<(u8, String)>,
     /// SSRC → spatial layer and the highest sequence number seen (loss accounting).
@@ -111,6 +111,22 @@ struct Producer {
     /// Layers whose keyframe a consumer waits for (bit per layer), and when we last asked.
     keyframe_wanted: u32,
     last_keyframe_request: Option<Instant>,
+}
+
+impl Producer {
+    /// The highest spatial layer (0 without simulcast).
+    fn top_layer(&self) -> u8 {
+        self.rids.len().saturating_sub(1) as u8
+    }
+
+    /// Layers a consumer of this producer may ask for.
+    fn check_layers(&self, field: &str, l: Layers) -> Result<(), SfuError> {
+        if self.kind != MediaKind::Video || l.spatial_layer > self.top_layer() {
+            let n = self.top_layer() + 1;
+            return Err(err(ErrorCode::ValidationError, format!("{field}: the producer has {n} spatial layer(s)")));
+        }
+        Ok(())
+    }
 }
 
 struct Stream {
@@ -381,7 +397,7 @@ impl Worker {
             let wanting: Vec<Key> =
                 self.producers.iter().filter(|(_, p)| p.keyframe_wanted != 0).map(|(k, _)| *k).collect();
             for pk in wanting {
-                self.request_keyframe(pk, None, now);
+                self.request_keyframe(pk, now);
             }
         }
     }
@@ -436,7 +452,7 @@ impl Worker {
                     .iter()
                     .map(|c| {
                         let format = Format::from_mime(&c.rtp_codec.mime_type);
-                        (c.payload_type, format, c.rtp_codec.clock_rate, c.rtp_codec.mime_type.clone())
+                        (c.payload_type, format, c.rtp_codec.mime_type.clone())
                     })
                     .collect();
                 let exts =
@@ -491,18 +507,21 @@ impl Worker {
         }
         let layer = stream.layer;
         let pt = packet.header.payload_type;
-        let (format, clock) = p.codecs.iter().find(|c| c.0 == pt).map(|c| (c.1, c.2)).unwrap_or((Format::Other, 90000));
-        let _ = clock;
+        let format = p.codecs.iter().find(|c| c.0 == pt).map(|c| c.1).unwrap_or(Format::Other);
         let info = if p.kind == MediaKind::Audio {
             PayloadInfo { keyframe: true, temporal: None }
         } else {
             codec::inspect(format, &packet.payload)
         };
-        let top = p.rids.len().max(1) as u8 - 1;
-        // Layers the publisher actually sends (a simulcast encoding can be off).
-        let active = |l: u8, streams: &[Stream]| {
-            streams.iter().any(|s| s.layer == l && at.saturating_duration_since(s.last_seen) < Duration::from_secs(2))
-        };
+        let top = p.top_layer();
+        // Layers the publisher actually sends (a simulcast encoding can be off), once per
+        // packet rather than per consumer.
+        let active = p
+            .streams
+            .iter()
+            .filter(|s| at.saturating_duration_since(s.last_seen) < Duration::from_secs(2))
+            .fold(0u32, |m, s| m | 1 << s.layer);
+        let is_active = |l: u8| active & (1 << l) != 0;
         let ext_in = std::mem::take(&mut packet.header.extensions);
         let mut need_keyframe = 0u32;
         let mut forwarded = false;
@@ -515,11 +534,8 @@ impl Worker {
             }
             let want = c.preferred.map(|l| l.spatial_layer).unwrap_or(top).min(top);
             // The highest active layer not above the preference, else the lowest active one.
-            let target = (0..=want)
-                .rev()
-                .find(|&l| active(l, &p.streams))
-                .or_else(|| (0..=top).find(|&l| active(l, &p.streams)))
-                .unwrap_or(0);
+            let target =
+                (0..=want).rev().find(|&l| is_active(l)).or_else(|| (0..=top).find(|&l| is_active(l))).unwrap_or(0);
             match c.fwd.on_packet(layer, target, seq, packet.header.timestamp, info, at) {
                 Verdict::Drop => {}
                 Verdict::NeedKeyframe => need_keyframe |= 1 << target,
@@ -562,7 +578,7 @@ impl Worker {
         }
         if need_keyframe != 0 {
             self.producers.get_mut(&pk).expect("producer").keyframe_wanted |= need_keyframe;
-            self.request_keyframe(pk, None, at);
+            self.request_keyframe(pk, at);
         }
         for (ck, layer) in switched_events {
             self.emit_to_consumer_owner(ck, |room, c| RoomEvent::ConsumerLayersChanged {
@@ -595,15 +611,15 @@ impl Worker {
             if p.kind != MediaKind::Video {
                 return;
             }
-            let top = p.rids.len().max(1) as u8 - 1;
+            let top = p.top_layer();
             p.keyframe_wanted |= 1 << layer.unwrap_or(top).min(top);
         }
-        self.request_keyframe(pk, None, now);
+        self.request_keyframe(pk, now);
     }
 
     /// Sends the PLIs the producer's consumers are waiting for, unless one went out less than
     /// `KEYFRAME_INTERVAL` ago (then the tick sends them when the interval has passed).
-    fn request_keyframe(&mut self, pk: Key, _layer: Option<u8>, now: Instant) {
+    fn request_keyframe(&mut self, pk: Key, now: Instant) {
         let Some(p) = self.producers.get_mut(&pk) else { return };
         if p.keyframe_wanted == 0
             || p.last_keyframe_request.is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_INTERVAL)
@@ -1050,17 +1066,12 @@ impl Worker {
             }
         };
         let p = &self.producers[&pk];
-        if let Some(l) = req.preferred_layers
-            && (p.kind != MediaKind::Video || l.spatial_layer as usize >= p.rids.len().max(1))
-        {
-            return Err(err(
-                ErrorCode::ValidationError,
-                format!("preferredLayers: the producer has {} spatial layer(s)", p.rids.len().max(1)),
-            ));
+        if let Some(l) = req.preferred_layers {
+            p.check_layers("preferredLayers", l)?;
         }
         let (kind, stream, clock) =
             (p.kind, p.participant.clone(), if p.kind == MediaKind::Audio { 48000 } else { 90000 });
-        let codec = p.codecs.first().map(|c| c.3.clone());
+        let codec = p.codecs.first().map(|c| c.2.clone());
         let ck = self.key();
         let id = new_id("co");
         let ssrc = rand::rng().random::<u32>();
@@ -1222,7 +1233,7 @@ impl Worker {
         let source: Vec<(u8, String)> = if p.codecs.is_empty() {
             codec::capabilities().codecs.iter().map(|c| (c.payload_type, c.mime_type.clone())).collect()
         } else {
-            p.codecs.iter().map(|c| (c.0, c.3.clone())).collect()
+            p.codecs.iter().map(|c| (c.0, c.2.clone())).collect()
         };
         for (in_pt, mime) in source {
             if let Some(o) = out_codecs.iter().find(|o| o.rtp_codec.mime_type.eq_ignore_ascii_case(&mime)) {
@@ -1295,13 +1306,7 @@ impl Worker {
     ) -> Result<ConsumerInfo, SfuError> {
         let ck = self.owned_consumer(room, pid, consumer_id)?;
         let c = &self.consumers[&ck];
-        let p = &self.producers[&c.producer];
-        if p.kind != MediaKind::Video || layers.spatial_layer as usize >= p.rids.len().max(1) {
-            return Err(err(
-                ErrorCode::ValidationError,
-                format!("spatialLayer: the producer has {} spatial layer(s)", p.rids.len().max(1)),
-            ));
-        }
+        self.producers[&c.producer].check_layers("spatialLayer", layers)?;
         let c = self.consumers.get_mut(&ck).expect("consumer");
         c.preferred = Some(layers);
         c.fwd.max_temporal = layers.temporal_layer;
@@ -1310,7 +1315,7 @@ impl Worker {
             if let Some(p) = self.producers.get_mut(&pk) {
                 p.keyframe_wanted |= 1 << layers.spatial_layer;
             }
-            self.request_keyframe(pk, None, now);
+            self.request_keyframe(pk, now);
         }
         Ok(self.consumer_info(ck).expect("consumer"))
     }
