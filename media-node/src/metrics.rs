@@ -5,7 +5,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Forwarding-delay histogram bounds, microseconds (socket arrival to the last copy sent).
-pub const DELAY_BUCKETS_US: [u64; 10] = [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 100_000];
+pub const DELAY_BUCKETS_US: [u64; 13] =
+    [50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000];
 
 #[derive(Default)]
 pub struct Metrics {
@@ -112,15 +113,17 @@ impl Metrics {
         s
     }
 
-    /// The delay below which `q` of the observations fall, from the histogram (upper bound of
-    /// the bucket), in microseconds.
+    /// The delay below which `q` of all observations fall, in microseconds.
     pub fn delay_quantile_us(&self, q: f64) -> Option<u64> {
-        let count = self.delay_count.load(Relaxed);
-        if count == 0 {
-            return None;
+        self.delay_snapshot().quantile_us(q)
+    }
+
+    /// The histogram as it is now; two snapshots give the delays of the window between them.
+    pub fn delay_snapshot(&self) -> DelaySnapshot {
+        DelaySnapshot {
+            buckets: std::array::from_fn(|i| self.delay_buckets[i].load(Relaxed)),
+            count: self.delay_count.load(Relaxed),
         }
-        let want = (count as f64 * q).ceil() as u64;
-        Some(self.cumulative_buckets().find(|(_, c)| *c >= want).map(|(b, _)| b).unwrap_or(u64::MAX))
     }
 
     /// (bucket upper bound in µs, observations at or below it).
@@ -132,6 +135,39 @@ impl Metrics {
     }
 }
 
+/// Forwarding-delay observations per bucket (not cumulative) and in all.
+#[derive(Clone, Copy, Debug)]
+pub struct DelaySnapshot {
+    pub buckets: [u64; DELAY_BUCKETS_US.len()],
+    pub count: u64,
+}
+
+impl DelaySnapshot {
+    /// The observations made after `earlier`.
+    pub fn since(&self, earlier: &DelaySnapshot) -> DelaySnapshot {
+        DelaySnapshot {
+            buckets: std::array::from_fn(|i| self.buckets[i] - earlier.buckets[i]),
+            count: self.count - earlier.count,
+        }
+    }
+
+    /// The upper bound of the bucket holding the `q` quantile (`u64::MAX` past the last bound).
+    pub fn quantile_us(&self, q: f64) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        let want = (self.count as f64 * q).ceil() as u64;
+        let mut total = 0;
+        for (b, n) in DELAY_BUCKETS_US.iter().zip(&self.buckets) {
+            total += n;
+            if total >= want {
+                return Some(*b);
+            }
+        }
+        Some(u64::MAX)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,7 +175,7 @@ mod tests {
     #[test]
     fn histogram_is_cumulative_and_quantiles_come_from_its_buckets() {
         let m = Metrics::default();
-        for us in [10, 40, 90, 300, 200_000] {
+        for us in [10, 40, 90, 300, 2_000_000] {
             m.observe_delay_us(us);
         }
         let text = m.render("n1", false);
@@ -149,5 +185,10 @@ mod tests {
         assert!(text.contains("stratus_forwarding_delay_seconds_count{node=\"n1\"} 5"));
         assert_eq!(m.delay_quantile_us(0.5), Some(100));
         assert_eq!(m.delay_quantile_us(0.99), Some(u64::MAX));
+        let before = m.delay_snapshot();
+        m.observe_delay_us(3000);
+        m.observe_delay_us(4000);
+        let window = m.delay_snapshot().since(&before);
+        assert_eq!((window.count, window.quantile_us(0.99)), (2, Some(5000)));
     }
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::time::Duration;
 use stratus_protocol::media::*;
 use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use webrtc::peer_connection::RTCIceConnectionState;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_subscribers_receive_the_publishers_audio_and_video_intact_and_pause_stops_delivery() {
@@ -229,5 +230,103 @@ async fn bad_control_input_gets_its_error_and_changes_nothing() {
     eventually("media in the healthy room", Duration::from_secs(10), || s.got(c.ssrc).len() > 10).await;
     n.delete("/v1/rooms/r").await.unwrap();
     assert_eq!(code(n.get("/v1/rooms/r").await), e(404, "ROOM_NOT_FOUND"));
+    publisher.stop().await;
+}
+
+/// `a=ice-ufrag` and `a=ice-pwd` of a description.
+fn ice_credentials(sdp: &str) -> (String, String) {
+    let find = |p: &str| sdp.lines().find_map(|l| l.trim().strip_prefix(p)).unwrap_or_default().to_owned();
+    (find("a=ice-ufrag:"), find("a=ice-pwd:"))
+}
+
+/// After `from`, the client's ICE agent went back to checking and then connected again:
+/// its checks with the new credentials were answered.
+fn reconnected_after(states: &[RTCIceConnectionState], from: usize) -> bool {
+    let after = &states[from.min(states.len())..];
+    after.iter().position(|s| *s == RTCIceConnectionState::Checking).is_some_and(|i| {
+        after[i..].contains(&RTCIceConnectionState::Connected)
+            && after.last() == Some(&RTCIceConnectionState::Connected)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ice_restart_on_either_transport_renews_credentials_and_media_keeps_flowing() {
+    let t = start_node(1).await;
+    let n = &t.node;
+    let _: RoomInfo = n.put("/v1/rooms/ice", &serde_json::json!({})).await.unwrap();
+    join(&t, "ice", "pub", "c-pub").await;
+    join(&t, "ice", "sub", "c-sub").await;
+    let publisher = Publisher::start(n, "ice", "pub", PublishOptions::default()).await;
+    let video = publisher.producer(MediaKind::Video).clone();
+    let sub = Subscriber::start(n, "ice", "sub").await;
+    let cv = sub.subscribe(n, &video.producer_id, None).await;
+    sub.connected().await;
+    eventually("video before the restart", Duration::from_secs(10), || sub.got(cv.ssrc).len() > 30).await;
+
+    // Receive side: the node offers new credentials, the subscriber answers and re-checks.
+    let old = ice_credentials(&sub.pc.remote_description().await.unwrap().sdp);
+    let path = format!("/v1/rooms/ice/participants/sub/transports/{}/restart-ice", sub.transport_id);
+    let res: NegotiationResponse = n.post(&path, &serde_json::json!({})).await.unwrap();
+    let offer = res.offer.expect("a receive transport restarts with a node offer");
+    let new = ice_credentials(&offer);
+    assert!(new.0 != old.0 && new.1 != old.1 && !new.0.is_empty(), "{old:?} -> {new:?}");
+    let mark = sub.seen.ice.lock().unwrap().len();
+    sub.negotiate(n, Some(offer)).await;
+    eventually("subscriber ICE checking then connected", Duration::from_secs(10), || {
+        reconnected_after(&sub.seen.ice.lock().unwrap(), mark)
+    })
+    .await;
+    let before = sub.got(cv.ssrc).len();
+    eventually("video after the receive restart", Duration::from_secs(10), || sub.got(cv.ssrc).len() > before + 30)
+        .await;
+
+    // Send side: the publisher re-offers with iceRestart; the node answers with new credentials.
+    let old = ice_credentials(&publisher.pc.remote_description().await.unwrap().sdp);
+    let mark = publisher.seen.ice.lock().unwrap().len();
+    let answer = publisher.restart_ice(n, "ice", "pub").await;
+    let new = ice_credentials(&answer);
+    assert!(new.0 != old.0 && new.1 != old.1 && !new.0.is_empty(), "{old:?} -> {new:?}");
+    eventually("publisher ICE checking then connected", Duration::from_secs(10), || {
+        reconnected_after(&publisher.seen.ice.lock().unwrap(), mark)
+    })
+    .await;
+    let before = sub.got(cv.ssrc).len();
+    eventually("video after the send restart", Duration::from_secs(10), || sub.got(cv.ssrc).len() > before + 30).await;
+    // The restart offer carried no tracks and created no producers.
+    let stats: NodeStats = n.get("/v1/stats").await.unwrap();
+    assert_eq!((stats.producers, stats.consumers), (2, 1));
+    publisher.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_subscribers_keyframe_requests_reach_the_publisher_at_most_about_once_a_second() {
+    let t = start_node(1).await;
+    let n = &t.node;
+    let _: RoomInfo = n.put("/v1/rooms/kf", &serde_json::json!({})).await.unwrap();
+    join(&t, "kf", "pub", "c-pub").await;
+    join(&t, "kf", "sub", "c-sub").await;
+    let opts = PublishOptions { audio: false, keyframe_every: 60, ..Default::default() };
+    let publisher = Publisher::start(n, "kf", "pub", opts).await;
+    let video = publisher.producer(MediaKind::Video).clone();
+    let sub = Subscriber::start(n, "kf", "sub").await;
+    let cv = sub.subscribe(n, &video.producer_id, None).await;
+    sub.connected().await;
+    eventually("video", Duration::from_secs(15), || sub.got(cv.ssrc).len() > 10).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let requests = || t.state.sfu.metrics.keyframe_requests.load(std::sync::atomic::Ordering::Relaxed);
+    let start = requests();
+    let t0 = std::time::Instant::now();
+    // Twenty PLIs a second for three seconds.
+    while t0.elapsed() < Duration::from_secs(3) {
+        sub.send_pli(cv.ssrc).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let sent = requests() - start;
+    let secs = t0.elapsed().as_secs_f64();
+    eprintln!("{sent} keyframe requests to the publisher in {secs:.1} s from 60 PLIs");
+    assert!(sent >= 2, "the publisher was asked for keyframes: {sent}");
+    assert!(sent as f64 <= secs.ceil() + 1.0, "{sent} requests in {secs:.1} s from 60 PLIs");
     publisher.stop().await;
 }

@@ -6,10 +6,12 @@
 use bytes::Bytes;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::RTCOfferOptions;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use serde::Serialize;
@@ -26,7 +28,7 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCPeerConnectionState,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceConnectionState, RTCPeerConnectionState,
 };
 
 /// The control API of one node, signed with one key.
@@ -89,18 +91,31 @@ impl Node {
     }
 }
 
-struct Handler {
+/// What a peer's event handler saw: connection state, ICE states in order, remote tracks.
+#[derive(Clone, Default)]
+pub struct Seen {
     state: Arc<Mutex<Option<RTCPeerConnectionState>>>,
+    pub ice: Arc<Mutex<Vec<RTCIceConnectionState>>>,
+    tracks: Arc<Mutex<Vec<Arc<dyn TrackRemote>>>>,
+}
+
+struct Handler {
+    seen: Seen,
     received: Option<Received>,
 }
 
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        *self.state.lock().unwrap() = Some(state);
+        *self.seen.state.lock().unwrap() = Some(state);
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        self.seen.ice.lock().unwrap().push(state);
     }
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        self.seen.tracks.lock().unwrap().push(track.clone());
         let Some(received) = self.received.clone() else { return };
         tokio::spawn(async move {
             while let Some(e) = track.poll().await {
@@ -115,22 +130,22 @@ impl PeerConnectionEventHandler for Handler {
 /// Payloads received, by SSRC.
 pub type Received = Arc<Mutex<HashMap<u32, Vec<Bytes>>>>;
 
-async fn peer(received: Option<Received>) -> (Arc<dyn PeerConnection>, Arc<Mutex<Option<RTCPeerConnectionState>>>) {
+async fn peer(received: Option<Received>) -> (Arc<dyn PeerConnection>, Seen) {
     let mut media = MediaEngine::default();
     media.register_default_codecs().unwrap();
     let registry = register_default_interceptors(Default::default(), &mut media).unwrap();
-    let state = Arc::new(Mutex::new(None));
+    let seen = Seen::default();
     let pc = PeerConnectionBuilder::new()
         .with_configuration(RTCConfigurationBuilder::new().build())
         .with_media_engine(media)
         .with_setting_engine(SettingEngineBuilder::new().with_include_loopback_candidate(true).build())
         .with_interceptor_registry(registry)
-        .with_handler(Arc::new(Handler { state: state.clone(), received }))
+        .with_handler(Arc::new(Handler { seen: seen.clone(), received }))
         .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
         .build()
         .await
         .expect("peer connection");
-    (Arc::new(pc), state)
+    (Arc::new(pc), seen)
 }
 
 /// The local description once it lists a candidate (the node does not trickle).
@@ -146,14 +161,14 @@ async fn local_sdp(pc: &Arc<dyn PeerConnection>) -> String {
     panic!("no local candidate gathered");
 }
 
-async fn wait_connected(state: &Arc<Mutex<Option<RTCPeerConnectionState>>>) {
+async fn wait_connected(seen: &Seen) {
     for _ in 0..1000 {
-        if *state.lock().unwrap() == Some(RTCPeerConnectionState::Connected) {
+        if *seen.state.lock().unwrap() == Some(RTCPeerConnectionState::Connected) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("peer connection never connected: {:?}", state.lock().unwrap());
+    panic!("peer connection never connected: {:?}", seen.state.lock().unwrap());
 }
 
 fn mid_of(sdp: &str, kind: &str) -> String {
@@ -199,6 +214,7 @@ pub type Sent = Arc<Mutex<HashMap<String, Vec<Bytes>>>>;
 
 pub struct Publisher {
     pub pc: Arc<dyn PeerConnection>,
+    pub seen: Seen,
     pub transport_id: String,
     pub producers: Vec<ProducerInfo>,
     pub sent: Sent,
@@ -233,7 +249,7 @@ impl Default for PublishOptions {
 impl Publisher {
     pub async fn start(node: &Node, room: &str, pid: &str, opts: PublishOptions) -> Publisher {
         let t = node.transport(room, pid, Direction::Send).await;
-        let (pc, state) = peer(None).await;
+        let (pc, seen) = peer(None).await;
         let audio =
             Arc::new(TrackLocalStaticRTP::new(track(RtpCodecKind::Audio, "audio", "audio/opus", 48000, 2, &[])));
         let video =
@@ -271,7 +287,7 @@ impl Publisher {
         let mid_ext = extmap_id(&res.sdp, "urn:ietf:params:rtp-hdrext:sdes:mid");
         let video_mid = mid_of(&res.sdp, "video");
         pc.set_remote_description(RTCSessionDescription::answer(res.sdp).unwrap()).await.unwrap();
-        wait_connected(&state).await;
+        wait_connected(&seen).await;
         let sent: Sent = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let frames = Arc::new(AtomicU64::new(0));
@@ -359,7 +375,24 @@ impl Publisher {
                 }
             });
         }
-        Publisher { pc, transport_id: t.transport_id, producers: res.producers, sent, frames, stop }
+        Publisher { pc, seen, transport_id: t.transport_id, producers: res.producers, sent, frames, stop }
+    }
+
+    /// Restarts ICE on the send transport: an `iceRestart` offer sent as a publish with no
+    /// tracks, answered by the node with new credentials. Returns the node's answer.
+    pub async fn restart_ice(&self, node: &Node, room: &str, pid: &str) -> String {
+        let offer = self.pc.create_offer(Some(RTCOfferOptions { ice_restart: true })).await.unwrap();
+        self.pc.set_local_description(offer).await.unwrap();
+        let sdp = local_sdp(&self.pc).await;
+        let res: PublishResponse = node
+            .post(
+                &format!("/v1/rooms/{room}/participants/{pid}/producers"),
+                &PublishRequest { transport_id: self.transport_id.clone(), sdp, tracks: vec![] },
+            )
+            .await
+            .expect("ice restart offer");
+        self.pc.set_remote_description(RTCSessionDescription::answer(res.sdp.clone()).unwrap()).await.unwrap();
+        res.sdp
     }
 
     pub fn producer(&self, kind: MediaKind) -> &ProducerInfo {
@@ -380,7 +413,7 @@ pub struct Subscriber {
     pub pc: Arc<dyn PeerConnection>,
     pub transport_id: String,
     pub received: Received,
-    state: Arc<Mutex<Option<RTCPeerConnectionState>>>,
+    pub seen: Seen,
     room: String,
     pid: String,
 }
@@ -389,8 +422,8 @@ impl Subscriber {
     pub async fn start(node: &Node, room: &str, pid: &str) -> Subscriber {
         let t = node.transport(room, pid, Direction::Recv).await;
         let received: Received = Arc::default();
-        let (pc, state) = peer(Some(received.clone())).await;
-        Subscriber { pc, transport_id: t.transport_id, received, state, room: room.into(), pid: pid.into() }
+        let (pc, seen) = peer(Some(received.clone())).await;
+        Subscriber { pc, transport_id: t.transport_id, received, seen, room: room.into(), pid: pid.into() }
     }
 
     /// Answers `offer`, and any offer the node sends back, until the transport is stable.
@@ -426,7 +459,14 @@ impl Subscriber {
     }
 
     pub async fn connected(&self) {
-        wait_connected(&self.state).await;
+        wait_connected(&self.seen).await;
+    }
+
+    /// Sends a picture loss indication for the consumer whose SSRC is `ssrc`.
+    pub async fn send_pli(&self, ssrc: u32) {
+        let track = self.seen.tracks.lock().unwrap().first().cloned().expect("a remote track");
+        let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
+        track.write_rtcp(vec![Box::new(pli)]).await.expect("PLI sent");
     }
 
     pub fn got(&self, ssrc: u32) -> Vec<Bytes> {

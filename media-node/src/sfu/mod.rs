@@ -15,9 +15,11 @@
 //! - `forward`     — the per-consumer forwarding decision (layers, keyframes, rewriting).
 //! - `codec`       — codecs and extensions negotiated; keyframe and temporal-layer parsing.
 //! - `demux`       — which PeerConnection an incoming datagram belongs to.
+//! - `feedback`    — the interceptor that lets subscribers' keyframe requests reach us.
 
 pub mod codec;
 mod demux;
+mod feedback;
 pub mod forward;
 mod worker;
 

@@ -8,13 +8,13 @@
 //! every touched transport's `poll_write` drained to the socket.
 
 use super::codec::{self, Format, PayloadInfo};
-use super::demux;
 use super::forward::{Forwarder, Verdict};
 use super::{Job, Outbound, SfuError};
+use super::{demux, feedback};
 use crate::metrics::Metrics;
 use bytes::BytesMut;
 use rand::Rng;
-use rtc::interceptor::Registry;
+use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
@@ -48,6 +48,9 @@ const KEYFRAME_INTERVAL: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(100);
 /// Datagrams read per wake before the touched transports are flushed.
 const READ_BATCH: usize = 64;
+/// ...unless this many transports already have output waiting: with a large fan-out one
+/// datagram is a batch of its own, so its copies leave before the next one is read.
+const FLUSH_AT_TRANSPORTS: usize = 64;
 
 type Key = u64;
 
@@ -88,6 +91,8 @@ struct Transport {
     /// DTLS is up: packets written now reach the peer (before, they would be lost, and a
     /// consumer's first keyframe with them).
     connected: bool,
+    /// Listed in `Worker::dirty` (a flag, so the fan-out loop never searches that list).
+    dirty: bool,
 }
 
 struct Producer {
@@ -261,6 +266,9 @@ impl Worker {
                     if let Ok((n, from)) = r {
                         self.on_datagram(Instant::now(), from, &buf[..n]);
                         for _ in 1..READ_BATCH {
+                            if self.dirty.len() >= FLUSH_AT_TRANSPORTS {
+                                break;
+                            }
                             match socket.try_recv_from(&mut buf) {
                                 Ok((n, from)) => self.on_datagram(Instant::now(), from, &buf[..n]),
                                 Err(_) => break,
@@ -285,7 +293,10 @@ impl Worker {
     }
 
     fn touch(&mut self, key: Key) {
-        if !self.dirty.contains(&key) {
+        if let Some(t) = self.transports.get_mut(&key)
+            && !t.dirty
+        {
+            t.dirty = true;
             self.dirty.push(key);
         }
     }
@@ -358,6 +369,7 @@ impl Worker {
         let dirty = std::mem::take(&mut self.dirty);
         for key in dirty {
             let Some(t) = self.transports.get_mut(&key) else { continue };
+            t.dirty = false;
             while let Some(out) = t.pc.poll_write() {
                 let r = match self.socket.try_send_to(&out.message, out.transport.peer_addr) {
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -561,7 +573,8 @@ impl Worker {
                             self.metrics.packets_out.fetch_add(1, Relaxed);
                             self.metrics.bytes_out.fetch_add(len, Relaxed);
                             forwarded = true;
-                            if !self.dirty.contains(&c.transport) {
+                            if !t.dirty {
+                                t.dirty = true;
                                 self.dirty.push(c.transport);
                             }
                         }
@@ -854,7 +867,6 @@ impl Worker {
         let pc = self
             .new_peer_connection(now)
             .map_err(|e| err(ErrorCode::InternalError, format!("peer connection: {e}")))?;
-        let ufrag = pc.1;
         let key = self.key();
         let id = new_id("tr");
         self.transports.insert(
@@ -864,8 +876,9 @@ impl Worker {
                 room: room.into(),
                 participant: pid.into(),
                 direction,
-                pc: pc.0,
-                ufrags: vec![ufrag.clone()],
+                pc,
+                // Learnt from each local description (the first one, then each ICE restart's).
+                ufrags: vec![],
                 addrs: vec![],
                 deadline: None,
                 by_track: HashMap::new(),
@@ -875,9 +888,9 @@ impl Worker {
                 renegotiate: false,
                 ice_restart: false,
                 connected: false,
+                dirty: false,
             },
         );
-        self.by_ufrag.insert(ufrag, key);
         self.transport_ids.insert(id.clone(), key);
         self.participant(room, pid)?.transports.push(key);
         Metrics::add(&self.metrics.transports, 1);
@@ -893,10 +906,10 @@ impl Worker {
         })
     }
 
-    fn new_peer_connection(&self, now: Instant) -> Result<(RTCPeerConnection, String), rtc::shared::error::Error> {
-        let ufrag = random_token(16);
+    fn new_peer_connection(&self, now: Instant) -> Result<RTCPeerConnection, rtc::shared::error::Error> {
+        // No fixed ICE credentials: `rtc` would reuse configured ones on an ICE restart, so
+        // it draws them, and `learn_ufrag` reads each from the local description.
         let setting = SettingEngineBuilder::new()
-            .with_ice_credentials(ufrag.clone(), random_token(32))
             .with_lite(true)
             .with_srtp_protection_profiles(vec![
                 rtc::dtls::extension::extension_use_srtp::SrtpProtectionProfile::Srtp_Aead_Aes_128_Gcm,
@@ -904,7 +917,8 @@ impl Worker {
             ])
             .build();
         let mut media = codec::media_engine()?;
-        let registry = register_default_interceptors(Registry::new(), &mut media)?;
+        let registry = register_default_interceptors(Registry::new(), &mut media)?
+            .with(Slot::from(feedback::SLOT), feedback::KeyframeRequests::default());
         let mut pc = RTCPeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_setting_engine(setting)
@@ -924,7 +938,7 @@ impl Worker {
         .new_candidate_host()?;
         pc.add_local_candidate(RTCIceCandidate::from(&host).to_json()?)?;
         pc.add_local_candidate(RTCIceCandidateInit::default())?;
-        Ok((pc, ufrag))
+        Ok(pc)
     }
 
     /// Registers the ufrag of the transport's current local description (new after an ICE
