@@ -8,7 +8,7 @@ use common::*;
 use serde_json::Value;
 use std::time::Duration;
 use stratus_protocol::media::*;
-use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use stratus_tests::peer::{PublishOptions, Publisher, Subscriber, frame_number};
 use webrtc::peer_connection::RTCIceConnectionState;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -328,5 +328,38 @@ async fn a_subscribers_keyframe_requests_reach_the_publisher_at_most_about_once_
     eprintln!("{sent} keyframe requests to the publisher in {secs:.1} s from 60 PLIs");
     assert!(sent >= 2, "the publisher was asked for keyframes: {sent}");
     assert!(sent as f64 <= secs.ceil() + 1.0, "{sent} requests in {secs:.1} s from 60 PLIs");
+    publisher.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_temporal_layer_cap_forwards_only_the_base_layer_until_it_is_lifted() {
+    let t = start_node(1).await;
+    let n = &t.node;
+    let _: RoomInfo = n.put("/v1/rooms/tl", &serde_json::json!({})).await.unwrap();
+    join(&t, "tl", "pub", "c-pub").await;
+    join(&t, "tl", "sub", "c-sub").await;
+    let opts = PublishOptions { audio: false, temporal: true, keyframe_every: 30, ..Default::default() };
+    let publisher = Publisher::start(n, "tl", "pub", opts).await;
+    let video = publisher.producer(MediaKind::Video).clone();
+    let sub = Subscriber::start(n, "tl", "sub").await;
+    let base = Layers { spatial_layer: 0, temporal_layer: Some(0) };
+    let cv = sub.subscribe(n, &video.producer_id, Some(base)).await;
+    sub.connected().await;
+    eventually("base-layer video", Duration::from_secs(10), || sub.got(cv.ssrc).len() > 45).await;
+    let frame = |p: &bytes::Bytes| frame_number(p, true);
+    let got = sub.got(cv.ssrc);
+    assert!(got.iter().all(|p| frame(p) % 2 == 0), "only TID 0 (even frames) under a cap of 0");
+    let frames: std::collections::BTreeSet<u64> = got.iter().map(frame).collect();
+    assert!(frames.len() > 10, "{} frames", frames.len());
+    assert!(frames.iter().zip(frames.iter().skip(1)).all(|(a, b)| b - a == 2), "no base frame missing");
+
+    let path = format!("/v1/rooms/tl/participants/sub/consumers/{}/layers", cv.consumer_id);
+    let all = Layers { spatial_layer: 0, temporal_layer: Some(1) };
+    let _: ConsumerInfo = n.put(&path, &all).await.unwrap();
+    let seen = got.len();
+    eventually("odd frames after the cap is lifted", Duration::from_secs(10), || {
+        sub.got(cv.ssrc)[seen..].iter().filter(|p| frame(p) % 2 == 1).count() > 20
+    })
+    .await;
     publisher.stop().await;
 }

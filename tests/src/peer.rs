@@ -231,6 +231,15 @@ pub struct PublishOptions {
     /// Video packets per frame.
     pub packets_per_frame: usize,
     pub payload_bytes: usize,
+    /// Two VP8 temporal layers: even frames TID 0, odd frames TID 1, marked in the payload
+    /// descriptor; the frame number then sits at bytes 4..12 (see `frame_number`).
+    pub temporal: bool,
+}
+
+/// The frame number a publisher wrote into a video payload.
+pub fn frame_number(payload: &[u8], temporal: bool) -> u64 {
+    let at = if temporal { 4 } else { 2 };
+    u64::from_be_bytes(payload[at..at + 8].try_into().unwrap())
 }
 
 impl Default for PublishOptions {
@@ -242,6 +251,7 @@ impl Default for PublishOptions {
             keyframe_every: 15,
             packets_per_frame: 3,
             payload_bytes: 1000,
+            temporal: false,
         }
     }
 }
@@ -321,6 +331,15 @@ impl Publisher {
                             payload[2..10].copy_from_slice(&n.to_be_bytes());
                             payload[10] = part as u8;
                             payload[11] = rid.as_bytes().first().copied().unwrap_or(b'-');
+                            if opts.temporal {
+                                // X=1 with T=1: TID in the top two bits of the third byte.
+                                payload[0] |= 0x80;
+                                payload[1] = 0x20;
+                                payload[2] = ((n % 2) as u8) << 6;
+                                payload[3] = if key { 0x00 } else { 0x01 };
+                                payload[4..12].copy_from_slice(&n.to_be_bytes());
+                                payload[12] = part as u8;
+                            }
                             let s = seq.entry(*ssrc).or_insert(1000);
                             *s = s.wrapping_add(1);
                             let mut header = rtp::header::Header {
