@@ -15,6 +15,8 @@
 //! - [`presence`] — chosen status + facts (open connections, active-call lock), last seen.
 //! - [`ratelimit`] — per-user, per-minute limits counted in the store.
 //! - [`nodes`]  — the media-node registry: heartbeats with a TTL, draining, the live list.
+//! - [`rooms`]  — SFU rooms: records, placement on the least-loaded live node with
+//!   conditional writes, re-placement off dead nodes, members with a capacity guard.
 //!
 //! Dependencies point one way: `stratus-protocol` ← this crate ← stores, functions, local stack.
 
@@ -24,5 +26,6 @@ pub mod clock;
 pub mod nodes;
 pub mod presence;
 pub mod ratelimit;
+pub mod rooms;
 pub mod signaling;
 pub mod store;

@@ -1,0 +1,386 @@
+//! SFU rooms: the room record, its placement on a media node, and its members.
+//!
+//! Items:
+//! - `ROOM#<id>` / `META`: owner, capacity, member count, and once placed the node it is
+//!   pinned to (`node_id`) with a placement `epoch` that grows on every move; `gsi1` =
+//!   `ROOMS` / `<id>` so rooms can be listed.
+//! - `ROOM#<id>` / `P#<participant>`: one member (user, WebSocket connection).
+//!
+//! Races are settled by the store: the first placement is a conditional write on "no node
+//! yet" and a move is one on "still the dead node", so two first joins at once end on the same
+//! node and two functions noticing the same dead node move the room once; a join is a
+//! transaction that adds the member and bumps the count only while it is below capacity.
+
+use crate::clock::Millis;
+use crate::nodes::NodeRecord;
+use crate::store::schema::GSI1;
+use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
+use stratus_protocol::error::ErrorCode;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RoomError {
+    #[error("{1}")]
+    Rejected(ErrorCode, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn rejected(code: ErrorCode, msg: impl Into<String>) -> RoomError {
+    RoomError::Rejected(code, msg.into())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRecord {
+    pub id: String,
+    pub owner: String,
+    pub max_participants: i64,
+    pub participants: i64,
+    pub node_id: Option<String>,
+    /// Grows by one each time the room is pinned to a node (first placement included).
+    pub epoch: i64,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub participant_id: String,
+    pub user_id: String,
+    pub connection_id: Option<String>,
+    pub joined_at: Millis,
+}
+
+/// Where a room runs now, and whether this call moved it there from a dead node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub node: NodeRecord,
+    pub epoch: i64,
+    /// `Some(old)` when the room was on `old`, which is no longer live: its members must
+    /// reconnect to the new node.
+    pub moved_from: Option<String>,
+}
+
+fn meta_key(room: &str) -> Key {
+    Key::new(format!("ROOM#{room}"), "META")
+}
+
+fn member_key(room: &str, participant: &str) -> Key {
+    Key::new(format!("ROOM#{room}"), format!("P#{participant}"))
+}
+
+fn s(it: &Item, a: &str) -> Option<String> {
+    it.get(a).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn n(it: &Item, a: &str) -> i64 {
+    it.get(a).and_then(Value::as_n).unwrap_or(0)
+}
+
+impl RoomRecord {
+    fn from_item(it: &Item) -> Option<RoomRecord> {
+        Some(RoomRecord {
+            id: it.get("pk")?.as_str()?.strip_prefix("ROOM#")?.to_owned(),
+            owner: s(it, "owner").unwrap_or_default(),
+            max_participants: n(it, "max_participants"),
+            participants: n(it, "participants"),
+            node_id: s(it, "node_id"),
+            epoch: n(it, "epoch"),
+            created_at: n(it, "created_at"),
+        })
+    }
+}
+
+/// Creates the room; `CONFLICT` if the id is taken.
+pub async fn create(
+    table: &dyn Table,
+    id: &str,
+    owner: &str,
+    max_participants: i64,
+    now: Millis,
+) -> Result<RoomRecord, RoomError> {
+    let k = meta_key(id);
+    let it = item([
+        ("pk", Value::S(k.pk)),
+        ("sk", Value::S(k.sk)),
+        ("gsi1pk", "ROOMS".into()),
+        ("gsi1sk", Value::S(id.to_owned())),
+        ("owner", Value::S(owner.to_owned())),
+        ("max_participants", Value::N(max_participants)),
+        ("participants", Value::N(0)),
+        ("epoch", Value::N(0)),
+        ("created_at", Value::N(now)),
+    ]);
+    match table.put(it, Some(Cond::NotExists)).await {
+        Ok(()) => Ok(RoomRecord {
+            id: id.to_owned(),
+            owner: owner.to_owned(),
+            max_participants,
+            participants: 0,
+            node_id: None,
+            epoch: 0,
+            created_at: now,
+        }),
+        Err(StoreError::ConditionFailed) => Err(rejected(ErrorCode::Conflict, format!("room {id} already exists"))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn get(table: &dyn Table, id: &str) -> Result<RoomRecord, RoomError> {
+    table
+        .get(&meta_key(id))
+        .await?
+        .as_ref()
+        .and_then(RoomRecord::from_item)
+        .ok_or_else(|| rejected(ErrorCode::RoomNotFound, format!("no room {id}")))
+}
+
+/// Every room, in id order.
+pub async fn list(table: &dyn Table) -> Result<Vec<RoomRecord>, RoomError> {
+    let mut q = Query::index(GSI1, "ROOMS").limit(500);
+    let mut out = vec![];
+    loop {
+        let page = table.query(&q).await?;
+        out.extend(page.items.iter().filter_map(RoomRecord::from_item));
+        match page.next {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The node a new room should go to: live, not draining, with room for one more
+/// participant; the least loaded by participants per capacity, then rooms, then id.
+pub fn least_loaded(nodes: &[NodeRecord]) -> Option<&NodeRecord> {
+    nodes.iter().filter(|n| !n.draining && n.load.participants < n.max_participants.max(1)).min_by(|a, b| {
+        let share = |n: &NodeRecord| n.load.participants as f64 / n.max_participants.max(1) as f64;
+        share(a).total_cmp(&share(b)).then(a.load.rooms.cmp(&b.load.rooms)).then(a.id.cmp(&b.id))
+    })
+}
+
+/// Pins `room` to `node` if it is still where the caller saw it: on no node
+/// (`expected == None`) or on the dead node `expected`. Returns the room as stored after the
+/// write, or, when another caller got there first, as that caller left it.
+pub async fn pin(
+    table: &dyn Table,
+    room: &str,
+    node: &str,
+    expected: Option<&str>,
+    now: Millis,
+) -> Result<(RoomRecord, bool), RoomError> {
+    let still = match expected {
+        None => Cond::AttrNotExists("node_id".into()),
+        Some(old) => Cond::eq("node_id", old),
+    };
+    let update = Update::default().set("node_id", node).set("placed_at", now).add("epoch", 1);
+    match table.update(&meta_key(room), update, Some(Cond::Exists.and(still))).await {
+        Ok(it) => Ok((RoomRecord::from_item(&it).ok_or_else(|| rejected(ErrorCode::RoomNotFound, room))?, true)),
+        Err(StoreError::ConditionFailed) => Ok((get(table, room).await?, false)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Where `room` runs: its node if that node is live, else the least-loaded live node, pinned
+/// with a conditional write (`moved_from` says the room left a dead node). `nodes` is the
+/// live list (`nodes::live`). `SERVICE_UNAVAILABLE` when no node can take it.
+pub async fn place(table: &dyn Table, room: &str, nodes: &[NodeRecord], now: Millis) -> Result<Placement, RoomError> {
+    let mut r = get(table, room).await?;
+    // A few rounds at most: each lost race means someone else placed or moved the room.
+    for _ in 0..4 {
+        if let Some(id) = &r.node_id
+            && let Some(node) = nodes.iter().find(|n| &n.id == id)
+        {
+            // A live node keeps its rooms, draining or not.
+            return Ok(Placement { node: node.clone(), epoch: r.epoch, moved_from: None });
+        }
+        let Some(target) = least_loaded(nodes) else {
+            return Err(rejected(ErrorCode::ServiceUnavailable, "no media node can take this room"));
+        };
+        let (after, won) = pin(table, room, &target.id, r.node_id.as_deref(), now).await?;
+        if won {
+            return Ok(Placement { node: target.clone(), epoch: after.epoch, moved_from: r.node_id.clone() });
+        }
+        r = after;
+    }
+    Err(rejected(ErrorCode::ServiceUnavailable, "room placement kept changing; retry"))
+}
+
+/// Adds a member; `ROOM_FULL` at capacity, `CONFLICT` if the participant id is taken. The
+/// member and the count are written together or not at all.
+pub async fn join(table: &dyn Table, room: &str, member: &Member) -> Result<RoomRecord, RoomError> {
+    let r = get(table, room).await?;
+    let k = member_key(room, &member.participant_id);
+    let mut it = item([
+        ("pk", Value::S(k.pk)),
+        ("sk", Value::S(k.sk)),
+        ("user_id", Value::S(member.user_id.clone())),
+        ("joined_at", Value::N(member.joined_at)),
+    ]);
+    if let Some(c) = &member.connection_id {
+        it.insert("connection_id".into(), Value::S(c.clone()));
+    }
+    let writes = vec![
+        Write::Update {
+            key: meta_key(room),
+            update: Update::default().add("participants", 1),
+            cond: Some(Cond::Exists.and(Cond::cmp("participants", CmpOp::Lt, r.max_participants))),
+        },
+        Write::Put { item: it, cond: Some(Cond::NotExists) },
+    ];
+    match table.transact(writes).await {
+        Ok(()) => get(table, room).await,
+        Err(StoreError::ConditionFailed) => {
+            // Which condition failed decides the error; read what is there now.
+            if table.get(&member_key(room, &member.participant_id)).await?.is_some() {
+                return Err(rejected(ErrorCode::Conflict, format!("{} is already in the room", member.participant_id)));
+            }
+            let now = get(table, room).await?;
+            Err(rejected(ErrorCode::RoomFull, format!("room {room} is full ({} participants)", now.max_participants)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Removes a member; `PARTICIPANT_NOT_FOUND` if absent. Count and member go together.
+pub async fn leave(table: &dyn Table, room: &str, participant: &str) -> Result<(), RoomError> {
+    let writes = vec![
+        Write::Delete { key: member_key(room, participant), cond: Some(Cond::Exists) },
+        Write::Update {
+            key: meta_key(room),
+            update: Update::default().add("participants", -1),
+            cond: Some(Cond::Exists),
+        },
+    ];
+    match table.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed) => {
+            Err(rejected(ErrorCode::ParticipantNotFound, format!("{participant} is not in room {room}")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn members(table: &dyn Table, room: &str) -> Result<Vec<Member>, RoomError> {
+    let mut q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("P#".into())).limit(500);
+    let mut out = vec![];
+    loop {
+        let page = table.query(&q).await?;
+        out.extend(page.items.iter().filter_map(|it| {
+            Some(Member {
+                participant_id: it.get("sk")?.as_str()?.strip_prefix("P#")?.to_owned(),
+                user_id: s(it, "user_id")?,
+                connection_id: s(it, "connection_id"),
+                joined_at: n(it, "joined_at"),
+            })
+        }));
+        match page.next {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::nodes::Load;
+    use crate::store::memory::MemoryTable;
+    use crate::store::schema::MAIN;
+    use std::sync::Arc;
+
+    fn node(id: &str, participants: i64, draining: bool) -> NodeRecord {
+        NodeRecord {
+            id: id.into(),
+            control_url: format!("http://{id}:7880"),
+            public_ip: "127.0.0.1".into(),
+            region: "local".into(),
+            max_participants: 100,
+            load: Load { rooms: 1, participants, producers: 0, consumers: 0, bitrate_bps: 0 },
+            draining,
+            heartbeat_at: 0,
+        }
+    }
+
+    fn table() -> MemoryTable {
+        MemoryTable::new(&MAIN, Arc::new(ManualClock::new(1_800_000_000_000)))
+    }
+
+    fn member(p: &str) -> Member {
+        Member { participant_id: p.into(), user_id: format!("u-{p}"), connection_id: None, joined_at: 1 }
+    }
+
+    #[test]
+    fn the_least_loaded_node_that_is_not_draining_or_full_gets_new_rooms() {
+        let nodes = [node("a", 50, false), node("b", 10, true), node("c", 20, false), node("d", 100, false)];
+        assert_eq!(least_loaded(&nodes).unwrap().id, "c");
+        assert!(least_loaded(&[node("b", 0, true)]).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_room_stays_on_its_live_node_and_moves_once_when_that_node_dies() {
+        let t = table();
+        create(&t, "r1", "alice", 10, 1).await.unwrap();
+        let first = place(&t, "r1", &[node("a", 5, false), node("b", 1, false)], 2).await.unwrap();
+        assert_eq!((first.node.id.as_str(), first.epoch, first.moved_from.clone()), ("b", 1, None));
+        // Later joins go to b even when a is now emptier, and even when b drains.
+        let again = place(&t, "r1", &[node("a", 0, false), node("b", 9, true)], 3).await.unwrap();
+        assert_eq!((again.node.id.as_str(), again.epoch), ("b", 1));
+        // b is gone from the live list: the room moves to a, once.
+        let moved = place(&t, "r1", &[node("a", 0, false), node("c", 3, false)], 4).await.unwrap();
+        assert_eq!((moved.node.id.as_str(), moved.epoch, moved.moved_from.as_deref()), ("a", 2, Some("b")));
+        let seen_late = place(&t, "r1", &[node("a", 0, false), node("c", 3, false)], 5).await.unwrap();
+        assert_eq!((seen_late.node.id.as_str(), seen_late.moved_from), ("a".into(), None));
+        assert_eq!(get(&t, "r1").await.unwrap().node_id.as_deref(), Some("a"));
+    }
+
+    #[tokio::test]
+    async fn the_first_pin_wins_and_a_stale_one_learns_where_the_room_went() {
+        let t = table();
+        create(&t, "r1", "alice", 10, 1).await.unwrap();
+        let (r, won) = pin(&t, "r1", "a", None, 2).await.unwrap();
+        assert!(won && r.node_id.as_deref() == Some("a"));
+        // A second caller that also saw the room unplaced picked b: it loses and reads a.
+        let (r, won) = pin(&t, "r1", "b", None, 2).await.unwrap();
+        assert!(!won);
+        assert_eq!((r.node_id.as_deref(), r.epoch), (Some("a"), 1));
+        // A move guarded on a node the room is no longer on changes nothing either.
+        let (r, won) = pin(&t, "r1", "c", Some("b"), 3).await.unwrap();
+        assert!(!won && r.node_id.as_deref() == Some("a"));
+    }
+
+    #[tokio::test]
+    async fn no_node_means_service_unavailable_and_unknown_rooms_are_not_found() {
+        let t = table();
+        create(&t, "r1", "alice", 10, 1).await.unwrap();
+        let e = place(&t, "r1", &[node("a", 0, true)], 2).await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::ServiceUnavailable, _)));
+        assert_eq!(get(&t, "r1").await.unwrap().node_id, None, "nothing written");
+        let e = place(&t, "nope", &[node("a", 0, false)], 2).await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomNotFound, _)));
+        let e = create(&t, "r1", "bob", 10, 3).await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::Conflict, _)));
+    }
+
+    #[tokio::test]
+    async fn joins_stop_at_capacity_and_a_full_or_duplicate_join_writes_nothing() {
+        let t = table();
+        create(&t, "r1", "alice", 2, 1).await.unwrap();
+        join(&t, "r1", &member("p1")).await.unwrap();
+        let e = join(&t, "r1", &member("p1")).await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::Conflict, _)), "{e:?}");
+        let r = join(&t, "r1", &member("p2")).await.unwrap();
+        assert_eq!(r.participants, 2);
+        let e = join(&t, "r1", &member("p3")).await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomFull, _)), "{e:?}");
+        let ids: Vec<String> = members(&t, "r1").await.unwrap().into_iter().map(|m| m.participant_id).collect();
+        assert_eq!(ids, ["p1", "p2"]);
+        leave(&t, "r1", "p1").await.unwrap();
+        let e = leave(&t, "r1", "p1").await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::ParticipantNotFound, _)));
+        assert_eq!(get(&t, "r1").await.unwrap().participants, 1);
+        join(&t, "r1", &member("p3")).await.unwrap();
+        let e = join(&t, "nope", &member("p1")).await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomNotFound, _)));
+        let listed: Vec<String> = list(&t).await.unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(listed, ["r1"]);
+    }
+}
