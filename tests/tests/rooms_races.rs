@@ -25,6 +25,15 @@ fn node(id: &str, participants: i64) -> NodeRecord {
     }
 }
 
+/// What each spawned caller returned, in spawn order.
+async fn all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = vec![];
+    for t in tasks {
+        out.push(t.await.expect("caller panicked"));
+    }
+    out
+}
+
 async fn first_joins_at_once_end_on_one_node_and_a_dead_node_is_left_once(t: Arc<dyn Table>) {
     rooms::create(t.as_ref(), "race", "alice", 50, 1).await.unwrap();
     // Eight callers, each seeing a different node as least loaded.
@@ -37,10 +46,7 @@ async fn first_joins_at_once_end_on_one_node_and_a_dead_node_is_left_once(t: Arc
             tokio::spawn(async move { rooms::place(t.as_ref(), "race", &v, 2).await.unwrap() })
         })
         .collect();
-    let mut placed = vec![];
-    for task in tasks {
-        placed.push(task.await.unwrap());
-    }
+    let placed = all(tasks).await;
     let first = placed[0].node.id.clone();
     assert!(placed.iter().all(|p| p.node.id == first && p.epoch == 1), "{placed:?}");
     assert_eq!(rooms::get(t.as_ref(), "race").await.unwrap().epoch, 1, "pinned once");
@@ -54,10 +60,7 @@ async fn first_joins_at_once_end_on_one_node_and_a_dead_node_is_left_once(t: Arc
             tokio::spawn(async move { rooms::place(t.as_ref(), "race", &v, 3).await.unwrap() })
         })
         .collect();
-    let mut moved = vec![];
-    for task in tasks {
-        moved.push(task.await.unwrap());
-    }
+    let moved = all(tasks).await;
     let to = moved[0].node.id.clone();
     assert_ne!(to, first);
     assert!(moved.iter().all(|p| p.node.id == to && p.epoch == 2), "{moved:?}");
@@ -87,8 +90,8 @@ async fn joins_at_once_never_overfill_a_room(t: Arc<dyn Table>) {
         })
         .collect();
     let mut ok = 0;
-    for task in tasks {
-        match task.await.unwrap() {
+    for r in all(tasks).await {
+        match r {
             Ok(_) => ok += 1,
             Err(RoomError::Rejected(ErrorCode::RoomFull, _)) => {}
             Err(e) => panic!("unexpected {e:?}"),

@@ -7,7 +7,7 @@
 
 use crate::clock::Millis;
 use crate::store::schema::GSI1;
-use crate::store::{Item, Key, Query, StoreError, Table, Value, value::item};
+use crate::store::{Item, Key, Query, StoreError, Table, Value, query_all, value::item};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Load {
@@ -95,16 +95,8 @@ pub async fn deregister(table: &dyn Table, id: &str) -> Result<(), StoreError> {
 
 /// Every node whose entry is live (heartbeat within its TTL), draining ones included.
 pub async fn live(table: &dyn Table) -> Result<Vec<NodeRecord>, StoreError> {
-    let mut q = Query::index(GSI1, "NODES").limit(500);
-    let mut out = Vec::new();
-    loop {
-        let page = table.query(&q).await?;
-        out.extend(page.items.iter().filter_map(NodeRecord::from_item));
-        match page.next {
-            Some(c) => q.cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    let items = query_all(table, Query::index(GSI1, "NODES").limit(500)).await?;
+    Ok(items.iter().filter_map(NodeRecord::from_item).collect())
 }
 
 #[cfg(test)]

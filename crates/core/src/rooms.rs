@@ -14,7 +14,9 @@
 use crate::clock::Millis;
 use crate::nodes::NodeRecord;
 use crate::store::schema::GSI1;
-use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
+use crate::store::{
+    CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, query_all, value::item,
+};
 use stratus_protocol::error::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -135,16 +137,8 @@ pub async fn get(table: &dyn Table, id: &str) -> Result<RoomRecord, RoomError> {
 
 /// Every room, in id order.
 pub async fn list(table: &dyn Table) -> Result<Vec<RoomRecord>, RoomError> {
-    let mut q = Query::index(GSI1, "ROOMS").limit(500);
-    let mut out = vec![];
-    loop {
-        let page = table.query(&q).await?;
-        out.extend(page.items.iter().filter_map(RoomRecord::from_item));
-        match page.next {
-            Some(c) => q.cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    let items = query_all(table, Query::index(GSI1, "ROOMS").limit(500)).await?;
+    Ok(items.iter().filter_map(RoomRecord::from_item).collect())
 }
 
 /// The node a new room should go to: live, not draining, with room for one more
@@ -259,23 +253,19 @@ pub async fn leave(table: &dyn Table, room: &str, participant: &str) -> Result<(
 }
 
 pub async fn members(table: &dyn Table, room: &str) -> Result<Vec<Member>, RoomError> {
-    let mut q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("P#".into())).limit(500);
-    let mut out = vec![];
-    loop {
-        let page = table.query(&q).await?;
-        out.extend(page.items.iter().filter_map(|it| {
+    let q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("P#".into())).limit(500);
+    let items = query_all(table, q).await?;
+    Ok(items
+        .iter()
+        .filter_map(|it| {
             Some(Member {
                 participant_id: it.get("sk")?.as_str()?.strip_prefix("P#")?.to_owned(),
                 user_id: s(it, "user_id")?,
                 connection_id: s(it, "connection_id"),
                 joined_at: n(it, "joined_at"),
             })
-        }));
-        match page.next {
-            Some(c) => q.cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -176,6 +176,19 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+/// Every item `query` matches, following the pages to the end.
+pub async fn query_all(table: &dyn Table, mut query: Query) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::new();
+    loop {
+        let page = table.query(&query).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(c) => query.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// The key of `item` per `spec`, or why it has none. Both stores check items with this (and
 /// [`check_size`], [`check_update`]) before writing, so they refuse the same things.
 pub fn key_of(spec: &schema::TableSpec, item: &Item) -> Result<Key, StoreError> {
