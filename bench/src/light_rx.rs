@@ -75,16 +75,7 @@ impl LightSubscriber {
 
     /// Subscribes to `producer_id` and answers the node's offers until the transport is stable.
     pub async fn subscribe(&self, node: &Node, producer_id: &str) -> ConsumerInfo {
-        let req = SubscribeRequest {
-            transport_id: self.transport_id.clone(),
-            producer_id: producer_id.into(),
-            paused: false,
-            preferred_layers: None,
-        };
-        let res: SubscribeResponse = node
-            .post(&format!("/v1/rooms/{}/participants/{}/consumers", self.room, self.pid), &req)
-            .await
-            .expect("subscribe");
+        let res = node.consume(&self.room, &self.pid, &self.transport_id, producer_id, None).await;
         let mut offer = res.offer;
         while let Some(sdp) = offer.take() {
             let answer = {
@@ -96,10 +87,7 @@ impl LightSubscriber {
                 pc.local_description().unwrap().sdp
             };
             self.kick.notify_one();
-            let path =
-                format!("/v1/rooms/{}/participants/{}/transports/{}/answer", self.room, self.pid, self.transport_id);
-            let res: NegotiationResponse = node.post(&path, &AnswerRequest { sdp: answer }).await.expect("answer");
-            offer = res.offer;
+            offer = node.answer(&self.room, &self.pid, &self.transport_id, answer).await;
         }
         res.consumer
     }

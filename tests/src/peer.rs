@@ -89,6 +89,31 @@ impl Node {
             .await
             .expect("create transport")
     }
+
+    /// Subscribes on a receive transport; the response may carry the node's offer.
+    pub async fn consume(
+        &self,
+        room: &str,
+        pid: &str,
+        transport_id: &str,
+        producer_id: &str,
+        layers: Option<Layers>,
+    ) -> SubscribeResponse {
+        let req = SubscribeRequest {
+            transport_id: transport_id.into(),
+            producer_id: producer_id.into(),
+            paused: false,
+            preferred_layers: layers,
+        };
+        self.post(&format!("/v1/rooms/{room}/participants/{pid}/consumers"), &req).await.expect("subscribe")
+    }
+
+    /// Sends the answer to the node's offer; returns the node's next offer, if it has one.
+    pub async fn answer(&self, room: &str, pid: &str, transport_id: &str, sdp: String) -> Option<String> {
+        let path = format!("/v1/rooms/{room}/participants/{pid}/transports/{transport_id}/answer");
+        let res: NegotiationResponse = self.post(&path, &AnswerRequest { sdp }).await.expect("answer");
+        res.offer
+    }
 }
 
 /// What a peer's event handler saw: connection state, ICE states in order, remote tracks.
@@ -455,24 +480,12 @@ impl Subscriber {
             let answer = self.pc.create_answer(None).await.unwrap();
             self.pc.set_local_description(answer).await.unwrap();
             let sdp = local_sdp(&self.pc).await;
-            let path =
-                format!("/v1/rooms/{}/participants/{}/transports/{}/answer", self.room, self.pid, self.transport_id);
-            let res: NegotiationResponse = node.post(&path, &AnswerRequest { sdp }).await.expect("answer");
-            offer = res.offer;
+            offer = node.answer(&self.room, &self.pid, &self.transport_id, sdp).await;
         }
     }
 
     pub async fn subscribe(&self, node: &Node, producer_id: &str, layers: Option<Layers>) -> ConsumerInfo {
-        let req = SubscribeRequest {
-            transport_id: self.transport_id.clone(),
-            producer_id: producer_id.into(),
-            paused: false,
-            preferred_layers: layers,
-        };
-        let res: SubscribeResponse = node
-            .post(&format!("/v1/rooms/{}/participants/{}/consumers", self.room, self.pid), &req)
-            .await
-            .expect("subscribe");
+        let res = node.consume(&self.room, &self.pid, &self.transport_id, producer_id, layers).await;
         self.negotiate(node, res.offer).await;
         res.consumer
     }
