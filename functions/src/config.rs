@@ -7,6 +7,7 @@ use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority};
 use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::{Clock, SystemClock};
+use stratus_core::sfu::{SfuConfig, SfuRooms};
 use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
@@ -34,6 +35,14 @@ fn env(name: &str) -> Result<String, String> {
 
 /// Reads the credentials document from Secrets Manager and builds the token authority.
 pub async fn authority(sdk: &aws_config::SdkConfig) -> Result<Authority, String> {
+    Ok(credentials(sdk).await?.0)
+}
+
+/// The token authority and the media control keys (`control_keys` in the same document;
+/// absent when the deployment has no media fleet).
+pub async fn credentials(
+    sdk: &aws_config::SdkConfig,
+) -> Result<(Authority, Option<Vec<stratus_control::Key>>), String> {
     let secret_id = env(CREDENTIALS_SECRET_ENV)?;
     let issuer = std::env::var(ISSUER_ENV).unwrap_or_else(|_| "stratus".into());
     let client = aws_sdk_secretsmanager::Client::new(sdk);
@@ -44,7 +53,27 @@ pub async fn authority(sdk: &aws_config::SdkConfig) -> Result<Authority, String>
         .await
         .map_err(|e| format!("reading secret {secret_id}: {}", e.into_service_error()))?;
     let doc = out.secret_string().ok_or_else(|| format!("secret {secret_id} has no string value"))?;
-    AuthConfig::from_credentials_json(issuer, doc).map(Authority::new)
+    let keys = match serde_json::from_str::<stratus_core::auth::CredentialsDoc>(doc) {
+        Ok(d) => d
+            .control_keys
+            .map(|k| stratus_control::parse_keys(&k))
+            .transpose()
+            .map_err(|e| format!("control_keys: {e}"))?,
+        Err(_) => None,
+    };
+    Ok((AuthConfig::from_credentials_json(issuer, doc).map(Authority::new)?, keys))
+}
+
+/// Group rooms driven over signed HTTP with the first control key (the one nodes accept
+/// first while keys rotate), or `None` without keys.
+pub fn sfu_rooms(
+    table: Arc<dyn Table>,
+    sink: Arc<dyn stratus_core::signaling::ConnectionSink>,
+    keys: Option<Vec<stratus_control::Key>>,
+) -> Option<Arc<SfuRooms>> {
+    let key = keys?.into_iter().next()?;
+    let media = Arc::new(stratus_control::client::NodeControl::new(key));
+    Some(Arc::new(SfuRooms::new(table, sink, media, SfuConfig::default())))
 }
 
 /// The main table on DynamoDB.
@@ -69,18 +98,36 @@ pub async fn rest_state() -> Result<AppState, String> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock.clone())?;
-    let auth = authority(&sdk).await?;
-    let sink = Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
-    Ok(AppState::new(table, auth, clock, ServiceInfo::new("lambda"), sink, calls_config()?))
+    let (auth, keys) = credentials(&sdk).await?;
+    let sink: Arc<dyn stratus_core::signaling::ConnectionSink> =
+        Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
+    let state = AppState::new(table.clone(), auth, clock, ServiceInfo::new("lambda"), sink.clone(), calls_config()?);
+    Ok(match sfu_rooms(table, sink, keys) {
+        Some(sfu) => state.with_sfu(sfu),
+        None => state,
+    })
+}
+
+/// What the WebSocket functions (routes and sweeper) serve with.
+pub struct WsServices {
+    pub signaling: Signaling,
+    pub calls: Calls,
+    pub sfu: Option<Arc<SfuRooms>>,
 }
 
 /// Everything the WebSocket functions (routes and sweeper) serve with.
-pub async fn ws_services() -> Result<(Signaling, Calls), String> {
+pub async fn ws_services() -> Result<WsServices, String> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock)?;
-    let auth = Arc::new(authority(&sdk).await?);
-    let sink = Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
+    let (auth, keys) = credentials(&sdk).await?;
+    let sink: Arc<dyn stratus_core::signaling::ConnectionSink> =
+        Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
     let calls = Calls::new(table.clone(), sink.clone(), calls_config()?);
-    Ok((Signaling::new(table, sink, auth, SignalingConfig::default()), calls))
+    let sfu = sfu_rooms(table.clone(), sink.clone(), keys);
+    let mut signaling = Signaling::new(table, sink, Arc::new(auth), SignalingConfig::default());
+    if let Some(s) = &sfu {
+        signaling = signaling.with_sfu(s.clone());
+    }
+    Ok(WsServices { signaling, calls, sfu })
 }

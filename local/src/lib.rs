@@ -3,13 +3,14 @@
 //! The local stack: one process that serves the platform on loopback with no AWS account
 //! and no Docker: the REST API (the same `stratus_api::router` the Lambda runs) and an API
 //! Gateway WebSocket API emulator running the same WebSocket handlers, on the embedded store
-//! or on any DynamoDB endpoint (`--dynamodb-endpoint`). Later issues add a media node and the
-//! demo page here.
+//! or on any DynamoDB endpoint (`--dynamodb-endpoint`), and a media node registered in the
+//! same store, so group rooms work with nothing else running.
 //!
 //! Layout:
 //! - [`Options`] — command-line flags / environment.
 //! - [`start`]  — builds the store and authority, binds, returns the running server.
 //! - [`gateway`] — the WebSocket API emulator (events, `@connections`, API Gateway limits).
+//! - [`media`]  — the in-process media node (engine, signed control API, registry heartbeats).
 //! - `main.rs`  — parses options, prints the banner, runs until Ctrl-C.
 //!
 //! Development credentials: an app key (`dev` by default) and a random app secret and JWT
@@ -25,11 +26,13 @@ use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority, MIN_JWT_SECRET, Secret};
 use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, SystemClock};
+use stratus_core::sfu::{SfuConfig, SfuRooms};
 use stratus_core::signaling::{ConnectionSink, Signaling, SignalingConfig};
 use stratus_core::store::Table;
 use stratus_dynamo::management::ManagementApiSink;
 
 pub mod gateway;
+pub mod media;
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
 
@@ -75,6 +78,20 @@ pub struct Options {
     /// How often the sweeper runs (stale connections, calls that rang out).
     #[arg(long, env = "STRATUS_WS_SWEEP_SECS", default_value_t = 60)]
     pub ws_sweep_secs: u64,
+    /// Media nodes to run in this process (0: rely on `stratus-media-node` processes
+    /// registered in the same DynamoDB table, signed with `--control-keys`).
+    #[arg(long, env = "STRATUS_LOCAL_MEDIA_NODES", default_value_t = 1)]
+    pub media_nodes: usize,
+    /// Keys that sign control requests to media nodes, `id:secret[,id:secret]` (random per
+    /// start when not given; give them to share nodes with other processes).
+    #[arg(long, env = "STRATUS_CONTROL_KEYS", hide_env_values = true)]
+    pub control_keys: Option<String>,
+    /// Heartbeat period of the in-process media nodes (their registry entry lives three).
+    #[arg(long, env = "STRATUS_HEARTBEAT_SECS", default_value_t = 2)]
+    pub heartbeat_secs: u64,
+    /// How often rooms on media nodes that stopped heartbeating are moved.
+    #[arg(long, env = "STRATUS_ROOM_SWEEP_SECS", default_value_t = 2)]
+    pub room_sweep_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -88,6 +105,7 @@ pub struct Running {
     pub store: String,
     pub app_key: String,
     pub app_secret: String,
+    pub media_nodes: Vec<media::MediaNode>,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -138,9 +156,33 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         ring_timeout_ms: (opts.ring_timeout_secs * 1000) as i64,
         ..CallsConfig::default()
     };
+    let keys = match &opts.control_keys {
+        Some(k) => stratus_control::parse_keys(k)?,
+        None => vec![stratus_control::Key::new("local", Secret::random_hex().expose().to_vec())?],
+    };
+    let media = Arc::new(stratus_control::client::NodeControl::new(keys[0].clone()));
+    let sfu = Arc::new(SfuRooms::new(table.clone(), sink.clone(), media, SfuConfig::default()));
+    let mut media_nodes = Vec::new();
+    for _ in 0..opts.media_nodes {
+        let heartbeat = Duration::from_secs(opts.heartbeat_secs.max(1));
+        media_nodes.push(media::start(table.clone(), sink.clone(), keys.clone(), clock.clone(), heartbeat).await?);
+    }
     let state =
-        AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"), sink.clone(), calls);
-    let sig = Arc::new(Signaling::new(table.clone(), sink, auth, SignalingConfig::default()));
+        AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"), sink.clone(), calls)
+            .with_sfu(sfu.clone());
+    let sig = Arc::new(Signaling::new(table.clone(), sink, auth, SignalingConfig::default()).with_sfu(sfu.clone()));
+    let room_sweep_every = Duration::from_secs(opts.room_sweep_secs.max(1));
+    let room_clock = clock.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(room_sweep_every).await;
+            match sfu.sweep(room_clock.now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rooms_moved = n, "rooms moved off lost media nodes"),
+                Err(e) => tracing::warn!(error = %e, "room sweep failed"),
+            }
+        }
+    });
     let limits = gateway::Limits {
         max_message_bytes: opts.ws_max_message_bytes,
         idle: Duration::from_secs(opts.ws_idle_secs),
@@ -178,5 +220,5 @@ pub async fn start(opts: Options) -> Result<Running, String> {
             })
             .await
     });
-    Ok(Running { addr, store: table.describe(), app_key: opts.app_key, app_secret, server })
+    Ok(Running { addr, store: table.describe(), app_key: opts.app_key, app_secret, media_nodes, server })
 }

@@ -20,6 +20,7 @@ async fn main() {
          \x20 listening on {base}\n\
          \x20 websocket: ws://{addr}/ws?token=<access token>   (@connections: {base}/ws/@connections/{{id}})\n\
          \x20 store: {store}\n\
+         \x20 media nodes: {media}\n\
          \x20 development app (this mode only): key={key} secret={secret}\n\n\
          Mint a token:\n\
          \x20 curl -s {base}/auth/token -H 'content-type: application/json' \\\n\
@@ -27,6 +28,19 @@ async fn main() {
          Health: curl -s {base}/health\n",
         addr = running.addr,
         store = running.store,
+        media = if running.media_nodes.is_empty() {
+            "none in this process (--media-nodes 0)".to_owned()
+        } else {
+            running
+                .media_nodes
+                .iter()
+                .map(|n| {
+                    let udp: Vec<String> = n.media.iter().map(|a| a.to_string()).collect();
+                    format!("{} (control http://{}, media udp {})", n.id, n.control, udp.join(","))
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
         key = running.app_key,
         secret = running.app_secret,
     );

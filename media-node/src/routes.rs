@@ -113,8 +113,13 @@ async fn join(
     ids([&room, &pid])?;
     let req: CreateParticipantRequest = body(&b)?;
     ids([&req.user_id])?;
-    if let Some(c) = &req.connection_id {
-        ids([c])?;
+    // API Gateway connection ids are URL-safe base64 and may end in `=`.
+    let connection_ok =
+        |c: &str| (1..=128).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=".contains(&b));
+    if let Some(c) = &req.connection_id
+        && !connection_ok(c)
+    {
+        return Err(bad("connectionId must be 1-128 of A-Z a-z 0-9 - _ ="));
     }
     let r = room.clone();
     let (created, info) = st.sfu.in_room(&room, move |w, _| w.join(&r, &pid, req)).await?;

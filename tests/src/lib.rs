@@ -16,6 +16,8 @@
 //! - [`peer`]        — real WebRTC peers (the async `webrtc` crate) driving a media node's
 //!   signed control API: a numbered-packet publisher and a recording subscriber.
 //! - [`wsclient`]    — a WebSocket client speaking the signaling envelope.
+//! - [`sfu_client`]  — a client of the WebSocket SFU dialect (requests by `requestId`, events),
+//!   usable as the peers' [`peer::Signal`].
 //! - [`rest`]        — `TestApi`: the real REST router on either store, called in-process.
 //! - [`sink`]        — `RecordingSink`, an in-process sink for router tests.
 //! - [`template`]    — `template.yaml` compared with the table definitions and binaries.
@@ -27,6 +29,7 @@ pub mod lambda;
 pub mod local;
 pub mod peer;
 pub mod rest;
+pub mod sfu_client;
 pub mod sink;
 pub mod template;
 pub mod wsclient;

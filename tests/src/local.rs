@@ -74,6 +74,19 @@ impl LocalStack {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// An access token for `user` with these grants (`{"canPublish": true, ...}`).
+    pub async fn token_with(&self, user: &str, grants: Value) -> String {
+        let res = reqwest::Client::new()
+            .post(format!("{}/auth/token", self.base))
+            .json(&json!({"app_key": self.app_key, "app_secret": self.app_secret, "user_id": user, "grants": grants}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// The WebSocket URL for a token.
     pub fn ws_url(&self, token: &str) -> String {
         format!("{}/ws?token={token}", self.base.replacen("http://", "ws://", 1))

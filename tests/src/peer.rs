@@ -116,6 +116,44 @@ impl Node {
     }
 }
 
+/// How a test peer negotiates: directly with a node's signed control API ([`Seat`]) or over
+/// the platform's WebSocket SFU dialect (`crate::sfu_client::SfuClient`).
+#[async_trait::async_trait]
+pub trait Signal: Send + Sync {
+    async fn transport(&self, direction: Direction) -> TransportInfo;
+    async fn publish(&self, req: PublishRequest) -> PublishResponse;
+    async fn consume(&self, transport_id: &str, producer_id: &str, layers: Option<Layers>) -> SubscribeResponse;
+    /// Sends the answer to the node's offer; returns the node's next offer, if it has one.
+    async fn answer(&self, transport_id: &str, sdp: String) -> Option<String>;
+}
+
+/// One participant of one room on a node, signalling with signed control requests.
+pub struct Seat<'a> {
+    pub node: &'a Node,
+    pub room: &'a str,
+    pub pid: &'a str,
+}
+
+#[async_trait::async_trait]
+impl Signal for Seat<'_> {
+    async fn transport(&self, direction: Direction) -> TransportInfo {
+        self.node.transport(self.room, self.pid, direction).await
+    }
+
+    async fn publish(&self, req: PublishRequest) -> PublishResponse {
+        let path = format!("/v1/rooms/{}/participants/{}/producers", self.room, self.pid);
+        self.node.post(&path, &req).await.expect("publish")
+    }
+
+    async fn consume(&self, transport_id: &str, producer_id: &str, layers: Option<Layers>) -> SubscribeResponse {
+        self.node.consume(self.room, self.pid, transport_id, producer_id, layers).await
+    }
+
+    async fn answer(&self, transport_id: &str, sdp: String) -> Option<String> {
+        self.node.answer(self.room, self.pid, transport_id, sdp).await
+    }
+}
+
 /// What a peer's event handler saw: connection state, ICE states in order, remote tracks.
 #[derive(Clone, Default)]
 pub struct Seen {
@@ -283,7 +321,12 @@ impl Default for PublishOptions {
 
 impl Publisher {
     pub async fn start(node: &Node, room: &str, pid: &str, opts: PublishOptions) -> Publisher {
-        let t = node.transport(room, pid, Direction::Send).await;
+        Publisher::start_with(&Seat { node, room, pid }, opts).await
+    }
+
+    /// Publishes audio (optional) and video through any signalling path.
+    pub async fn start_with(signal: &dyn Signal, opts: PublishOptions) -> Publisher {
+        let t = signal.transport(Direction::Send).await;
         let (pc, seen) = peer(None).await;
         let audio =
             Arc::new(TrackLocalStaticRTP::new(track(RtpCodecKind::Audio, "audio", "audio/opus", 48000, 2, &[])));
@@ -311,13 +354,7 @@ impl Publisher {
             rids: opts.rids.iter().map(|r| r.to_string()).collect(),
             source: Some("camera".into()),
         });
-        let res: PublishResponse = node
-            .post(
-                &format!("/v1/rooms/{room}/participants/{pid}/producers"),
-                &PublishRequest { transport_id: t.transport_id.clone(), sdp, tracks },
-            )
-            .await
-            .expect("publish");
+        let res = signal.publish(PublishRequest { transport_id: t.transport_id.clone(), sdp, tracks }).await;
         let rid_ext = extmap_id(&res.sdp, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id");
         let mid_ext = extmap_id(&res.sdp, "urn:ietf:params:rtp-hdrext:sdes:mid");
         let video_mid = mid_of(&res.sdp, "video");
@@ -464,14 +501,25 @@ pub struct Subscriber {
 
 impl Subscriber {
     pub async fn start(node: &Node, room: &str, pid: &str) -> Subscriber {
-        let t = node.transport(room, pid, Direction::Recv).await;
+        let mut s = Subscriber::start_with(&Seat { node, room, pid }).await;
+        (s.room, s.pid) = (room.into(), pid.into());
+        s
+    }
+
+    /// A receive transport through any signalling path.
+    pub async fn start_with(signal: &dyn Signal) -> Subscriber {
+        let t = signal.transport(Direction::Recv).await;
         let received: Received = Arc::default();
         let (pc, seen) = peer(Some(received.clone())).await;
-        Subscriber { pc, transport_id: t.transport_id, received, seen, room: room.into(), pid: pid.into() }
+        Subscriber { pc, transport_id: t.transport_id, received, seen, room: String::new(), pid: String::new() }
     }
 
     /// Answers `offer`, and any offer the node sends back, until the transport is stable.
-    pub async fn negotiate(&self, node: &Node, mut offer: Option<String>) {
+    pub async fn negotiate(&self, node: &Node, offer: Option<String>) {
+        self.negotiate_with(&Seat { node, room: &self.room, pid: &self.pid }, offer).await
+    }
+
+    pub async fn negotiate_with(&self, signal: &dyn Signal, mut offer: Option<String>) {
         while let Some(sdp) = offer.take() {
             self.pc
                 .set_remote_description(RTCSessionDescription::offer(sdp).unwrap())
@@ -480,14 +528,23 @@ impl Subscriber {
             let answer = self.pc.create_answer(None).await.unwrap();
             self.pc.set_local_description(answer).await.unwrap();
             let sdp = local_sdp(&self.pc).await;
-            offer = node.answer(&self.room, &self.pid, &self.transport_id, sdp).await;
+            offer = signal.answer(&self.transport_id, sdp).await;
         }
     }
 
     pub async fn subscribe(&self, node: &Node, producer_id: &str, layers: Option<Layers>) -> ConsumerInfo {
-        let res = node.consume(&self.room, &self.pid, &self.transport_id, producer_id, layers).await;
-        self.negotiate(node, res.offer).await;
+        self.subscribe_with(&Seat { node, room: &self.room, pid: &self.pid }, producer_id, layers).await
+    }
+
+    pub async fn subscribe_with(&self, signal: &dyn Signal, producer_id: &str, layers: Option<Layers>) -> ConsumerInfo {
+        let res = signal.consume(&self.transport_id, producer_id, layers).await;
+        self.negotiate_with(signal, res.offer).await;
         res.consumer
+    }
+
+    /// Payloads received so far from all consumers, counted.
+    pub fn total_received(&self) -> usize {
+        self.received.lock().unwrap().values().map(Vec::len).sum()
     }
 
     pub async fn connected(&self) {

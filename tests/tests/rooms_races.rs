@@ -78,10 +78,11 @@ async fn joins_at_once_never_overfill_a_room(t: Arc<dyn Table>) {
                     user_id: format!("u{i}"),
                     connection_id: None,
                     joined_at: 1,
+                    epoch: 0,
                 };
                 // A transaction that collided with another is retried, as a caller would.
                 loop {
-                    match rooms::join(t.as_ref(), "small", &m).await {
+                    match rooms::join(t.as_ref(), "small", &m, None, vec![]).await {
                         Err(RoomError::Store(StoreError::TransactionConflict)) => continue,
                         r => return r,
                     }

@@ -33,6 +33,10 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub info: ServiceInfo,
     pub started_ms: Millis,
+    /// Group rooms on the media fleet; room routes answer 503 without it.
+    pub sfu: Option<Arc<stratus_core::sfu::SfuRooms>>,
+    /// The public WebSocket URL clients connect to.
+    pub signaling_url: String,
 }
 
 impl AppState {
@@ -48,6 +52,7 @@ impl AppState {
     ) -> Self {
         let started_ms = clock.now_ms();
         let auth = auth.into();
+        let signaling_url = calls.signaling_url.clone();
         let calls = Calls::new(table.clone(), sink, calls);
         Self(Arc::new(Inner {
             refresh_tokens: TableRefreshTokens(table.clone()),
@@ -57,7 +62,15 @@ impl AppState {
             clock,
             info,
             started_ms,
+            sfu: None,
+            signaling_url,
         }))
+    }
+
+    /// Serves the room routes with these rooms. Call before the state is cloned.
+    pub fn with_sfu(mut self, sfu: Arc<stratus_core::sfu::SfuRooms>) -> Self {
+        Arc::get_mut(&mut self.0).expect("with_sfu before the state is shared").sfu = Some(sfu);
+        self
     }
 }
 

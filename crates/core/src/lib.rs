@@ -17,6 +17,8 @@
 //! - [`nodes`]  — the media-node registry: heartbeats with a TTL, draining, the live list.
 //! - [`rooms`]  — SFU rooms: records, placement on the least-loaded live node with
 //!   conditional writes, re-placement off dead nodes, members with a capacity guard.
+//! - [`sfu`]    — group rooms end to end: the WebSocket SFU dialect and REST room operations
+//!   over the rooms, the registry and a `MediaControl` (signed HTTP to a node).
 //!
 //! Dependencies point one way: `stratus-protocol` ← this crate ← stores, functions, local stack.
 
@@ -27,5 +29,6 @@ pub mod nodes;
 pub mod presence;
 pub mod ratelimit;
 pub mod rooms;
+pub mod sfu;
 pub mod signaling;
 pub mod store;

@@ -49,6 +49,8 @@ pub struct Member {
     pub user_id: String,
     pub connection_id: Option<String>,
     pub joined_at: Millis,
+    /// The placement epoch the member joined in (0 when joined before any placement).
+    pub epoch: i64,
 }
 
 /// Where a room runs now, and whether this call moved it there from a dead node.
@@ -197,28 +199,39 @@ pub async fn place(table: &dyn Table, room: &str, nodes: &[NodeRecord], now: Mil
     Err(rejected(ErrorCode::ServiceUnavailable, "room placement kept changing; retry"))
 }
 
-/// Adds a member; `ROOM_FULL` at capacity, `CONFLICT` if the participant id is taken. The
-/// member and the count are written together or not at all.
-pub async fn join(table: &dyn Table, room: &str, member: &Member) -> Result<RoomRecord, RoomError> {
+/// Adds a member; `ROOM_FULL` at capacity, `CONFLICT` if the participant id is taken. With
+/// `at_epoch`, only while the room is still at that placement epoch (the caller is about to
+/// use the node it was placed on); the member records the epoch it joined in. `extra` writes
+/// go in the same transaction. Everything is written together or not at all.
+pub async fn join(
+    table: &dyn Table,
+    room: &str,
+    member: &Member,
+    at_epoch: Option<i64>,
+    extra: Vec<Write>,
+) -> Result<RoomRecord, RoomError> {
     let r = get(table, room).await?;
+    let epoch = at_epoch.unwrap_or(r.epoch);
     let k = member_key(room, &member.participant_id);
     let mut it = item([
         ("pk", Value::S(k.pk)),
         ("sk", Value::S(k.sk)),
         ("user_id", Value::S(member.user_id.clone())),
         ("joined_at", Value::N(member.joined_at)),
+        ("epoch", Value::N(epoch)),
     ]);
     if let Some(c) = &member.connection_id {
         it.insert("connection_id".into(), Value::S(c.clone()));
     }
-    let writes = vec![
-        Write::Update {
-            key: meta_key(room),
-            update: Update::default().add("participants", 1),
-            cond: Some(Cond::Exists.and(Cond::cmp("participants", CmpOp::Lt, r.max_participants))),
-        },
+    let mut cond = Cond::Exists.and(Cond::cmp("participants", CmpOp::Lt, r.max_participants));
+    if at_epoch.is_some() {
+        cond = cond.and(Cond::eq("epoch", epoch));
+    }
+    let mut writes = vec![
+        Write::Update { key: meta_key(room), update: Update::default().add("participants", 1), cond: Some(cond) },
         Write::Put { item: it, cond: Some(Cond::NotExists) },
     ];
+    writes.extend(extra);
     match table.transact(writes).await {
         Ok(()) => get(table, room).await,
         Err(StoreError::ConditionFailed) => {
@@ -227,10 +240,47 @@ pub async fn join(table: &dyn Table, room: &str, member: &Member) -> Result<Room
                 return Err(rejected(ErrorCode::Conflict, format!("{} is already in the room", member.participant_id)));
             }
             let now = get(table, room).await?;
-            Err(rejected(ErrorCode::RoomFull, format!("room {room} is full ({} participants)", now.max_participants)))
+            if now.participants >= now.max_participants {
+                return Err(rejected(
+                    ErrorCode::RoomFull,
+                    format!("room {room} is full ({} participants)", now.max_participants),
+                ));
+            }
+            if at_epoch.is_some_and(|e| e != now.epoch) {
+                return Err(rejected(
+                    ErrorCode::ServiceUnavailable,
+                    "the room moved to another media node; join again",
+                ));
+            }
+            Err(rejected(ErrorCode::Conflict, "already in a room; leave it first"))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Removes the members that joined before `epoch` (the room moved away from their node),
+/// each with its count, and returns them. Members who joined on the new node stay.
+pub async fn evict_before(table: &dyn Table, room: &str, epoch: i64) -> Result<Vec<Member>, RoomError> {
+    let mut out = Vec::new();
+    for m in members(table, room).await? {
+        let writes = vec![
+            Write::Delete {
+                key: member_key(room, &m.participant_id),
+                cond: Some(Cond::Exists.and(Cond::cmp("epoch", CmpOp::Lt, epoch))),
+            },
+            Write::Update {
+                key: meta_key(room),
+                update: Update::default().add("participants", -1),
+                cond: Some(Cond::Exists),
+            },
+        ];
+        match table.transact(writes).await {
+            Ok(()) => out.push(m),
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
 }
 
 /// Removes a member; `PARTICIPANT_NOT_FOUND` if absent. Count and member go together.
@@ -263,6 +313,7 @@ pub async fn members(table: &dyn Table, room: &str) -> Result<Vec<Member>, RoomE
                 user_id: s(it, "user_id")?,
                 connection_id: s(it, "connection_id"),
                 joined_at: n(it, "joined_at"),
+                epoch: n(it, "epoch"),
             })
         })
         .collect())
@@ -295,7 +346,7 @@ mod tests {
     }
 
     fn member(p: &str) -> Member {
-        Member { participant_id: p.into(), user_id: format!("u-{p}"), connection_id: None, joined_at: 1 }
+        Member { participant_id: p.into(), user_id: format!("u-{p}"), connection_id: None, joined_at: 1, epoch: 0 }
     }
 
     #[test]
@@ -354,12 +405,12 @@ mod tests {
     async fn joins_stop_at_capacity_and_a_full_or_duplicate_join_writes_nothing() {
         let t = table();
         create(&t, "r1", "alice", 2, 1).await.unwrap();
-        join(&t, "r1", &member("p1")).await.unwrap();
-        let e = join(&t, "r1", &member("p1")).await.unwrap_err();
+        join(&t, "r1", &member("p1"), None, vec![]).await.unwrap();
+        let e = join(&t, "r1", &member("p1"), None, vec![]).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::Conflict, _)), "{e:?}");
-        let r = join(&t, "r1", &member("p2")).await.unwrap();
+        let r = join(&t, "r1", &member("p2"), None, vec![]).await.unwrap();
         assert_eq!(r.participants, 2);
-        let e = join(&t, "r1", &member("p3")).await.unwrap_err();
+        let e = join(&t, "r1", &member("p3"), None, vec![]).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomFull, _)), "{e:?}");
         let ids: Vec<String> = members(&t, "r1").await.unwrap().into_iter().map(|m| m.participant_id).collect();
         assert_eq!(ids, ["p1", "p2"]);
@@ -367,8 +418,8 @@ mod tests {
         let e = leave(&t, "r1", "p1").await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::ParticipantNotFound, _)));
         assert_eq!(get(&t, "r1").await.unwrap().participants, 1);
-        join(&t, "r1", &member("p3")).await.unwrap();
-        let e = join(&t, "nope", &member("p1")).await.unwrap_err();
+        join(&t, "r1", &member("p3"), None, vec![]).await.unwrap();
+        let e = join(&t, "nope", &member("p1"), None, vec![]).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomNotFound, _)));
         let listed: Vec<String> = list(&t).await.unwrap().into_iter().map(|r| r.id).collect();
         assert_eq!(listed, ["r1"]);

@@ -91,6 +91,8 @@ pub struct Signaling {
     sink: Arc<dyn ConnectionSink>,
     auth: Arc<Authority>,
     cfg: SignalingConfig,
+    /// Group rooms on the media fleet; without it the SFU dialect answers `SERVICE_UNAVAILABLE`.
+    sfu: Option<Arc<crate::sfu::SfuRooms>>,
 }
 
 fn conn_key(c: &str) -> Key {
@@ -168,7 +170,13 @@ impl Signaling {
         auth: Arc<Authority>,
         cfg: SignalingConfig,
     ) -> Self {
-        Self { table, sink, auth, cfg }
+        Self { table, sink, auth, cfg, sfu: None }
+    }
+
+    /// Serves the SFU dialect with these rooms.
+    pub fn with_sfu(mut self, sfu: Arc<crate::sfu::SfuRooms>) -> Self {
+        self.sfu = Some(sfu);
+        self
     }
 
     pub fn config(&self) -> &SignalingConfig {
@@ -204,6 +212,9 @@ impl Signaling {
                     ("user_id", Value::S(user.clone())),
                     ("app", Value::S(claims.app.clone())),
                     ("grant_room", claims.grants.room.clone().map(Value::S).unwrap_or(Value::Null)),
+                    ("can_publish", Value::Bool(claims.grants.can_publish)),
+                    ("can_subscribe", Value::Bool(claims.grants.can_subscribe)),
+                    ("admin", Value::Bool(claims.grants.admin)),
                     ("connected_at", Value::N(now)),
                     ("slot", Value::N(i64::from(slot))),
                     ("rooms", Value::N(0)),
@@ -277,6 +288,43 @@ impl Signaling {
             ClientMessage::Join { room } => self.join(conn, &room, rid, now).await,
             ClientMessage::Leave { room } => self.leave(conn, &room, rid, now).await,
             ClientMessage::Relay { kind, to, room, data } => self.relay(conn, kind, to, room, data, rid, now).await,
+            ClientMessage::Sfu(req) => self.sfu(conn, rid, req, now).await,
+        }
+    }
+
+    async fn sfu(
+        &self,
+        conn: &str,
+        rid: Option<String>,
+        req: stratus_protocol::sfu::SfuRequest,
+        now: Millis,
+    ) -> Result<(), WsError> {
+        let Some(sfu) = &self.sfu else {
+            return Err(ws_err(
+                ErrorCode::ServiceUnavailable,
+                "group rooms need a media fleet; none is configured",
+                &rid,
+            ));
+        };
+        let meta = self.table.get(&conn_key(conn)).await.map_err(|e| store_err(e, &rid))?;
+        let meta = meta.ok_or_else(|| ws_err(ErrorCode::Unauthorized, "unknown connection; reconnect", &rid))?;
+        let flag = |a: &str| meta.get(a).and_then(Value::as_bool).unwrap_or(false);
+        let caller = crate::sfu::Caller {
+            user_id: s(&meta, "user_id"),
+            connection_id: Some(conn.to_owned()),
+            grant_room: meta.get("grant_room").and_then(Value::as_str).map(str::to_owned),
+            can_publish: flag("can_publish"),
+            can_subscribe: flag("can_subscribe"),
+            admin: flag("admin"),
+        };
+        let kind = format!("{}Response", req.name());
+        match sfu.handle(&caller, conn, req, now).await {
+            Ok(data) => {
+                self.deliver(conn, &envelope(&kind, rid.as_deref(), data), now).await;
+                Ok(())
+            }
+            Err(crate::rooms::RoomError::Rejected(code, msg)) => Err(ws_err(code, msg, &rid)),
+            Err(crate::rooms::RoomError::Store(e)) => Err(store_err(e, &rid)),
         }
     }
 
@@ -532,6 +580,21 @@ impl Signaling {
             let user = meta.as_ref().map(|m| s(m, "user_id")).unwrap_or_default();
             for it in &page.items {
                 let sk = s(it, "sk");
+                if sk == "SFU" {
+                    let res = match &self.sfu {
+                        Some(sfu) => sfu.leave_connection(&conn).await.map(|_| ()),
+                        None => self
+                            .table
+                            .delete(&Key::new(format!("CONN#{conn}"), "SFU"), None)
+                            .await
+                            .map(|_| ())
+                            .map_err(Into::into),
+                    };
+                    if let Err(e) = res {
+                        tracing::warn!(error = %e, connection_id = %conn, "cleanup could not leave the SFU room");
+                    }
+                    continue;
+                }
                 let Some(room) = sk.strip_prefix("ROOM#") else { continue };
                 let _ = self.table.delete(&member_key(room, &conn), None).await;
                 let _ = self.table.delete(&croom_key(&conn, room), None).await;

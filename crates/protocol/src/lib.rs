@@ -11,6 +11,7 @@
 //! - [`health`] — health, readiness and version bodies.
 //! - [`ws`]     — WebSocket signaling messages: parsing (envelope and flat dialects), events.
 //! - [`media`]  — SFU: the media node's control bodies, RTP capabilities, room events.
+//! - [`sfu`]    — the WebSocket SFU dialect (createRoom … setPreferredLayers) and REST room bodies.
 //!
 //! Field naming: REST bodies use `snake_case` (what the calling services this platform
 //! replaces used); JWT grants keep the camelCase names app developers know (`canPublish`), and
@@ -23,6 +24,7 @@ pub mod error;
 pub mod health;
 pub mod ids;
 pub mod media;
+pub mod sfu;
 pub mod ws;
 
 /// Version of the wire protocol described by this crate. Bumped on breaking changes.

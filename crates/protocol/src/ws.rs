@@ -9,8 +9,8 @@
 //!
 //! | type | data | effect |
 //! |---|---|---|
-//! | `join` (`join-room`, `joinRoom`) | `{room}` | joins; answered by `joined`; others get `user-joined` |
-//! | `leave` (`leave-room`, `leaveRoom`) | `{room}` | leaves; answered by `left`; others get `user-left` |
+//! | `join` (`join-room`) | `{room}` | joins; answered by `joined`; others get `user-joined` |
+//! | `leave` (`leave-room`) | `{room}` | leaves; answered by `left`; others get `user-left` |
 //! | `offer`, `answer` | `{to?, room?, sdp}` | relayed to peer `to`, or to the whole room |
 //! | `candidate` (`ice-candidate`, `iceCandidate`) | `{to?, room?, candidate}` | same |
 //! | `bye`, `custom` | `{to?, room?, …}` | same; any other fields are relayed as they are |
@@ -23,6 +23,9 @@
 //! Server → client: `joined {room, peerId, userId, peers: [{peerId, userId}]}`, `left {room}`,
 //! `user-joined {room, peerId, userId}`, `user-left {room, peerId, userId, reason}`, the relayed
 //! types above, `pong`, and `error {code, message, requestId}`.
+//!
+//! The SFU dialect (`createRoom`, `joinRoom`, … `setPreferredLayers`; see [`crate::sfu`])
+//! shares the envelope and parses to [`ClientMessage::Sfu`].
 
 use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -82,6 +85,8 @@ pub enum ClientMessage {
         data: Map<String, Value>,
     },
     Ping,
+    /// A request of the SFU dialect.
+    Sfu(crate::sfu::SfuRequest),
 }
 
 /// A rejected message: what the client gets back as `error`.
@@ -115,9 +120,10 @@ fn kind_of(t: &str) -> Option<Result<RelayKind, &'static str>> {
         "candidate" | "ice-candidate" | "iceCandidate" | "ice_candidate" => RelayKind::Candidate,
         "bye" => RelayKind::Bye,
         "custom" => RelayKind::Custom,
-        "join" | "join-room" | "joinRoom" => return Some(Err("join")),
-        "leave" | "leave-room" | "leaveRoom" => return Some(Err("leave")),
+        "join" | "join-room" => return Some(Err("join")),
+        "leave" | "leave-room" => return Some(Err("leave")),
         "ping" => return Some(Err("ping")),
+        t if crate::sfu::SFU_TYPES.contains(&t) => return Some(Err("sfu")),
         _ => return None,
     }))
 }
@@ -134,6 +140,12 @@ fn take_id(data: &mut Map<String, Value>, field: &str, rid: &Option<String>) -> 
             rid.clone(),
         )),
     }
+}
+
+/// A serde message without its position suffix, bounded (it may quote client input).
+fn short(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    msg.chars().take(200).collect()
 }
 
 /// Parses one client message. `Err` carries the error to send back (with the request id
@@ -174,6 +186,13 @@ pub fn parse_client(text: &str) -> Result<(Option<String>, ClientMessage), WsErr
     };
     let msg = match kind {
         Err("ping") => ClientMessage::Ping,
+        Err("sfu") => {
+            let v = serde_json::json!({ "type": t, "data": Value::Object(data) });
+            let req = serde_json::from_value(v).map_err(|e| {
+                WsError::new(ErrorCode::ValidationError, format!("`{t}`: {}", short(&e.to_string())), rid.clone())
+            })?;
+            ClientMessage::Sfu(req)
+        }
         Err(which) => {
             let room = take_id(&mut data, "room", &rid)?.or(take_id(&mut data, "roomId", &rid)?);
             let room =
@@ -290,6 +309,20 @@ mod tests {
         assert_eq!(code(&big), ErrorCode::MessageTooLarge);
         let e = parse_client(r#"{"type":"teleport","requestId":"q7"}"#).unwrap_err();
         assert_eq!(e.request_id.as_deref(), Some("q7"));
+    }
+
+    #[test]
+    fn sfu_requests_parse_in_both_shapes_and_bad_fields_are_validation_errors() {
+        use crate::sfu::{ConsumerRef, SfuRequest};
+        let a = parse_client(r#"{"type":"pause","requestId":"7","data":{"consumerId":"c1"}}"#).unwrap();
+        let b = parse_client(r#"{"type":"pause","requestId":7,"consumerId":"c1"}"#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.1, ClientMessage::Sfu(SfuRequest::Pause(ConsumerRef { consumer_id: "c1".into() })));
+        let e = parse_client(r#"{"type":"joinRoom","requestId":"q","data":{"room":"r"}}"#).unwrap_err();
+        assert_eq!((e.code, e.request_id.as_deref()), (ErrorCode::ValidationError, Some("q")));
+        assert!(e.message.contains("joinRoom"), "{}", e.message);
+        let e = parse_client(r#"{"type":"createWebRtcTransport","direction":"sideways"}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationError);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use stratus_core::clock::{Clock, SystemClock};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratus_api::telemetry::init();
-    let (sig, _calls) = stratus_functions::config::logged(stratus_functions::config::ws_services().await)?;
-    let sig = Arc::new(sig);
+    let services = stratus_functions::config::logged(stratus_functions::config::ws_services().await)?;
+    let sig = Arc::new(services.signaling);
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
         let sig = sig.clone();
         async move {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod calls;
 pub mod health;
 pub mod presence;
+pub mod rooms;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/presence/status", put(presence::update))
         .route("/api/v1/presence/status/{user_id}", get(presence::status))
         .route("/api/v1/presence/check/{user_id}", get(presence::check))
+        .route("/api/v1/rooms", post(rooms::create).get(rooms::list))
+        .route("/api/v1/rooms/join", post(rooms::join))
+        .route("/api/v1/rooms/{id}", get(rooms::get))
+        .route("/api/v1/rooms/{id}/leave", post(rooms::leave))
 }
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {

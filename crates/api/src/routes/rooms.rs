@@ -1,0 +1,169 @@
+//! SFU rooms under `/api/v1/rooms`. Every route needs a bearer token. A room is visible to
+//! its owner, its members, admins and tokens granted that room; anyone else gets 404
+//! `ROOM_NOT_FOUND`. Media itself is negotiated over the WebSocket (`joinRoom`); `join` here
+//! makes sure the room exists and is placed on a media node, and says where to connect.
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, AuthUser};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use std::sync::Arc;
+use stratus_core::rooms::{self, RoomError, RoomRecord};
+use stratus_core::sfu::{Caller, SfuRooms, summary};
+use stratus_protocol::auth::Claims;
+use stratus_protocol::error::ErrorCode;
+use stratus_protocol::sfu::{CreateRoom, CreateRoomBody, JoinBody, JoinResult, RoomDetail, RoomList, RoomMember};
+
+impl From<RoomError> for ApiError {
+    fn from(e: RoomError) -> Self {
+        match e {
+            RoomError::Rejected(code, msg) => ApiError::new(code, msg),
+            RoomError::Store(s) => s.into(),
+        }
+    }
+}
+
+fn caller(c: &Claims) -> Caller {
+    Caller {
+        user_id: c.user_id.clone(),
+        connection_id: None,
+        grant_room: c.grants.room.clone(),
+        can_publish: c.grants.can_publish,
+        can_subscribe: c.grants.can_subscribe,
+        admin: c.grants.admin,
+    }
+}
+
+fn sfu(st: &AppState) -> Result<&Arc<SfuRooms>, ApiError> {
+    st.sfu
+        .as_ref()
+        .ok_or_else(|| ApiError::new(ErrorCode::ServiceUnavailable, "rooms need a media fleet; none is configured"))
+}
+
+async fn detail(st: &AppState, r: &RoomRecord) -> Result<RoomDetail, ApiError> {
+    let members = rooms::members(st.table.as_ref(), &r.id).await?;
+    Ok(RoomDetail {
+        room: summary(r),
+        members: members
+            .into_iter()
+            .map(|m| RoomMember {
+                participant_id: m.participant_id,
+                user_id: m.user_id,
+                joined_at: stratus_core::clock::rfc3339_ms(m.joined_at),
+                connected: m.connection_id.is_some(),
+            })
+            .collect(),
+    })
+}
+
+/// The room if the caller may see it; `ROOM_NOT_FOUND` otherwise (no hint it exists).
+async fn visible_room(st: &AppState, sfu: &SfuRooms, c: &Caller, id: &str) -> Result<RoomRecord, ApiError> {
+    let r = rooms::get(st.table.as_ref(), id).await?;
+    if !sfu.visible(c, &r).await? {
+        return Err(ApiError::new(ErrorCode::RoomNotFound, format!("no room {id}")));
+    }
+    Ok(r)
+}
+
+pub async fn create(
+    State(st): State<AppState>,
+    AuthUser(me): AuthUser,
+    ApiJson(req): ApiJson<CreateRoomBody>,
+) -> Result<(StatusCode, Json<RoomDetail>), ApiError> {
+    let sfu = sfu(&st)?;
+    let req = CreateRoom { room_id: req.room_id, max_participants: req.max_participants };
+    let r = sfu.create(&caller(&me), &req, st.clock.now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(detail(&st, &r).await?)))
+}
+
+pub async fn get(
+    State(st): State<AppState>,
+    AuthUser(me): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<RoomDetail>, ApiError> {
+    let sfu = sfu(&st)?;
+    let r = visible_room(&st, sfu, &caller(&me), &id).await?;
+    Ok(Json(detail(&st, &r).await?))
+}
+
+/// The caller's rooms (all rooms for an admin) with their members, and totals.
+pub async fn list(State(st): State<AppState>, AuthUser(me): AuthUser) -> Result<Json<RoomList>, ApiError> {
+    let sfu = sfu(&st)?;
+    let c = caller(&me);
+    let mut out = Vec::new();
+    for r in rooms::list(st.table.as_ref()).await? {
+        if sfu.visible(&c, &r).await? {
+            out.push(detail(&st, &r).await?);
+        }
+    }
+    let total_participants = out.iter().map(|d| d.room.participants).sum();
+    Ok(Json(RoomList { total_rooms: out.len(), total_participants, rooms: out }))
+}
+
+pub async fn join(
+    State(st): State<AppState>,
+    AuthUser(me): AuthUser,
+    ApiJson(req): ApiJson<JoinBody>,
+) -> Result<(StatusCode, Json<JoinResult>), ApiError> {
+    let sfu = sfu(&st)?;
+    let c = caller(&me);
+    let now = st.clock.now_ms();
+    let existing = match &req.room_id {
+        Some(id) => match rooms::get(st.table.as_ref(), id).await {
+            Ok(r) => Some(r),
+            Err(RoomError::Rejected(ErrorCode::RoomNotFound, _)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let (room, created) = match existing {
+        Some(r) => (r, false),
+        None => {
+            let create = CreateRoom { room_id: req.room_id.clone(), max_participants: req.max_participants };
+            match sfu.create(&c, &create, now).await {
+                Ok(r) => (r, true),
+                // Created by someone else meanwhile: join that one.
+                Err(RoomError::Rejected(ErrorCode::Conflict, _)) if req.room_id.is_some() => {
+                    (rooms::get(st.table.as_ref(), req.room_id.as_deref().unwrap_or_default()).await?, false)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    if let Some(g) = &c.grant_room
+        && g != &room.id
+    {
+        return Err(ApiError::new(ErrorCode::Forbidden, format!("this token is limited to room `{g}`")));
+    }
+    if room.participants >= room.max_participants {
+        return Err(ApiError::new(ErrorCode::RoomFull, format!("room {} is full", room.id)));
+    }
+    let placed = sfu.placement(&room.id, now).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(JoinResult {
+            room_id: room.id.clone(),
+            created,
+            node_id: placed.node.id,
+            participants: room.participants,
+            max_participants: room.max_participants,
+            signaling_url: st.signaling_url.clone(),
+        }),
+    ))
+}
+
+/// Takes every connection of the caller out of the room (the others hear `participantLeft`).
+pub async fn leave(
+    State(st): State<AppState>,
+    AuthUser(me): AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let sfu = sfu(&st)?;
+    let c = caller(&me);
+    visible_room(&st, sfu, &c, &id).await?;
+    sfu.leave_user(&c, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

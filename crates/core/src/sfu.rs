@@ -1,0 +1,451 @@
+//! Group rooms on the media fleet: what the WebSocket SFU dialect and the REST room routes
+//! do, over the table, the node registry and a [`MediaControl`] (signed HTTP to a node in
+//! production: `stratus_control::client::NodeControl`).
+//!
+//! A connection is in at most one SFU room, as participant [`participant_id`] of its
+//! connection id; `CONN#<c>` / `SFU` holds that room so every later request finds it with one
+//! read, and a disconnect finds it with the connection's other items. The member
+//! (`rooms::Member`) and that item are written in one transaction with the capacity guard.
+//!
+//! A room whose node stops heartbeating is moved (once: `rooms::place`) by whoever notices
+//! first: a join, any request of one of its participants, or [`SfuRooms::sweep`]. The mover
+//! evicts the members who joined on the old node and sends them `roomMoved`; they join again.
+
+use crate::clock::{Millis, rfc3339_ms};
+use crate::nodes::{self, NodeRecord};
+use crate::rooms::{self, Member, Placement, RoomError, RoomRecord};
+use crate::signaling::ConnectionSink;
+use crate::store::{Cond, Key, Table, Value, Write, value::item};
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+use std::sync::Arc;
+use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::is_valid_id;
+use stratus_protocol::media::{Layers, RoomInfo};
+use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomSummary, SfuRequest};
+use stratus_protocol::ws::envelope;
+
+/// A node's refusal or a failed call: `status` 0 when the node could not be reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlFailure {
+    pub status: u16,
+    pub code: Option<ErrorCode>,
+    pub message: String,
+}
+
+/// How the functions reach a media node's control API.
+#[async_trait]
+pub trait MediaControl: Send + Sync + 'static {
+    /// `method` `path` on `node` with a JSON body; the node's JSON reply (`null` when empty).
+    async fn call(
+        &self,
+        node: &NodeRecord,
+        method: &str,
+        path: &str,
+        body: Option<Json>,
+    ) -> Result<Json, ControlFailure>;
+}
+
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// A room's capacity when its creator does not say.
+    pub default_max_participants: u32,
+    /// The most a creator may ask for.
+    pub max_participants_limit: u32,
+}
+
+impl Default for SfuConfig {
+    fn default() -> Self {
+        SfuConfig { default_max_participants: 16, max_participants_limit: 100 }
+    }
+}
+
+/// Who is asking: from the connection's record (WebSocket) or the token (REST).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    /// The WebSocket connection, for the SFU dialect.
+    pub connection_id: Option<String>,
+    /// The token's room grant: the only room this caller may create, join or see.
+    pub grant_room: Option<String>,
+    pub can_publish: bool,
+    pub can_subscribe: bool,
+    pub admin: bool,
+}
+
+/// A connection's participant id: the connection id when it is a valid id, else a hex form
+/// (API Gateway's ids end in `=`, which ids do not allow).
+pub fn participant_id(connection: &str) -> String {
+    if is_valid_id(connection) {
+        return connection.to_owned();
+    }
+    let trimmed = connection.trim_end_matches('=');
+    if trimmed.len() + 1 == connection.len() && is_valid_id(trimmed) {
+        return format!("{trimmed}.");
+    }
+    let hex: String = connection.bytes().take(60).map(|b| format!("{b:02x}")).collect();
+    format!("c-{hex}")
+}
+
+fn sfu_key(conn: &str) -> Key {
+    Key::new(format!("CONN#{conn}"), "SFU")
+}
+
+fn rejected(code: ErrorCode, msg: impl Into<String>) -> RoomError {
+    RoomError::Rejected(code, msg.into())
+}
+
+fn control_err(e: ControlFailure) -> RoomError {
+    match (e.status, e.code) {
+        (0, _) => rejected(ErrorCode::ServiceUnavailable, "the room's media node cannot be reached; try again"),
+        (_, Some(code)) if code != ErrorCode::InternalError => rejected(code, e.message),
+        _ => {
+            tracing::error!(status = e.status, message = %e.message, "media node call failed");
+            rejected(ErrorCode::InternalError, "the media node failed this request")
+        }
+    }
+}
+
+fn id(v: &str, what: &str) -> Result<(), RoomError> {
+    if is_valid_id(v) {
+        Ok(())
+    } else {
+        Err(rejected(ErrorCode::ValidationError, format!("`{what}` must be an id of 1-128 of A-Z a-z 0-9 . _ @ : -")))
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Json {
+    serde_json::to_value(v).expect("wire types serialize")
+}
+
+pub fn summary(r: &RoomRecord) -> RoomSummary {
+    RoomSummary {
+        room_id: r.id.clone(),
+        owner: r.owner.clone(),
+        max_participants: r.max_participants,
+        participants: r.participants,
+        node_id: r.node_id.clone(),
+        created_at: rfc3339_ms(r.created_at),
+    }
+}
+
+pub struct SfuRooms {
+    table: Arc<dyn Table>,
+    sink: Arc<dyn ConnectionSink>,
+    media: Arc<dyn MediaControl>,
+    cfg: SfuConfig,
+}
+
+impl SfuRooms {
+    pub fn new(
+        table: Arc<dyn Table>,
+        sink: Arc<dyn ConnectionSink>,
+        media: Arc<dyn MediaControl>,
+        cfg: SfuConfig,
+    ) -> Self {
+        SfuRooms { table, sink, media, cfg }
+    }
+
+    fn allowed(caller: &Caller, room: &str) -> Result<(), RoomError> {
+        match &caller.grant_room {
+            Some(g) if g != room => Err(rejected(ErrorCode::Forbidden, format!("this token is limited to room `{g}`"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Creates a room owned by the caller (`roomId` made when absent).
+    pub async fn create(&self, caller: &Caller, req: &CreateRoom, now: Millis) -> Result<RoomRecord, RoomError> {
+        let room = match &req.room_id {
+            Some(r) => {
+                id(r, "roomId")?;
+                r.clone()
+            }
+            None => caller.grant_room.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        };
+        Self::allowed(caller, &room)?;
+        let max = req.max_participants.unwrap_or(self.cfg.default_max_participants);
+        if max == 0 || max > self.cfg.max_participants_limit {
+            return Err(rejected(
+                ErrorCode::ValidationError,
+                format!("`maxParticipants` must be 1-{}", self.cfg.max_participants_limit),
+            ));
+        }
+        rooms::create(self.table.as_ref(), &room, &caller.user_id, i64::from(max), now).await
+    }
+
+    /// The room's placement, moving it off a dead node (and telling its members) if needed.
+    pub async fn placement(&self, room: &str, now: Millis) -> Result<Placement, RoomError> {
+        let live = nodes::live(self.table.as_ref()).await?;
+        let p = rooms::place(self.table.as_ref(), room, &live, now).await?;
+        if let Some(old) = &p.moved_from {
+            self.moved(room, old, &p).await?;
+        }
+        Ok(p)
+    }
+
+    /// The room left `from`: evict who joined there and tell them to join again.
+    async fn moved(&self, room: &str, from: &str, to: &Placement) -> Result<(), RoomError> {
+        tracing::warn!(room, from, to = %to.node.id, epoch = to.epoch, "room moved off a lost media node");
+        let evicted = rooms::evict_before(self.table.as_ref(), room, to.epoch).await?;
+        let msg = envelope(
+            "roomMoved",
+            None,
+            RoomMoved { room_id: room.into(), from_node_id: from.into(), node_id: to.node.id.clone(), epoch: to.epoch },
+        );
+        for m in evicted {
+            let Some(c) = m.connection_id else { continue };
+            let _ = self.table.delete(&sfu_key(&c), Some(Cond::eq("room", room))).await;
+            let _ = self.sink.post(&c, &msg).await;
+        }
+        Ok(())
+    }
+
+    /// Moves every occupied room whose node is gone. Returns how many moved.
+    pub async fn sweep(&self, now: Millis) -> Result<usize, RoomError> {
+        let live = nodes::live(self.table.as_ref()).await?;
+        let mut moved = 0;
+        for r in rooms::list(self.table.as_ref()).await? {
+            let lost = r.node_id.as_ref().is_some_and(|n| !live.iter().any(|l| &l.id == n));
+            if lost && r.participants > 0 {
+                match rooms::place(self.table.as_ref(), &r.id, &live, now).await {
+                    Ok(p) => {
+                        if let Some(old) = &p.moved_from {
+                            self.moved(&r.id, old, &p).await?;
+                            moved += 1;
+                        }
+                    }
+                    Err(RoomError::Rejected(code, msg)) => {
+                        tracing::warn!(room = %r.id, code = code.as_str(), %msg, "room not moved")
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(moved)
+    }
+
+    /// `joinRoom`: places the room, makes it on the node, records the member, then the
+    /// participant on the node; a failure on the node takes the member back out.
+    async fn join(&self, caller: &Caller, conn: &str, room: &str, now: Millis) -> Result<JoinRoomResponse, RoomError> {
+        id(room, "roomId")?;
+        Self::allowed(caller, room)?;
+        let record = rooms::get(self.table.as_ref(), room).await?;
+        let p = self.placement(room, now).await?;
+        let path = format!("/v1/rooms/{room}");
+        self.media
+            .call(&p.node, "PUT", &path, Some(json!({ "maxParticipants": record.max_participants })))
+            .await
+            .map_err(control_err)?;
+        let pid = participant_id(conn);
+        let member = Member {
+            participant_id: pid.clone(),
+            user_id: caller.user_id.clone(),
+            connection_id: Some(conn.to_owned()),
+            joined_at: now,
+            epoch: p.epoch,
+        };
+        let k = sfu_key(conn);
+        let mine = item([("pk", Value::S(k.pk)), ("sk", Value::S(k.sk)), ("room", Value::S(room.to_owned()))]);
+        let extra = vec![Write::Put { item: mine, cond: Some(Cond::NotExists) }];
+        rooms::join(self.table.as_ref(), room, &member, Some(p.epoch), extra).await?;
+        let body = json!({
+            "userId": caller.user_id,
+            "connectionId": conn,
+            "canPublish": caller.can_publish,
+            "canSubscribe": caller.can_subscribe,
+        });
+        let res = self.media.call(&p.node, "PUT", &format!("{path}/participants/{pid}"), Some(body)).await;
+        let info: RoomInfo = match res.map_err(control_err).and_then(|v| {
+            serde_json::from_value(v)
+                .map_err(|e| control_err(ControlFailure { status: 200, code: None, message: e.to_string() }))
+        }) {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = rooms::leave(self.table.as_ref(), room, &pid).await;
+                let _ = self.table.delete(&sfu_key(conn), None).await;
+                return Err(e);
+            }
+        };
+        Ok(JoinRoomResponse {
+            room_id: room.to_owned(),
+            participant_id: pid,
+            node_id: p.node.id.clone(),
+            epoch: p.epoch,
+            participants: info.participants,
+        })
+    }
+
+    /// The connection's room and that room's live node.
+    async fn context(&self, conn: &str, now: Millis) -> Result<(String, NodeRecord), RoomError> {
+        let it = self.table.get(&sfu_key(conn)).await?;
+        let room = it
+            .as_ref()
+            .and_then(|i| i.get("room"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| rejected(ErrorCode::ParticipantNotFound, "not in a room: send joinRoom first"))?;
+        let record = rooms::get(self.table.as_ref(), &room).await?;
+        let live = nodes::live(self.table.as_ref()).await?;
+        if let Some(node) = record.node_id.as_ref().and_then(|n| live.iter().find(|l| &l.id == n)) {
+            return Ok((room, node.clone()));
+        }
+        // The node is gone: move the room now (this connection gets `roomMoved` too).
+        self.placement(&room, now).await?;
+        Err(rejected(ErrorCode::ServiceUnavailable, "the room's media node was lost; join the room again"))
+    }
+
+    /// Takes the connection out of its SFU room: off the node (others hear
+    /// `participantLeft`), out of the member list. Returns the room it was in.
+    pub async fn leave_connection(&self, conn: &str) -> Result<String, RoomError> {
+        let it = self.table.get(&sfu_key(conn)).await?;
+        let Some(room) = it.as_ref().and_then(|i| i.get("room")).and_then(Value::as_str).map(str::to_owned) else {
+            return Err(rejected(ErrorCode::ParticipantNotFound, "not in a room"));
+        };
+        let pid = participant_id(conn);
+        self.leave_node(&room, &pid).await;
+        match rooms::leave(self.table.as_ref(), &room, &pid).await {
+            Ok(()) | Err(RoomError::Rejected(ErrorCode::ParticipantNotFound, _)) => {}
+            Err(e) => return Err(e),
+        }
+        self.table.delete(&sfu_key(conn), None).await?;
+        Ok(room)
+    }
+
+    /// Best effort: the node may be gone, or may have lost the participant already.
+    async fn leave_node(&self, room: &str, pid: &str) {
+        let Ok(r) = rooms::get(self.table.as_ref(), room).await else { return };
+        let Ok(live) = nodes::live(self.table.as_ref()).await else { return };
+        if let Some(node) = r.node_id.as_ref().and_then(|n| live.iter().find(|l| &l.id == n)) {
+            let path = format!("/v1/rooms/{room}/participants/{pid}");
+            if let Err(e) = self.media.call(node, "DELETE", &path, None).await
+                && e.code != Some(ErrorCode::ParticipantNotFound)
+            {
+                tracing::warn!(room, participant = pid, status = e.status, "participant not removed from its node");
+            }
+        }
+    }
+
+    /// Takes every connection of `user` out of `room` (REST leave). `PARTICIPANT_NOT_FOUND`
+    /// when the user has none there.
+    pub async fn leave_user(&self, caller: &Caller, room: &str) -> Result<usize, RoomError> {
+        Self::allowed(caller, room)?;
+        rooms::get(self.table.as_ref(), room).await?;
+        let mut left = 0;
+        for m in rooms::members(self.table.as_ref(), room).await? {
+            if m.user_id != caller.user_id {
+                continue;
+            }
+            match &m.connection_id {
+                Some(c) => {
+                    if self.leave_connection(c).await.is_ok() {
+                        left += 1;
+                    }
+                }
+                None => {
+                    rooms::leave(self.table.as_ref(), room, &m.participant_id).await?;
+                    left += 1;
+                }
+            }
+        }
+        if left == 0 {
+            return Err(rejected(ErrorCode::ParticipantNotFound, format!("you are not in room {room}")));
+        }
+        Ok(left)
+    }
+
+    /// May the caller see this room: its owner, a member, an admin, or a token granted it.
+    pub async fn visible(&self, caller: &Caller, r: &RoomRecord) -> Result<bool, RoomError> {
+        if caller.admin || r.owner == caller.user_id || caller.grant_room.as_deref() == Some(r.id.as_str()) {
+            return Ok(true);
+        }
+        Ok(rooms::members(self.table.as_ref(), &r.id).await?.iter().any(|m| m.user_id == caller.user_id))
+    }
+
+    /// One request of the SFU dialect from connection `conn`; the response's `data`.
+    pub async fn handle(&self, caller: &Caller, conn: &str, req: SfuRequest, now: Millis) -> Result<Json, RoomError> {
+        let node_call = |method: &'static str, tail: String, body: Option<Json>| async move {
+            let (room, node) = self.context(conn, now).await?;
+            let path = format!("/v1/rooms/{room}/participants/{}{tail}", participant_id(conn));
+            self.media.call(&node, method, &path, body).await.map_err(control_err)
+        };
+        match req {
+            SfuRequest::CreateRoom(r) => Ok(to_json(&summary(&self.create(caller, &r, now).await?))),
+            SfuRequest::JoinRoom(r) => Ok(to_json(&self.join(caller, conn, &r.room_id, now).await?)),
+            SfuRequest::LeaveRoom(_) => Ok(json!({ "roomId": self.leave_connection(conn).await? })),
+            SfuRequest::GetRouterRtpCapabilities(r) => {
+                let node = match &r.room_id {
+                    Some(room) => {
+                        id(room, "roomId")?;
+                        Self::allowed(caller, room)?;
+                        self.placement(room, now).await?.node
+                    }
+                    None => match self.context(conn, now).await {
+                        Ok((_, node)) => node,
+                        Err(RoomError::Rejected(ErrorCode::ParticipantNotFound, _)) => {
+                            let live = nodes::live(self.table.as_ref()).await?;
+                            rooms::least_loaded(&live)
+                                .cloned()
+                                .ok_or_else(|| rejected(ErrorCode::ServiceUnavailable, "no media node is available"))?
+                        }
+                        Err(e) => return Err(e),
+                    },
+                };
+                self.media.call(&node, "GET", "/v1/capabilities", None).await.map_err(control_err)
+            }
+            SfuRequest::CreateWebRtcTransport(r) => node_call("POST", "/transports".into(), Some(to_json(&r))).await,
+            SfuRequest::ConnectWebRtcTransport(r) => {
+                id(&r.transport_id, "transportId")?;
+                let tail = format!("/transports/{}/answer", r.transport_id);
+                node_call("POST", tail, Some(json!({ "sdp": r.sdp }))).await
+            }
+            SfuRequest::RestartIce(r) => {
+                id(&r.transport_id, "transportId")?;
+                node_call("POST", format!("/transports/{}/restart-ice", r.transport_id), None).await
+            }
+            SfuRequest::Publish(r) => {
+                id(&r.transport_id, "transportId")?;
+                node_call("POST", "/producers".into(), Some(to_json(&r))).await
+            }
+            SfuRequest::Unpublish(r) => {
+                id(&r.producer_id, "producerId")?;
+                node_call("DELETE", format!("/producers/{}", r.producer_id), None).await?;
+                Ok(json!({ "producerId": r.producer_id }))
+            }
+            SfuRequest::Subscribe(r) => {
+                id(&r.transport_id, "transportId")?;
+                id(&r.producer_id, "producerId")?;
+                node_call("POST", "/consumers".into(), Some(to_json(&r))).await
+            }
+            SfuRequest::Unsubscribe(r) => {
+                id(&r.consumer_id, "consumerId")?;
+                node_call("DELETE", format!("/consumers/{}", r.consumer_id), None).await
+            }
+            SfuRequest::Pause(r) | SfuRequest::Resume(r) if !is_valid_id(&r.consumer_id) => {
+                Err(rejected(ErrorCode::ValidationError, "`consumerId` must be an id"))
+            }
+            SfuRequest::Pause(r) => node_call("POST", format!("/consumers/{}/pause", r.consumer_id), None).await,
+            SfuRequest::Resume(r) => node_call("POST", format!("/consumers/{}/resume", r.consumer_id), None).await,
+            SfuRequest::SetPreferredLayers(r) => {
+                id(&r.consumer_id, "consumerId")?;
+                let layers: Layers = r.layers();
+                node_call("PUT", format!("/consumers/{}/layers", r.consumer_id), Some(to_json(&layers))).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn participant_ids_are_valid_ids_and_distinct_per_connection() {
+        assert_eq!(participant_id("abc"), "abc");
+        let a = participant_id("Iu3QWeqGoAMCJ1w=");
+        let b = participant_id("Iu3QWeqGoAMCJ1w");
+        assert!(is_valid_id(&a) && a != b, "{a} {b}");
+        let c = participant_id("a/b+c==");
+        assert!(is_valid_id(&c) && c.starts_with("c-"), "{c}");
+    }
+}

@@ -1,0 +1,289 @@
+//! The WebSocket SFU protocol (group rooms on media nodes) and the REST room bodies.
+//!
+//! Requests travel in the signaling envelope, `{"type", "requestId", "data"}` (or flat, with
+//! the fields beside `type`); each is answered by `<type>Response` with the same `requestId`
+//! and the result in `data`, or by `error {code, message, requestId}`.
+//!
+//! | type | data | response data |
+//! |---|---|---|
+//! | `createRoom` | `{roomId?, maxParticipants?}` | [`RoomSummary`] |
+//! | `joinRoom` | `{roomId}` | [`JoinRoomResponse`] |
+//! | `leaveRoom` | `{}` | `{roomId}` |
+//! | `getRouterRtpCapabilities` | `{roomId?}` | [`RtpCapabilities`] |
+//! | `createWebRtcTransport` | `{direction: "send" \| "recv"}` | [`TransportInfo`] |
+//! | `connectWebRtcTransport` | `{transportId, sdp}` (answer to the node's offer) | `{offer?}` |
+//! | `restartIce` | `{transportId}` | `{offer?}` (recv: new offer; send: offer again with `iceRestart`) |
+//! | `publish` | [`PublishRequest`] | [`PublishResponse`] |
+//! | `unpublish` | `{producerId}` | `{producerId}` |
+//! | `subscribe` | [`SubscribeRequest`] | [`SubscribeResponse`] |
+//! | `unsubscribe` | `{consumerId}` | `{offer?}` |
+//! | `pause`, `resume` | `{consumerId}` | [`ConsumerInfo`] |
+//! | `setPreferredLayers` | `{consumerId, spatialLayer, temporalLayer?}` | [`ConsumerInfo`] |
+//!
+//! A connection is in at most one SFU room; its participant id is its connection id.
+//! Events (pushed by the media node): `participantJoined`, `participantLeft`,
+//! `producerCreated`, `producerClosed`, `consumerPaused`, `consumerResumed`,
+//! `consumerLayersChanged`, `negotiationNeeded` ([`crate::media::RoomEvent`]); and from the
+//! functions, `roomMoved` ([`RoomMoved`]): the room's media node was lost, join again.
+
+use crate::media::{CreateTransportRequest, Layers, ParticipantInfo, PublishRequest, SubscribeRequest};
+use serde::{Deserialize, Serialize};
+
+/// The request types of the SFU dialect.
+pub const SFU_TYPES: &[&str] = &[
+    "createRoom",
+    "joinRoom",
+    "leaveRoom",
+    "getRouterRtpCapabilities",
+    "createWebRtcTransport",
+    "connectWebRtcTransport",
+    "restartIce",
+    "publish",
+    "unpublish",
+    "subscribe",
+    "unsubscribe",
+    "pause",
+    "resume",
+    "setPreferredLayers",
+];
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "camelCase")]
+pub enum SfuRequest {
+    CreateRoom(CreateRoom),
+    JoinRoom(RoomRef),
+    LeaveRoom(Empty),
+    GetRouterRtpCapabilities(OptionalRoom),
+    CreateWebRtcTransport(CreateTransportRequest),
+    ConnectWebRtcTransport(ConnectTransport),
+    RestartIce(TransportRef),
+    Publish(PublishRequest),
+    Unpublish(ProducerRef),
+    Subscribe(SubscribeRequest),
+    Unsubscribe(ConsumerRef),
+    Pause(ConsumerRef),
+    Resume(ConsumerRef),
+    SetPreferredLayers(PreferredLayers),
+}
+
+impl SfuRequest {
+    /// The request's type name; its response is this plus `Response`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SfuRequest::CreateRoom(_) => "createRoom",
+            SfuRequest::JoinRoom(_) => "joinRoom",
+            SfuRequest::LeaveRoom(_) => "leaveRoom",
+            SfuRequest::GetRouterRtpCapabilities(_) => "getRouterRtpCapabilities",
+            SfuRequest::CreateWebRtcTransport(_) => "createWebRtcTransport",
+            SfuRequest::ConnectWebRtcTransport(_) => "connectWebRtcTransport",
+            SfuRequest::RestartIce(_) => "restartIce",
+            SfuRequest::Publish(_) => "publish",
+            SfuRequest::Unpublish(_) => "unpublish",
+            SfuRequest::Subscribe(_) => "subscribe",
+            SfuRequest::Unsubscribe(_) => "unsubscribe",
+            SfuRequest::Pause(_) => "pause",
+            SfuRequest::Resume(_) => "resume",
+            SfuRequest::SetPreferredLayers(_) => "setPreferredLayers",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRoom {
+    /// A new id is made when absent.
+    #[serde(default)]
+    pub room_id: Option<String>,
+    #[serde(default)]
+    pub max_participants: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoomRef {
+    pub room_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OptionalRoom {
+    #[serde(default)]
+    pub room_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectTransport {
+    pub transport_id: String,
+    /// The client's answer to the node's offer on a recv transport.
+    pub sdp: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransportRef {
+    pub transport_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProducerRef {
+    pub producer_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsumerRef {
+    pub consumer_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreferredLayers {
+    pub consumer_id: String,
+    pub spatial_layer: u8,
+    #[serde(default)]
+    pub temporal_layer: Option<u8>,
+}
+
+impl PreferredLayers {
+    pub fn layers(&self) -> Layers {
+        Layers { spatial_layer: self.spatial_layer, temporal_layer: self.temporal_layer }
+    }
+}
+
+/// A room as the WebSocket `createRoom` and the REST routes show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomSummary {
+    pub room_id: String,
+    pub owner: String,
+    pub max_participants: i64,
+    pub participants: i64,
+    /// The media node the room is pinned to, once someone joined.
+    pub node_id: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinRoomResponse {
+    pub room_id: String,
+    /// This connection's participant id (its connection id).
+    pub participant_id: String,
+    pub node_id: String,
+    /// Grows each time the room moves to another node.
+    pub epoch: i64,
+    /// Everyone in the room on the node, this participant included, with their producers.
+    pub participants: Vec<ParticipantInfo>,
+}
+
+/// Pushed to a room's members when its media node was lost and the room moved: their
+/// transports are gone; join again (the same `roomId`) and publish and subscribe anew.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoomMoved {
+    pub room_id: String,
+    pub from_node_id: String,
+    pub node_id: String,
+    pub epoch: i64,
+}
+
+/// `POST /api/v1/rooms`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoomBody {
+    #[serde(default)]
+    pub room_id: Option<String>,
+    #[serde(default)]
+    pub max_participants: Option<u32>,
+}
+
+/// `GET /api/v1/rooms`: the caller's rooms with their participants, and totals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomList {
+    pub rooms: Vec<RoomDetail>,
+    pub total_rooms: usize,
+    pub total_participants: i64,
+}
+
+/// `GET /api/v1/rooms/{id}`, and one entry of the list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomDetail {
+    #[serde(flatten)]
+    pub room: RoomSummary,
+    pub members: Vec<RoomMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomMember {
+    pub participant_id: String,
+    pub user_id: String,
+    pub joined_at: String,
+    /// Connected over the WebSocket (else joined over REST only).
+    pub connected: bool,
+}
+
+/// `POST /api/v1/rooms/join`: joins `room_id`, or a new room when absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinBody {
+    #[serde(default)]
+    pub room_id: Option<String>,
+    /// Only used when the room is created by this join.
+    #[serde(default)]
+    pub max_participants: Option<u32>,
+}
+
+/// What `POST /api/v1/rooms/join` answers: the room, placed on a media node, and how to
+/// enter it (connect to `signaling_url` with a token and send `joinRoom {roomId}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JoinResult {
+    pub room_id: String,
+    /// Whether this join created the room.
+    pub created: bool,
+    pub node_id: String,
+    pub participants: i64,
+    pub max_participants: i64,
+    pub signaling_url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_parse_from_type_and_data() {
+        let r: SfuRequest =
+            serde_json::from_str(r#"{"type":"setPreferredLayers","data":{"consumerId":"c1","spatialLayer":1}}"#)
+                .unwrap();
+        assert_eq!(
+            r,
+            SfuRequest::SetPreferredLayers(PreferredLayers {
+                consumer_id: "c1".into(),
+                spatial_layer: 1,
+                temporal_layer: None
+            })
+        );
+        assert_eq!(r.name(), "setPreferredLayers");
+        let r: SfuRequest = serde_json::from_str(r#"{"type":"leaveRoom","data":{}}"#).unwrap();
+        assert_eq!(r, SfuRequest::LeaveRoom(Empty {}));
+        assert!(serde_json::from_str::<SfuRequest>(r#"{"type":"joinRoom","data":{}}"#).is_err());
+        assert!(serde_json::from_str::<SfuRequest>(r#"{"type":"pause","data":{"consumerId":"c","x":1}}"#).is_err());
+    }
+
+    #[test]
+    fn every_listed_type_is_a_request() {
+        for t in SFU_TYPES {
+            let r = serde_json::from_str::<SfuRequest>(&format!(r#"{{"type":"{t}","data":{{}}}}"#));
+            // Parses or fails on its fields, never on the type.
+            if let Err(e) = r {
+                assert!(!e.to_string().contains("unknown variant"), "{t}: {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Group rooms end to end through the local stack: real WebSocket clients speak the SFU
+//! dialect to the emulated API Gateway, the WebSocket handlers place the room on the media
+//! node and drive it over signed HTTP, and real WebRTC peers (the `webrtc` crate) publish and
+//! receive through that node. On the embedded store and on DynamoDB (moto).
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use stratus_tests::local::LocalStack;
+use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use stratus_tests::sfu_client::SfuClient;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
+
+async fn member(local: &LocalStack, user: &str) -> SfuClient {
+    let token = local.token_with(user, json!({"canPublish": true, "canSubscribe": true})).await;
+    SfuClient::connect(&local.ws_url(&token)).await.expect("connect accepted")
+}
+
+/// Waits until `sub` has at least `n` packets on `ssrc`; returns how many it has.
+async fn packets(sub: &Subscriber, ssrc: u32, n: usize, within: Duration) -> usize {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let got = sub.got(ssrc).len();
+        if got >= n || tokio::time::Instant::now() >= deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn producer_of(ev: &Value, pid: &str, kind: &str) -> bool {
+    ev["producer"]["participantId"] == pid && ev["producer"]["kind"] == kind
+}
+
+async fn three_participants_publish_receive_and_hear_a_leave(local: &LocalStack) {
+    let room = format!("standup-{}", rand::random::<u32>());
+    let users = ["alice", "bob", "carol"];
+    let mut clients = Vec::new();
+    for u in users {
+        clients.push(member(local, u).await);
+    }
+    let created = clients[0].ok("createRoom", json!({"roomId": room, "maxParticipants": 3})).await;
+    assert_eq!((created["owner"].as_str(), created["participants"].as_i64()), (Some("alice"), Some(0)));
+    let mut pids = Vec::new();
+    for (i, c) in clients.iter().enumerate() {
+        let j = c.ok("joinRoom", json!({ "roomId": room })).await;
+        assert_eq!(j["participants"].as_array().unwrap().len(), i + 1, "{j}");
+        pids.push(j["participantId"].as_str().unwrap().to_owned());
+    }
+    // Everyone publishes audio and video over the WebSocket.
+    let mut publishers = Vec::new();
+    for c in &clients {
+        publishers.push(Publisher::start_with(c, PublishOptions::default()).await);
+    }
+    // Everyone learns the others' producers from `producerCreated` and subscribes to them.
+    let mut subs = Vec::new();
+    for (i, c) in clients.iter().enumerate() {
+        let sub = Subscriber::start_with(c).await;
+        let mut consumers = Vec::new();
+        for (j, other) in pids.iter().enumerate().filter(|(j, _)| *j != i) {
+            for kind in ["audio", "video"] {
+                let ev = c
+                    .event("producerCreated", |d| producer_of(d, other, kind), Duration::from_secs(10))
+                    .await
+                    .unwrap_or_else(|| panic!("{} never heard of {}'s {kind}", users[i], users[j]));
+                let producer = ev["data"]["producer"]["producerId"].as_str().unwrap().to_owned();
+                let consumer = sub.subscribe_with(c, &producer, None).await;
+                consumers.push((users[j], kind, consumer.ssrc));
+            }
+        }
+        subs.push((sub, consumers));
+    }
+    for (i, (sub, consumers)) in subs.iter().enumerate() {
+        assert_eq!(consumers.len(), 4);
+        for (from, kind, ssrc) in consumers {
+            let got = packets(sub, *ssrc, 20, Duration::from_secs(15)).await;
+            assert!(got >= 20, "{} got {got} {kind} packets from {from}", users[i]);
+        }
+    }
+    // The room as REST sees it, by its owner.
+    let http = reqwest::Client::new();
+    let token = local.token("alice").await;
+    let r: Value = http
+        .get(format!("{}/api/v1/rooms/{room}", local.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["participants"], 3, "{r}");
+    assert_eq!(r["members"].as_array().unwrap().len(), 3);
+
+    // A fourth is refused: the room holds three.
+    let dave = member(local, "dave").await;
+    let full = dave.request("joinRoom", json!({ "roomId": room })).await.unwrap_err();
+    assert_eq!(full["code"], "ROOM_FULL");
+
+    // Carol leaves: Alice and Bob hear it, and her producers close.
+    let carol_producers: Vec<String> = publishers[2].producers.iter().map(|p| p.producer_id.clone()).collect();
+    let left = clients[2].ok("leaveRoom", json!({})).await;
+    assert_eq!(left["roomId"], room.as_str());
+    for c in &clients[..2] {
+        let ev = c.event("participantLeft", |d| d["participantId"] == pids[2].as_str(), Duration::from_secs(5)).await;
+        assert!(ev.is_some(), "participantLeft missing; events: {:?}", c.events());
+        for p in &carol_producers {
+            let ev = c.event("producerClosed", |d| d["producerId"] == p.as_str(), Duration::from_secs(5)).await;
+            assert!(ev.is_some(), "producerClosed {p} missing");
+        }
+    }
+    // Her seat is free again.
+    dave.ok("joinRoom", json!({ "roomId": room })).await;
+    for p in &publishers {
+        p.stop().await;
+    }
+    for c in clients.iter().chain([&dave]) {
+        c.close();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_participants_publish_receive_and_hear_a_leave_on_the_embedded_store() {
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    three_participants_publish_receive_and_hear_a_leave(&local).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_participants_publish_receive_and_hear_a_leave_on_dynamodb() {
+    let ep = stratus_tests::aws::endpoint();
+    let table = stratus_tests::aws::unique_name("sfu-e2e");
+    let env = stratus_tests::aws::sdk_env();
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let local = LocalStack::start(BIN, &["--dynamodb-endpoint", &ep.url, "--table", &table], &envs).await;
+    three_participants_publish_receive_and_hear_a_leave(&local).await;
+}
