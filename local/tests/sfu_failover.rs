@@ -1,0 +1,137 @@
+//! Two media nodes as separate `stratus-media-node` processes registered in one DynamoDB
+//! table (moto), with the local stack's signaling and no node of its own: rooms spread over
+//! the nodes by load, and killing a room's node mid-call moves the room to the other node;
+//! its members get `roomMoved`, join again, and media flows again.
+
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use stratus_tests::local::LocalStack;
+use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use stratus_tests::sfu_client::SfuClient;
+use tokio::process::{Child, Command};
+
+const KEYS: &str = "k1:failover-test-control-key-0123456789";
+/// How long the test gives a call to recover after its node is killed: the registry entry
+/// expires after three 1 s heartbeats, the room sweep runs every second, then the clients
+/// join, publish and subscribe again.
+const RECOVERY_BOUND: Duration = Duration::from_secs(20);
+
+/// The media node binary, built with the workspace (`cargo test --workspace` builds it for
+/// the media node's own tests; `cargo build -p stratus-media-node` otherwise).
+fn media_node_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = dir.join("stratus-media-node");
+    assert!(bin.exists(), "{} is missing: run `cargo build -p stratus-media-node`", bin.display());
+    bin
+}
+
+fn node(id: &str, table: &str, events: &str) -> Child {
+    let mut cmd = Command::new(media_node_bin());
+    cmd.envs(stratus_tests::aws::sdk_env())
+        .env("STRATUS_NODE_ID", id)
+        .env("STRATUS_TABLE", table)
+        .env("STRATUS_DYNAMODB_ENDPOINT", &stratus_tests::aws::endpoint().url)
+        .env("STRATUS_CONTROL_KEYS", KEYS)
+        .env("STRATUS_HEARTBEAT_SECS", "1")
+        .env("STRATUS_MEDIA_ADDR", "127.0.0.1:0")
+        .env("STRATUS_MEDIA_BIND_IP", "127.0.0.1")
+        .env("STRATUS_MEDIA_WORKERS", "1")
+        .env("STRATUS_WS_MANAGEMENT_ENDPOINT", events)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    cmd.spawn().expect("spawn stratus-media-node")
+}
+
+async fn member(local: &LocalStack, user: &str) -> SfuClient {
+    let token = local.token_with(user, json!({"canPublish": true, "canSubscribe": true})).await;
+    SfuClient::connect(&local.ws_url(&token)).await.expect("connect accepted")
+}
+
+async fn join(c: &SfuClient, room: &str) -> String {
+    // A node that just started may not be in the registry yet: retry while none is.
+    for _ in 0..50 {
+        match c.request("joinRoom", json!({ "roomId": room })).await {
+            Ok(j) => return j["nodeId"].as_str().unwrap().to_owned(),
+            Err(e) if e["code"] == "SERVICE_UNAVAILABLE" => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(e) => panic!("joinRoom: {e}"),
+        }
+    }
+    panic!("no media node took room {room}");
+}
+
+/// Publishes, subscribes to the publisher's video, and returns the subscriber and the SSRC.
+async fn call(publisher: &SfuClient, viewer: &SfuClient) -> (Publisher, Subscriber, u32) {
+    let p = Publisher::start_with(publisher, PublishOptions { audio: false, ..Default::default() }).await;
+    let sub = Subscriber::start_with(viewer).await;
+    let c = sub.subscribe_with(viewer, &p.producers[0].producer_id, None).await;
+    (p, sub, c.ssrc)
+}
+
+async fn receives(sub: &Subscriber, ssrc: u32, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if sub.got(ssrc).len() >= 10 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rooms_spread_over_two_nodes_and_a_killed_nodes_room_moves_and_media_resumes() {
+    let ep = stratus_tests::aws::endpoint();
+    let table = stratus_tests::aws::unique_name("failover");
+    let env = stratus_tests::aws::sdk_env();
+    let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    envs.push(("STRATUS_CONTROL_KEYS", KEYS));
+    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "1"];
+    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
+    let events = format!("{}/ws", local.base);
+    let mut nodes = [node("node-a", &table, &events), node("node-b", &table, &events)];
+
+    // Room one gets a caller and a viewer; once the nodes have reported that load, room
+    // two goes to the other node.
+    let (alice, bob) = (member(&local, "alice").await, member(&local, "bob").await);
+    alice.ok("createRoom", json!({ "roomId": "one" })).await;
+    let first = join(&alice, "one").await;
+    assert_eq!(join(&bob, "one").await, first, "later joins go to the room's node");
+    let (p, sub, ssrc) = call(&alice, &bob).await;
+    assert!(receives(&sub, ssrc, Duration::from_secs(10)).await, "media before the failure");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let carol = member(&local, "carol").await;
+    carol.ok("createRoom", json!({ "roomId": "two" })).await;
+    let second = join(&carol, "two").await;
+    assert_ne!(second, first, "the second room goes to the emptier node");
+
+    // Kill room one's node mid-call.
+    let killed = Instant::now();
+    let victim = if first == "node-a" { 0 } else { 1 };
+    nodes[victim].kill().await.unwrap();
+    for c in [&alice, &bob] {
+        let moved = c.event("roomMoved", |d| d["roomId"] == "one", RECOVERY_BOUND).await;
+        let moved = moved.unwrap_or_else(|| panic!("no roomMoved; events: {:?}", c.events()));
+        assert_eq!(
+            (moved["data"]["fromNodeId"].as_str(), moved["data"]["nodeId"].as_str()),
+            (Some(first.as_str()), Some(second.as_str()))
+        );
+    }
+    let told = killed.elapsed();
+    p.stop().await;
+    // They join again (on the surviving node) and the call resumes.
+    assert_eq!(join(&alice, "one").await, second);
+    assert_eq!(join(&bob, "one").await, second);
+    let (p2, sub2, ssrc2) = call(&alice, &bob).await;
+    assert!(receives(&sub2, ssrc2, RECOVERY_BOUND).await, "no media after the move");
+    let recovered = killed.elapsed();
+    eprintln!("failover: roomMoved after {told:?}, media again after {recovered:?}");
+    assert!(recovered < RECOVERY_BOUND, "media resumed {recovered:?} after the kill");
+    // Room two, on the surviving node, never moved.
+    assert!(carol.event("roomMoved", |_| true, Duration::from_millis(100)).await.is_none());
+    p2.stop().await;
+}
