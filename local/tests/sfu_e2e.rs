@@ -110,11 +110,15 @@ async fn three_participants_publish_receive_and_hear_a_leave(local: &LocalStack)
         }
     }
     // Her seat is free again.
-    dave.ok("joinRoom", json!({ "roomId": room })).await;
+    let dave_pid = dave.ok("joinRoom", json!({ "roomId": room })).await["participantId"].clone();
+    // A dropped connection leaves the room too ($disconnect), and the others hear it.
+    dave.close();
+    let gone = clients[0].event("participantLeft", |d| d["participantId"] == dave_pid, Duration::from_secs(5)).await;
+    assert!(gone.is_some(), "no participantLeft after dave disconnected");
     for p in &publishers {
         p.stop().await;
     }
-    for c in clients.iter().chain([&dave]) {
+    for c in &clients {
         c.close();
     }
 }
