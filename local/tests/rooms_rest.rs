@@ -49,9 +49,9 @@ async fn rooms_are_created_joined_listed_and_left_and_each_caller_sees_their_own
         (r["roomId"].as_str(), r["owner"].as_str(), r["maxParticipants"].as_i64()),
         (Some("weekly"), Some("alice"), Some(4))
     );
-    let (s, e) = bob.post("/api/v1/rooms", json!({"room_id": "weekly"})).await;
+    let (s, e) = bob.post("/api/v1/rooms", json!({"roomId": "weekly"})).await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("CONFLICT")));
-    let (s, e) = alice.post("/api/v1/rooms", json!({"max_participants": 100000})).await;
+    let (s, e) = alice.post("/api/v1/rooms", json!({"maxParticipants": 100000})).await;
     assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("VALIDATION_ERROR")));
     let (s, e) = alice.post("/api/v1/rooms", json!({"room": "typo"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
@@ -60,10 +60,10 @@ async fn rooms_are_created_joined_listed_and_left_and_each_caller_sees_their_own
     let (s, j) = bob.post("/api/v1/rooms/join", json!({})).await;
     assert_eq!(s, StatusCode::CREATED, "{j}");
     assert_eq!(j["created"], true);
-    let bobs_room = j["room_id"].as_str().unwrap().to_owned();
-    assert!(j["node_id"].as_str().is_some_and(|n| !n.is_empty()));
-    assert!(j["signaling_url"].as_str().unwrap().starts_with("ws://"));
-    let (s, j) = bob.post("/api/v1/rooms/join", json!({"room_id": "weekly"})).await;
+    let bobs_room = j["roomId"].as_str().unwrap().to_owned();
+    assert!(j["nodeId"].as_str().is_some_and(|n| !n.is_empty()));
+    assert!(j["signalingUrl"].as_str().unwrap().starts_with("ws://"));
+    let (s, j) = bob.post("/api/v1/rooms/join", json!({"roomId": "weekly"})).await;
     assert_eq!((s, j["created"].as_bool()), (StatusCode::OK, Some(false)), "{j}");
 
     // Bob sees his room, not Alice's until he is in it; Alice sees hers.
@@ -82,9 +82,9 @@ async fn rooms_are_created_joined_listed_and_left_and_each_caller_sees_their_own
     let (s, r) = bob.get("/api/v1/rooms/weekly").await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let (_, l) = alice.get("/api/v1/rooms").await;
-    assert_eq!((l["total_rooms"].as_u64(), l["total_participants"].as_i64()), (Some(1), Some(2)), "{l}");
+    assert_eq!((l["totalRooms"].as_u64(), l["totalParticipants"].as_i64()), (Some(1), Some(2)), "{l}");
     let users: Vec<&str> =
-        l["rooms"][0]["members"].as_array().unwrap().iter().map(|m| m["user_id"].as_str().unwrap()).collect();
+        l["rooms"][0]["members"].as_array().unwrap().iter().map(|m| m["userId"].as_str().unwrap()).collect();
     assert_eq!(users.len(), 2);
     assert!(users.contains(&"alice") && users.contains(&"bob"));
 

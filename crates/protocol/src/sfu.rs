@@ -193,18 +193,20 @@ pub struct RoomMoved {
     pub epoch: i64,
 }
 
-/// `POST /api/v1/rooms`.
+/// `POST /api/v1/rooms`. Room bodies are camelCase like the SFU dialect they share
+/// [`RoomSummary`] with; the snake_case spellings are accepted on input.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRoomBody {
-    #[serde(default)]
+    #[serde(default, alias = "room_id")]
     pub room_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, alias = "max_participants")]
     pub max_participants: Option<u32>,
 }
 
 /// `GET /api/v1/rooms`: the caller's rooms with their participants, and totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RoomList {
     pub rooms: Vec<RoomDetail>,
     pub total_rooms: usize,
@@ -220,6 +222,7 @@ pub struct RoomDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RoomMember {
     pub participant_id: String,
     pub user_id: String,
@@ -230,18 +233,19 @@ pub struct RoomMember {
 
 /// `POST /api/v1/rooms/join`: joins `room_id`, or a new room when absent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JoinBody {
-    #[serde(default)]
+    #[serde(default, alias = "room_id")]
     pub room_id: Option<String>,
     /// Only used when the room is created by this join.
-    #[serde(default)]
+    #[serde(default, alias = "max_participants")]
     pub max_participants: Option<u32>,
 }
 
 /// What `POST /api/v1/rooms/join` answers: the room, placed on a media node, and how to
 /// enter it (connect to `signaling_url` with a token and send `joinRoom {roomId}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JoinResult {
     pub room_id: String,
     /// Whether this join created the room.
