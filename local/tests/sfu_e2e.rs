@@ -12,8 +12,7 @@ use stratus_tests::sfu_client::SfuClient;
 const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
 
 async fn member(local: &LocalStack, user: &str) -> SfuClient {
-    let token = local.token_with(user, json!({"canPublish": true, "canSubscribe": true})).await;
-    SfuClient::connect(&local.ws_url(&token)).await.expect("connect accepted")
+    local.sfu_client(user, json!({"canPublish": true, "canSubscribe": true})).await
 }
 
 /// Waits until `sub` has at least `n` packets on `ssrc`; returns how many it has.
@@ -78,17 +77,7 @@ async fn three_participants_publish_receive_and_hear_a_leave(local: &LocalStack)
         }
     }
     // The room as REST sees it, by its owner.
-    let http = reqwest::Client::new();
-    let token = local.token("alice").await;
-    let r: Value = http
-        .get(format!("{}/api/v1/rooms/{room}", local.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = local.get_as("alice", &format!("/api/v1/rooms/{room}")).await;
     assert_eq!(r["participants"], 3, "{r}");
     assert_eq!(r["members"].as_array().unwrap().len(), 3);
 

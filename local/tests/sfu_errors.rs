@@ -10,8 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
 const JWT_SECRET: &str = "sfu-errors-test-jwt-secret-0123456789abcdef";
 
 async fn member(local: &LocalStack, user: &str, grants: Value) -> SfuClient {
-    let token = local.token_with(user, grants).await;
-    SfuClient::connect(&local.ws_url(&token)).await.expect("connect accepted")
+    local.sfu_client(user, grants).await
 }
 
 fn all() -> Value {
@@ -89,16 +88,7 @@ async fn each_sfu_error_code_comes_from_the_request_that_causes_it() {
     alice.ok("getRouterRtpCapabilities", json!({})).await;
 
     // Nothing partial: the refused joins left the room with its one member.
-    let token = local.token("alice").await;
-    let r: Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/rooms/solo", local.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = local.get_as("alice", "/api/v1/rooms/solo").await;
     assert_eq!((r["participants"].as_i64(), r["members"].as_array().map(Vec::len)), (Some(1), Some(1)), "{r}");
 }
 

@@ -48,8 +48,7 @@ fn node(id: &str, table: &str, events: &str) -> Child {
 }
 
 async fn member(local: &LocalStack, user: &str) -> SfuClient {
-    let token = local.token_with(user, json!({"canPublish": true, "canSubscribe": true})).await;
-    SfuClient::connect(&local.ws_url(&token)).await.expect("connect accepted")
+    local.sfu_client(user, json!({"canPublish": true, "canSubscribe": true})).await
 }
 
 async fn join(c: &SfuClient, room: &str) -> String {

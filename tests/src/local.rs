@@ -87,6 +87,19 @@ impl LocalStack {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// A client of the SFU dialect for `user` with these grants.
+    pub async fn sfu_client(&self, user: &str, grants: Value) -> crate::sfu_client::SfuClient {
+        let token = self.token_with(user, grants).await;
+        crate::sfu_client::SfuClient::connect(&self.ws_url(&token)).await.expect("connect accepted")
+    }
+
+    /// `GET path` as `user`; the JSON body, whatever the status.
+    pub async fn get_as(&self, user: &str, path: &str) -> Value {
+        let token = self.token(user).await;
+        let res = reqwest::Client::new().get(format!("{}{path}", self.base)).bearer_auth(token).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+
     /// The WebSocket URL for a token.
     pub fn ws_url(&self, token: &str) -> String {
         format!("{}/ws?token={token}", self.base.replacen("http://", "ws://", 1))

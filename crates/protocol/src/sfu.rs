@@ -92,13 +92,17 @@ impl SfuRequest {
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
+/// `createRoom`, and the body of `POST /api/v1/rooms` and `POST /api/v1/rooms/join`. Room
+/// bodies are camelCase like the rest of the SFU dialect; REST callers' snake_case
+/// spellings are accepted too.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRoom {
     /// A new id is made when absent.
-    #[serde(default)]
+    #[serde(default, alias = "room_id")]
     pub room_id: Option<String>,
-    #[serde(default)]
+    /// For join: used only when the join creates the room.
+    #[serde(default, alias = "max_participants")]
     pub max_participants: Option<u32>,
 }
 
@@ -193,17 +197,6 @@ pub struct RoomMoved {
     pub epoch: i64,
 }
 
-/// `POST /api/v1/rooms`. Room bodies are camelCase like the SFU dialect they share
-/// [`RoomSummary`] with; the snake_case spellings are accepted on input.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateRoomBody {
-    #[serde(default, alias = "room_id")]
-    pub room_id: Option<String>,
-    #[serde(default, alias = "max_participants")]
-    pub max_participants: Option<u32>,
-}
-
 /// `GET /api/v1/rooms`: the caller's rooms with their participants, and totals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -229,17 +222,6 @@ pub struct RoomMember {
     pub joined_at: String,
     /// Connected over the WebSocket (else joined over REST only).
     pub connected: bool,
-}
-
-/// `POST /api/v1/rooms/join`: joins `room_id`, or a new room when absent.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct JoinBody {
-    #[serde(default, alias = "room_id")]
-    pub room_id: Option<String>,
-    /// Only used when the room is created by this join.
-    #[serde(default, alias = "max_participants")]
-    pub max_participants: Option<u32>,
 }
 
 /// What `POST /api/v1/rooms/join` answers: the room, placed on a media node, and how to

@@ -14,7 +14,7 @@ use stratus_core::rooms::{self, RoomError, RoomRecord};
 use stratus_core::sfu::{Caller, SfuRooms, summary};
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::sfu::{CreateRoom, CreateRoomBody, JoinBody, JoinResult, RoomDetail, RoomList, RoomMember};
+use stratus_protocol::sfu::{CreateRoom, JoinResult, RoomDetail, RoomList, RoomMember};
 
 impl From<RoomError> for ApiError {
     fn from(e: RoomError) -> Self {
@@ -70,10 +70,9 @@ async fn visible_room(st: &AppState, sfu: &SfuRooms, c: &Caller, id: &str) -> Re
 pub async fn create(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    ApiJson(req): ApiJson<CreateRoomBody>,
+    ApiJson(req): ApiJson<CreateRoom>,
 ) -> Result<(StatusCode, Json<RoomDetail>), ApiError> {
     let sfu = sfu(&st)?;
-    let req = CreateRoom { room_id: req.room_id, max_participants: req.max_participants };
     let r = sfu.create(&caller(&me), &req, st.clock.now_ms()).await?;
     Ok((StatusCode::CREATED, Json(detail(&st, &r).await?)))
 }
@@ -105,7 +104,7 @@ pub async fn list(State(st): State<AppState>, AuthUser(me): AuthUser) -> Result<
 pub async fn join(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    ApiJson(req): ApiJson<JoinBody>,
+    ApiJson(req): ApiJson<CreateRoom>,
 ) -> Result<(StatusCode, Json<JoinResult>), ApiError> {
     let sfu = sfu(&st)?;
     let c = caller(&me);
@@ -121,8 +120,7 @@ pub async fn join(
     let (room, created) = match existing {
         Some(r) => (r, false),
         None => {
-            let create = CreateRoom { room_id: req.room_id.clone(), max_participants: req.max_participants };
-            match sfu.create(&c, &create, now).await {
+            match sfu.create(&c, &req, now).await {
                 Ok(r) => (r, true),
                 // Created by someone else meanwhile: join that one.
                 Err(RoomError::Rejected(ErrorCode::Conflict, _)) if req.room_id.is_some() => {
