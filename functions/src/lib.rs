@@ -14,7 +14,8 @@
 //! Environment (set by `template.yaml`):
 //! - `STRATUS_TABLE` — the main table's name.
 //! - `STRATUS_CREDENTIALS_SECRET` — id or ARN of the Secrets Manager secret holding
-//!   `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}}`.
+//!   `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}, "control_keys"?: "id:secret"}`;
+//!   with `control_keys`, the functions drive media nodes (group rooms) over signed HTTP.
 //! - `STRATUS_ISSUER` — the tokens' `iss` (default `stratus`).
 //! - `STRATUS_WS_MANAGEMENT_ENDPOINT` — the WebSocket API's `@connections` endpoint.
 //! - `AWS_ENDPOINT_URL` — honoured by the SDK, for LocalStack-compatible endpoints.

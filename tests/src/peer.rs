@@ -1,5 +1,6 @@
-//! Real WebRTC peers on the async `webrtc` crate, driving a media node through its signed
-//! control API: a publisher that sends numbered audio and VP8-shaped video packets (a
+//! Real WebRTC peers on the async `webrtc` crate, negotiating through a [`Signal`]: a media
+//! node's signed control API ([`Seat`]) or the platform's WebSocket SFU dialect
+//! (`sfu_client::SfuClient`). A publisher that sends numbered audio and VP8-shaped video packets (a
 //! keyframe every `keyframe_every` frames, optionally three simulcast layers) and a
 //! subscriber that records every payload it receives, per SSRC.
 
