@@ -276,19 +276,27 @@ impl SfuRooms {
         })
     }
 
+    /// The SFU room the connection is in, if any.
+    async fn room_of(&self, conn: &str) -> Result<Option<String>, RoomError> {
+        let it = self.table.get(&sfu_key(conn)).await?;
+        Ok(it.as_ref().and_then(|i| i.get("room")).and_then(Value::as_str).map(str::to_owned))
+    }
+
+    /// The node `room` is pinned to, if that node is live.
+    async fn live_node(&self, room: &str) -> Result<Option<NodeRecord>, RoomError> {
+        let record = rooms::get(self.table.as_ref(), room).await?;
+        let live = nodes::live(self.table.as_ref()).await?;
+        Ok(record.node_id.and_then(|n| live.into_iter().find(|l| l.id == n)))
+    }
+
     /// The connection's room and that room's live node.
     async fn context(&self, conn: &str, now: Millis) -> Result<(String, NodeRecord), RoomError> {
-        let it = self.table.get(&sfu_key(conn)).await?;
-        let room = it
-            .as_ref()
-            .and_then(|i| i.get("room"))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        let room = self
+            .room_of(conn)
+            .await?
             .ok_or_else(|| rejected(ErrorCode::ParticipantNotFound, "not in a room: send joinRoom first"))?;
-        let record = rooms::get(self.table.as_ref(), &room).await?;
-        let live = nodes::live(self.table.as_ref()).await?;
-        if let Some(node) = record.node_id.as_ref().and_then(|n| live.iter().find(|l| &l.id == n)) {
-            return Ok((room, node.clone()));
+        if let Some(node) = self.live_node(&room).await? {
+            return Ok((room, node));
         }
         // The node is gone: move the room now (this connection gets `roomMoved` too).
         self.placement(&room, now).await?;
@@ -298,8 +306,7 @@ impl SfuRooms {
     /// Takes the connection out of its SFU room: off the node (others hear
     /// `participantLeft`), out of the member list. Returns the room it was in.
     pub async fn leave_connection(&self, conn: &str) -> Result<String, RoomError> {
-        let it = self.table.get(&sfu_key(conn)).await?;
-        let Some(room) = it.as_ref().and_then(|i| i.get("room")).and_then(Value::as_str).map(str::to_owned) else {
+        let Some(room) = self.room_of(conn).await? else {
             return Err(rejected(ErrorCode::ParticipantNotFound, "not in a room"));
         };
         let pid = participant_id(conn);
@@ -314,11 +321,9 @@ impl SfuRooms {
 
     /// Best effort: the node may be gone, or may have lost the participant already.
     async fn leave_node(&self, room: &str, pid: &str) {
-        let Ok(r) = rooms::get(self.table.as_ref(), room).await else { return };
-        let Ok(live) = nodes::live(self.table.as_ref()).await else { return };
-        if let Some(node) = r.node_id.as_ref().and_then(|n| live.iter().find(|l| &l.id == n)) {
+        if let Ok(Some(node)) = self.live_node(room).await {
             let path = format!("/v1/rooms/{room}/participants/{pid}");
-            if let Err(e) = self.media.call(node, "DELETE", &path, None).await
+            if let Err(e) = self.media.call(&node, "DELETE", &path, None).await
                 && e.code != Some(ErrorCode::ParticipantNotFound)
             {
                 tracing::warn!(room, participant = pid, status = e.status, "participant not removed from its node");
@@ -421,11 +426,14 @@ impl SfuRooms {
                 id(&r.consumer_id, "consumerId")?;
                 node_call("DELETE", format!("/consumers/{}", r.consumer_id), None).await
             }
-            SfuRequest::Pause(r) | SfuRequest::Resume(r) if !is_valid_id(&r.consumer_id) => {
-                Err(rejected(ErrorCode::ValidationError, "`consumerId` must be an id"))
+            SfuRequest::Pause(r) => {
+                id(&r.consumer_id, "consumerId")?;
+                node_call("POST", format!("/consumers/{}/pause", r.consumer_id), None).await
             }
-            SfuRequest::Pause(r) => node_call("POST", format!("/consumers/{}/pause", r.consumer_id), None).await,
-            SfuRequest::Resume(r) => node_call("POST", format!("/consumers/{}/resume", r.consumer_id), None).await,
+            SfuRequest::Resume(r) => {
+                id(&r.consumer_id, "consumerId")?;
+                node_call("POST", format!("/consumers/{}/resume", r.consumer_id), None).await
+            }
             SfuRequest::SetPreferredLayers(r) => {
                 id(&r.consumer_id, "consumerId")?;
                 let layers: Layers = r.layers();
