@@ -11,6 +11,7 @@
 //! - [`start`]  — builds the store and authority, binds, returns the running server.
 //! - [`gateway`] — the WebSocket API emulator (events, `@connections`, API Gateway limits).
 //! - [`media`]  — the in-process media node (engine, signed control API, registry heartbeats).
+//! - [`demo`]   — the demo app at `/` on the browser SDK, and its development token route.
 //! - `main.rs`  — parses options, prints the banner, runs until Ctrl-C.
 //!
 //! Development credentials: an app key (`dev` by default) and a random app secret and JWT
@@ -31,6 +32,7 @@ use stratus_core::signaling::{ConnectionSink, Signaling, SignalingConfig};
 use stratus_core::store::Table;
 use stratus_dynamo::management::ManagementApiSink;
 
+pub mod demo;
 pub mod gateway;
 pub mod media;
 use stratus_core::store::memory::MemoryTable;
@@ -92,6 +94,9 @@ pub struct Options {
     /// How often rooms on media nodes that stopped heartbeating are moved.
     #[arg(long, env = "STRATUS_ROOM_SWEEP_SECS", default_value_t = 2)]
     pub room_sweep_secs: u64,
+    /// Do not serve the demo app at `/` nor its development token route `/demo/token`.
+    #[arg(long, env = "STRATUS_NO_DEMO")]
+    pub no_demo: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -170,7 +175,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let state =
         AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"), sink.clone(), calls)
             .with_sfu(sfu.clone());
-    let sig = Arc::new(Signaling::new(table.clone(), sink, auth, SignalingConfig::default()).with_sfu(sfu.clone()));
+    let sig =
+        Arc::new(Signaling::new(table.clone(), sink, auth.clone(), SignalingConfig::default()).with_sfu(sfu.clone()));
     let room_sweep_every = Duration::from_secs(opts.room_sweep_secs.max(1));
     let room_clock = clock.clone();
     tokio::spawn(async move {
@@ -208,7 +214,16 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         }
     });
 
-    let app = stratus_api::router(state).merge(gw.routes());
+    let mut app = stratus_api::router(state).merge(gw.routes());
+    if !opts.no_demo {
+        app = app.merge(demo::routes(
+            auth.clone(),
+            table.clone(),
+            clock.clone(),
+            opts.app_key.clone(),
+            app_secret.clone(),
+        ));
+    }
     // Signaling messages are small and latency-bound: send each at once (no Nagle).
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);

@@ -1,0 +1,13 @@
+export { StratusClient, claims } from './client.js';
+export type { ClientOptions, ClientEvents } from './client.js';
+export { Signaling } from './signaling.js';
+export type { SignalingOptions, SignalingEvents, ReconnectOptions, TokenSource, ConnectionState } from './signaling.js';
+export { Room, RemoteParticipant } from './room.js';
+export type { RoomOptions, RoomEvents, PublishOptions, RemoteTrack, LocalPublication } from './room.js';
+export { Call } from './call.js';
+export type { CallEvents, CallMediaOptions } from './call.js';
+export { RestClient } from './api.js';
+export type { RoomJoinResult, Presence } from './api.js';
+export { StratusError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export * from './protocol.js';

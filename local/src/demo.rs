@@ -1,0 +1,114 @@
+//! The demo app at `/`: a page for group rooms and one for 1:1 calls, on the browser SDK
+//! (`clients/js`, served from its committed build at `/sdk/`), plus `POST /demo/token`,
+//! which mints a token for a name with the development app. That route exists only in the
+//! local stack (`--no-demo` removes it with the pages): the Lambda functions never serve it,
+//! and apps mint tokens on their own backends with their app secret.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+use stratus_api::ApiError;
+use stratus_core::auth::{Authority, TableRefreshTokens};
+use stratus_core::clock::Clock;
+use stratus_core::store::Table;
+use stratus_protocol::auth::{Grants, TokenRequest};
+use stratus_protocol::error::ErrorCode;
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+const PAGES: &[(&str, &str, &str)] = &[
+    ("index.html", HTML, include_str!("../static/index.html")),
+    ("call.html", HTML, include_str!("../static/call.html")),
+    ("demo.css", CSS, include_str!("../static/demo.css")),
+    ("room.js", JS, include_str!("../static/room.js")),
+    ("call.js", JS, include_str!("../static/call.js")),
+    ("common.js", JS, include_str!("../static/common.js")),
+];
+
+/// The SDK's compiled modules (`npm run build` in clients/js; the build is committed so the
+/// local stack needs no Node.js, and the test script checks it matches the sources).
+const SDK: &[(&str, &str)] = &[
+    ("index.js", include_str!("../../clients/js/dist/index.js")),
+    ("client.js", include_str!("../../clients/js/dist/client.js")),
+    ("signaling.js", include_str!("../../clients/js/dist/signaling.js")),
+    ("room.js", include_str!("../../clients/js/dist/room.js")),
+    ("call.js", include_str!("../../clients/js/dist/call.js")),
+    ("api.js", include_str!("../../clients/js/dist/api.js")),
+    ("errors.js", include_str!("../../clients/js/dist/errors.js")),
+    ("emitter.js", include_str!("../../clients/js/dist/emitter.js")),
+    ("queue.js", include_str!("../../clients/js/dist/queue.js")),
+    ("protocol.js", include_str!("../../clients/js/dist/protocol.js")),
+];
+
+#[derive(Clone)]
+struct Demo {
+    auth: Arc<Authority>,
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    app_key: String,
+    app_secret: String,
+}
+
+pub fn routes(
+    auth: Arc<Authority>,
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    app_key: String,
+    app_secret: String,
+) -> Router {
+    Router::new()
+        .route("/", get(|| async { page("index.html") }))
+        .route("/demo/{file}", get(|Path(f): Path<String>| async move { page(&f) }))
+        .route("/sdk/{file}", get(sdk))
+        .route("/demo/token", post(token))
+        .with_state(Demo { auth, table, clock, app_key, app_secret })
+}
+
+fn page(name: &str) -> Response {
+    match PAGES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, ty, body)) => {
+            ([(header::CONTENT_TYPE, *ty), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
+        }
+        None => ApiError::not_found(format!("no demo file {name}")).into_response(),
+    }
+}
+
+async fn sdk(Path(name): Path<String>) -> Response {
+    match SDK.iter().find(|(n, _)| *n == name) {
+        Some((_, body)) => ([(header::CONTENT_TYPE, JS), (header::CACHE_CONTROL, "no-cache")], *body).into_response(),
+        None => ApiError::not_found(format!("no SDK module {name}")).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoTokenRequest {
+    name: String,
+}
+
+/// A token for `name` (the user id), allowed to publish and subscribe.
+async fn token(State(d): State<Demo>, body: Result<Json<DemoTokenRequest>, JsonRejection>) -> Response {
+    let Ok(Json(req)) = body else {
+        return ApiError::new(ErrorCode::ValidationError, "the body must be {\"name\": \"…\"}").into_response();
+    };
+    let req = TokenRequest {
+        app_key: d.app_key.clone(),
+        app_secret: d.app_secret.clone(),
+        user_id: req.name,
+        email: None,
+        full_name: None,
+        role: None,
+        grants: Grants { room: None, can_publish: true, can_subscribe: true, admin: false },
+        ttl_seconds: None,
+    };
+    match d.auth.issue(&TableRefreshTokens(d.table.clone()), &req, d.clock.now_secs()).await {
+        Ok(t) => (StatusCode::OK, Json(t)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

@@ -1,0 +1,107 @@
+// The group-room demo: join a room with a name, publish camera and microphone, show a tile
+// per participant with their name and mute state.
+import { connect, status, describe } from '/demo/common.js';
+
+const $ = (id) => document.getElementById(id);
+const grid = $('grid');
+const say = (t, e) => status($('status'), t, e);
+// Exposed for the browser tests and for poking around in the console.
+window.demo = { client: null, room: null };
+
+function tile(id, user, stream, local) {
+  let el = grid.querySelector(`[data-participant="${id}"]`);
+  if (!el) {
+    el = document.createElement('div');
+    el.className = 'tile' + (local ? ' local' : '');
+    el.dataset.participant = id;
+    el.dataset.user = user;
+    el.innerHTML = '<video autoplay playsinline></video><div class="label"><span class="name"></span><span class="icons"></span></div>';
+    el.querySelector('.name').textContent = local ? `${user} (you)` : user;
+    const v = el.querySelector('video');
+    v.muted = local; // never play our own microphone back
+    v.srcObject = stream;
+    grid.append(el);
+  }
+  return el;
+}
+
+function showMute(el, audio, video) {
+  el.classList.toggle('muted-audio', audio);
+  el.classList.toggle('muted-video', video);
+  el.querySelector('.icons').textContent = [audio ? '🔇' : '', video ? '📷✕' : ''].join(' ').trim();
+}
+
+function refresh(p) {
+  const el = grid.querySelector(`[data-participant="${p.participantId}"]`);
+  if (el) showMute(el, p.isMuted('audio'), p.isMuted('video'));
+}
+
+$('join').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const name = $('name').value.trim();
+  const roomId = $('room').value.trim();
+  $('join-btn').disabled = true;
+  try {
+    say('Connecting…');
+    if (!window.demo.client) {
+      window.demo.client = await connect(name);
+      window.demo.client.signaling.on('state', (s) => s !== 'open' && say(`Connection: ${s}`));
+    }
+    const client = window.demo.client;
+    say(`Joining ${roomId}…`);
+    const room = await client.joinRoom(roomId, { publish: { audio: true, video: true, simulcast: $('simulcast').checked } });
+    window.demo.room = room;
+    const me = new MediaStream(room.localTracks);
+    showMute(tile(room.participantId, name, me, true), false, false);
+    for (const p of room.participants.values()) { tile(p.participantId, p.userId, p.stream, false); refresh(p); }
+    room.on('participantJoined', (p) => { tile(p.participantId, p.userId, p.stream, false); refresh(p); });
+    room.on('participantLeft', (p) => grid.querySelector(`[data-participant="${p.participantId}"]`)?.remove());
+    room.on('trackPublished', ({ participant }) => refresh(participant));
+    room.on('trackUnpublished', ({ participant }) => refresh(participant));
+    room.on('muteChanged', ({ participant }) => refresh(participant));
+    room.on('trackSubscribed', ({ participant }) => {
+      const v = tile(participant.participantId, participant.userId, participant.stream, false).querySelector('video');
+      v.srcObject = participant.stream; // re-attach so the new track plays
+      refresh(participant);
+    });
+    room.on('reconnecting', ({ reason }) => say(reason === 'moved' ? 'The room moved to another media node; rejoining…' : 'Reconnecting…'));
+    room.on('reconnected', ({ participantId }) => {
+      grid.querySelector('.tile.local')?.setAttribute('data-participant', participantId);
+      say(`In ${roomId} again`);
+    });
+    room.on('left', ({ reason, error }) => reason === 'failed' && say(`Lost the room: ${describe(error)}`, true));
+    room.on('error', (e) => say(describe(e), true));
+    $('join').classList.add('hidden');
+    $('controls').classList.remove('hidden');
+    say(`In ${roomId} as ${name}`);
+  } catch (e) {
+    say(describe(e), true);
+    $('join-btn').disabled = false;
+  }
+});
+
+$('mic').addEventListener('click', async () => {
+  const room = window.demo.room;
+  const muted = !room.isMuted('audio');
+  await room.setMuted('audio', muted).catch((e) => say(describe(e), true));
+  $('mic').textContent = muted ? 'Unmute mic' : 'Mute mic';
+  showMute(grid.querySelector('.tile.local'), room.isMuted('audio'), room.isMuted('video'));
+});
+
+$('cam').addEventListener('click', async () => {
+  const room = window.demo.room;
+  const off = !room.isMuted('video');
+  await room.setMuted('video', off).catch((e) => say(describe(e), true));
+  $('cam').textContent = off ? 'Start camera' : 'Stop camera';
+  showMute(grid.querySelector('.tile.local'), room.isMuted('audio'), room.isMuted('video'));
+});
+
+$('leave').addEventListener('click', async () => {
+  await window.demo.room?.leave().catch((e) => say(describe(e), true));
+  window.demo.room = null;
+  grid.innerHTML = '';
+  $('controls').classList.add('hidden');
+  $('join').classList.remove('hidden');
+  $('join-btn').disabled = false;
+  say('Left the room');
+});
