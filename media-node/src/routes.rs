@@ -188,6 +188,18 @@ async fn unpublish(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn pause_producer(State(st): St, Path((room, pid, prid)): Path<(String, String, String)>) -> Res<ProducerInfo> {
+    ids([&room, &pid, &prid])?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.set_producer_paused(&r, &pid, &prid, true, now)).await?)
+}
+
+async fn resume_producer(State(st): St, Path((room, pid, prid)): Path<(String, String, String)>) -> Res<ProducerInfo> {
+    ids([&room, &pid, &prid])?;
+    let r = room.clone();
+    ok(st.sfu.in_room(&room, move |w, now| w.set_producer_paused(&r, &pid, &prid, false, now)).await?)
+}
+
 async fn subscribe(
     State(st): St,
     Path((room, pid)): Path<(String, String)>,
@@ -242,6 +254,8 @@ pub fn control() -> Router<Arc<NodeState>> {
         .route(&format!("{P}/transports/{{tid}}/restart-ice"), post(restart_ice))
         .route(&format!("{P}/producers"), post(publish))
         .route(&format!("{P}/producers/{{prid}}"), axum::routing::delete(unpublish))
+        .route(&format!("{P}/producers/{{prid}}/pause"), post(pause_producer))
+        .route(&format!("{P}/producers/{{prid}}/resume"), post(resume_producer))
         .route(&format!("{P}/consumers"), post(subscribe))
         .route(&format!("{P}/consumers/{{cid}}"), axum::routing::delete(unsubscribe))
         .route(&format!("{P}/consumers/{{cid}}/pause"), post(pause))

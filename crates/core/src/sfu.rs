@@ -417,6 +417,14 @@ impl SfuRooms {
                 node_call("DELETE", format!("/producers/{}", r.producer_id), None).await?;
                 Ok(json!({ "producerId": r.producer_id }))
             }
+            SfuRequest::PauseProducer(r) => {
+                id(&r.producer_id, "producerId")?;
+                node_call("POST", format!("/producers/{}/pause", r.producer_id), None).await
+            }
+            SfuRequest::ResumeProducer(r) => {
+                id(&r.producer_id, "producerId")?;
+                node_call("POST", format!("/producers/{}/resume", r.producer_id), None).await
+            }
             SfuRequest::Subscribe(r) => {
                 id(&r.transport_id, "transportId")?;
                 id(&r.producer_id, "producerId")?;

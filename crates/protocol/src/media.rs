@@ -142,6 +142,9 @@ pub struct ProducerInfo {
     pub rids: Vec<String>,
     #[serde(default)]
     pub source: Option<String>,
+    /// Paused by its publisher (muted): the node forwards nothing of it until it resumes.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,6 +265,11 @@ pub enum RoomEvent {
     ProducerCreated { room_id: String, producer: ProducerInfo },
     #[serde(rename_all = "camelCase")]
     ProducerClosed { room_id: String, producer_id: String, participant_id: String },
+    /// The publisher paused (muted) a producer: its consumers get nothing until it resumes.
+    #[serde(rename_all = "camelCase")]
+    ProducerPaused { room_id: String, producer_id: String, participant_id: String },
+    #[serde(rename_all = "camelCase")]
+    ProducerResumed { room_id: String, producer_id: String, participant_id: String },
     #[serde(rename_all = "camelCase")]
     ConsumerPaused { room_id: String, consumer_id: String, producer_id: String },
     #[serde(rename_all = "camelCase")]

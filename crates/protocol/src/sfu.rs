@@ -15,6 +15,7 @@
 //! | `restartIce` | `{transportId}` | `{offer?}` (recv: new offer; send: offer again with `iceRestart`) |
 //! | `publish` | [`PublishRequest`] | [`PublishResponse`] |
 //! | `unpublish` | `{producerId}` | `{producerId}` |
+//! | `pauseProducer`, `resumeProducer` | `{producerId}` (mute / unmute your own) | [`crate::media::ProducerInfo`] |
 //! | `subscribe` | [`SubscribeRequest`] | [`SubscribeResponse`] |
 //! | `unsubscribe` | `{consumerId}` | `{offer?}` |
 //! | `pause`, `resume` | `{consumerId}` | [`ConsumerInfo`] |
@@ -22,7 +23,7 @@
 //!
 //! A connection is in at most one SFU room; its participant id is its connection id.
 //! Events (pushed by the media node): `participantJoined`, `participantLeft`,
-//! `producerCreated`, `producerClosed`, `consumerPaused`, `consumerResumed`,
+//! `producerCreated`, `producerClosed`, `producerPaused`, `producerResumed`, `consumerPaused`, `consumerResumed`,
 //! `consumerLayersChanged`, `negotiationNeeded` ([`crate::media::RoomEvent`]); and from the
 //! functions, `roomMoved` ([`RoomMoved`]): the room's media node was lost, join again.
 
@@ -40,6 +41,8 @@ pub const SFU_TYPES: &[&str] = &[
     "restartIce",
     "publish",
     "unpublish",
+    "pauseProducer",
+    "resumeProducer",
     "subscribe",
     "unsubscribe",
     "pause",
@@ -59,6 +62,8 @@ pub enum SfuRequest {
     RestartIce(TransportRef),
     Publish(PublishRequest),
     Unpublish(ProducerRef),
+    PauseProducer(ProducerRef),
+    ResumeProducer(ProducerRef),
     Subscribe(SubscribeRequest),
     Unsubscribe(ConsumerRef),
     Pause(ConsumerRef),
@@ -79,6 +84,8 @@ impl SfuRequest {
             SfuRequest::RestartIce(_) => "restartIce",
             SfuRequest::Publish(_) => "publish",
             SfuRequest::Unpublish(_) => "unpublish",
+            SfuRequest::PauseProducer(_) => "pauseProducer",
+            SfuRequest::ResumeProducer(_) => "resumeProducer",
             SfuRequest::Subscribe(_) => "subscribe",
             SfuRequest::Unsubscribe(_) => "unsubscribe",
             SfuRequest::Pause(_) => "pause",

@@ -116,6 +116,8 @@ struct Producer {
     /// Layers whose keyframe a consumer waits for (bit per layer), and when we last asked.
     keyframe_wanted: u32,
     last_keyframe_request: Option<Instant>,
+    /// Paused by the publisher (mute): nothing is forwarded.
+    paused: bool,
 }
 
 impl Producer {
@@ -518,6 +520,9 @@ impl Worker {
             stream.last_seq = Some(seq);
         }
         let layer = stream.layer;
+        if p.paused {
+            return;
+        }
         let pt = packet.header.payload_type;
         let format = p.codecs.iter().find(|c| c.0 == pt).map(|c| c.1).unwrap_or(Format::Other);
         let info = if p.kind == MediaKind::Audio {
@@ -566,6 +571,10 @@ impl Worker {
                         })
                         .collect();
                     out.header.extension = !out.header.extensions.is_empty();
+                    // The publisher's padding belongs to its extension block, not this one:
+                    // kept, it makes `rtp` size the header larger than it writes, and SRTP
+                    // refuses the packet (Chrome pads its audio extensions).
+                    out.header.extensions_padding = 0;
                     let len = out.payload.len() as u64;
                     let Some(mut sender) = t.pc.rtp_sender(c.sender) else { continue };
                     match sender.write_rtp(at, out) {
@@ -765,6 +774,7 @@ impl Worker {
             mid: p.mid.clone(),
             rids: p.rids.clone(),
             source: p.source.clone(),
+            paused: p.paused,
         })
     }
 
@@ -1029,6 +1039,7 @@ impl Worker {
                     consumers: vec![],
                     keyframe_wanted: 0,
                     last_keyframe_request: None,
+                    paused: false,
                 },
             );
             self.producer_ids.insert(id, pk);
@@ -1054,6 +1065,49 @@ impl Worker {
             }
             _ => Err(err(ErrorCode::ProducerNotFound, format!("producer {producer_id} is not this participant's"))),
         }
+    }
+
+    /// The publisher pauses (mutes) or resumes one of its producers. Its consumers restart
+    /// on a keyframe when it resumes; the room's other participants hear
+    /// `producerPaused` / `producerResumed`.
+    pub fn set_producer_paused(
+        &mut self,
+        room: &str,
+        pid: &str,
+        producer_id: &str,
+        paused: bool,
+        now: Instant,
+    ) -> Result<ProducerInfo, SfuError> {
+        self.participant(room, pid)?;
+        let pk = match self.producer_ids.get(producer_id).copied() {
+            Some(pk) if self.producers.get(&pk).is_some_and(|p| p.participant == pid && p.room == room) => pk,
+            _ => {
+                return Err(err(
+                    ErrorCode::ProducerNotFound,
+                    format!("producer {producer_id} is not this participant's"),
+                ));
+            }
+        };
+        let p = self.producers.get_mut(&pk).expect("producer");
+        if p.paused != paused {
+            p.paused = paused;
+            if !paused {
+                for ck in p.consumers.clone() {
+                    if let Some(c) = self.consumers.get_mut(&ck) {
+                        c.fwd.restart();
+                    }
+                    self.consumer_wants_keyframe(ck, now);
+                }
+            }
+            let (room_id, producer_id, participant_id) = (room.to_owned(), producer_id.to_owned(), pid.to_owned());
+            let event = if paused {
+                RoomEvent::ProducerPaused { room_id, producer_id, participant_id }
+            } else {
+                RoomEvent::ProducerResumed { room_id, producer_id, participant_id }
+            };
+            self.emit(self.room_connections(room, Some(pid)), event);
+        }
+        Ok(self.producer_info(pk).expect("producer"))
     }
 
     pub fn subscribe(

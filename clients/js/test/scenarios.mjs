@@ -1,0 +1,169 @@
+// Browser end-to-end scenarios against a running local stack, each run as
+//   node clients/js/test/scenarios.mjs <scenario> <base url>
+// by local/tests/browser_e2e.rs. A scenario drives the demo pages like a user (fill, click),
+// asserts what the pages show and what `getStats` reports, prints one JSON summary line
+// last, and exits non-zero (with the pages' console output) when anything fails.
+import assert from 'node:assert/strict';
+import { launch, open, until, screenshot } from './browser.mjs';
+
+const [scenario, base] = process.argv.slice(2);
+
+/** Per remote user: inbound stats of one page's room, summed by user and kind. */
+async function roomStats(page) {
+  const rows = await page.evaluate(() => window.demo.room?.stats() ?? []);
+  const by = {};
+  for (const r of rows) {
+    const u = (by[r.userId] ??= { audioPackets: 0, videoPackets: 0, framesDecoded: 0 });
+    if (r.kind === 'audio') u.audioPackets += r.packetsReceived;
+    else {
+      u.videoPackets += r.packetsReceived;
+      u.framesDecoded += r.framesDecoded ?? 0;
+    }
+  }
+  return by;
+}
+
+async function joinRoom(page, name, room) {
+  await page.fill('#name', name);
+  await page.fill('#room', room);
+  await page.click('#join-btn');
+  await page.waitForSelector('#controls:not(.hidden)', { timeout: 20000 });
+}
+
+/** Waits until `page` decodes video and receives audio from each of `users`. */
+async function decodesFrom(page, users, label) {
+  return until(`${label} to decode video and receive audio from ${users.join(', ')}`, async () => {
+    const s = await roomStats(page);
+    return users.every((u) => s[u] && s[u].framesDecoded > 0 && s[u].audioPackets > 0) && s;
+  });
+}
+
+async function tileVideoPlays(page, user) {
+  return page.evaluate((u) => {
+    const v = document.querySelector(`.tile[data-user="${u}"] video`);
+    return !!v && v.videoWidth > 0 && v.readyState >= 2;
+  }, user);
+}
+
+const scenarios = {
+  // Three pages in one SFU room: each decodes the two others; a mute shows on the others'
+  // tiles and stops forwarding; a page leaving removes its tile on the others.
+  async room(ctx) {
+    const room = `demo-${Date.now()}`;
+    const names = ['alice', 'bob', 'carol'];
+    const pages = [];
+    for (const n of names) {
+      const p = await open(ctx, `${base}/`, n);
+      await joinRoom(p, n, room);
+      pages.push(p);
+    }
+    const decoded = {};
+    for (const [i, p] of pages.entries()) {
+      const others = names.filter((_, j) => j !== i);
+      decoded[names[i]] = await decodesFrom(p, others, names[i]);
+      for (const o of others) await until(`${names[i]}'s tile of ${o} to play`, () => tileVideoPlays(p, o));
+      assert.equal(await p.locator('.tile').count(), 3, `${names[i]} shows three tiles`);
+    }
+    const shot = await screenshot(pages[0], 'room-three-participants.png');
+
+    // alice mutes her microphone: the others see it, and her audio stops reaching them.
+    await pages[0].click('#mic');
+    for (const p of pages.slice(1)) await p.waitForSelector('.tile[data-user="alice"].muted-audio', { timeout: 10000 });
+    const before = (await roomStats(pages[1])).alice.audioPackets;
+    await new Promise((r) => setTimeout(r, 1500));
+    const during = (await roomStats(pages[1])).alice.audioPackets - before;
+    assert.ok(during <= 5, `bob got ${during} audio packets from alice while she was muted`);
+    await pages[0].click('#mic');
+    for (const p of pages.slice(1)) await p.waitForSelector('.tile[data-user="alice"]:not(.muted-audio)', { timeout: 10000 });
+    const resumedFrom = (await roomStats(pages[1])).alice.audioPackets;
+    await until('alice\'s audio to flow again to bob', async () => (await roomStats(pages[1])).alice.audioPackets > resumedFrom + 10);
+
+    // carol leaves: her tile goes from the others' grids.
+    await pages[2].click('#leave');
+    for (const p of pages.slice(0, 2)) await p.waitForSelector('.tile[data-user="carol"]', { state: 'detached', timeout: 10000 });
+    assert.equal(await pages[0].locator('.tile').count(), 2);
+    return { room, decoded, mutedAudioPackets: during, screenshot: shot };
+  },
+
+  // A 1:1 call peer to peer: alice calls bob through the calls API, bob answers, both decode
+  // the other's video; alice hangs up and the call ends on both pages.
+  async call(ctx) {
+    const [a, b] = [await open(ctx, `${base}/demo/call.html`, 'alice'), await open(ctx, `${base}/demo/call.html`, 'bob')];
+    for (const [p, n] of [[a, 'alice'], [b, 'bob']]) {
+      await p.fill('#name', n);
+      await p.click('#online-btn');
+      await p.waitForSelector('#dial:not(.hidden)', { timeout: 20000 });
+    }
+    await a.fill('#callee', 'bob');
+    await a.click('#call-btn');
+    await b.waitForSelector('#incoming:not(.hidden)', { timeout: 10000 });
+    assert.match(await b.textContent('#incoming-text'), /alice is calling/);
+    await b.click('#answer');
+    const stats = async (p) =>
+      p.evaluate(async () => {
+        const pc = window.demo.call?.pc;
+        if (!pc) return null;
+        const out = { framesDecoded: 0, audioPackets: 0 };
+        (await pc.getStats()).forEach((s) => {
+          if (s.type !== 'inbound-rtp') return;
+          if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
+          else out.audioPackets += s.packetsReceived ?? 0;
+        });
+        return out;
+      });
+    const decoded = {};
+    for (const [p, n] of [[a, 'alice'], [b, 'bob']]) {
+      decoded[n] = await until(`${n} to decode the other's video`, async () => {
+        const s = await stats(p);
+        return s && s.framesDecoded > 0 && s.audioPackets > 0 && s;
+      });
+    }
+    const callId = await a.evaluate(() => window.demo.call.callId);
+    const shot = await screenshot(b, 'call-two-pages.png');
+    await a.click('#hangup');
+    const ended = {};
+    for (const [p, n] of [[a, 'alice'], [b, 'bob']]) {
+      ended[n] = await until(`the call to end on ${n}'s page`, () => p.evaluate(() => window.demo.ended));
+      assert.match(await p.textContent('#status'), /Call ended/);
+      assert.equal(await p.evaluate(() => window.demo.call.pc.connectionState), 'closed');
+    }
+    return { callId, decoded, ended, screenshot: shot };
+  },
+
+  // One page in the room named by STRATUS_ROOM, with a Rust peer (user RUST_USER) driven by
+  // the Rust test: the page receives its audio and video, and stays until STRATUS_HOLD_MS.
+  async 'rust-peer'(ctx) {
+    const room = process.env.STRATUS_ROOM;
+    const rust = process.env.STRATUS_RUST_USER ?? 'rusty';
+    const p = await open(ctx, `${base}/`, 'browser');
+    await joinRoom(p, 'browser', room);
+    const got = await until(`the page to receive ${rust}'s audio and video`, async () => {
+      const s = (await roomStats(p))[rust];
+      return s && s.audioPackets > 20 && s.videoPackets > 20 && s;
+    });
+    console.log(JSON.stringify({ ready: true }));
+    await new Promise((r) => setTimeout(r, Number(process.env.STRATUS_HOLD_MS ?? 5000)));
+    return { room, receivedFromRust: got };
+  },
+};
+
+const run = scenarios[scenario];
+if (!run || !base) {
+  console.error(`usage: node scenarios.mjs <${Object.keys(scenarios).join('|')}> <base url>`);
+  process.exit(2);
+}
+const browser = await launch();
+const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+let code = 0;
+try {
+  const summary = await run(ctx);
+  console.log(JSON.stringify({ scenario, ok: true, ...summary }));
+} catch (e) {
+  code = 1;
+  console.error(`scenario ${scenario} failed: ${e.stack ?? e}`);
+  for (const p of ctx.pages()) for (const l of p.log ?? []) console.error(l);
+  for (const [i, p] of ctx.pages().entries()) await screenshot(p, `failed-${scenario}-${i}.png`).catch(() => {});
+} finally {
+  await browser.close();
+}
+process.exit(code);
