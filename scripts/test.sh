@@ -3,7 +3,9 @@
 # tests need and the project does not vendor:
 #   - moto[server] (PyPI): the DynamoDB/Secrets Manager-compatible server tests talk to;
 #   - cfn-lint (PyPI): lints template.yaml;
-#   - websockets (PyPI): a WebSocket client this project did not write, for one e2e test.
+#   - websockets (PyPI): a WebSocket client this project did not write, for one e2e test;
+#   - Chromium (Debian's `chromium`) and the npm packages of clients/js (typescript,
+#     playwright-core): the browser SDK's build check and the real-browser tests.
 # The tests start and stop moto themselves (tests/src/aws.rs). To test against another
 # LocalStack-compatible endpoint instead, set STRATUS_TEST_AWS_ENDPOINT=http://host:port.
 set -euo pipefail
@@ -22,6 +24,30 @@ missing=()
 "$PY" -c 'import cfnlint' 2>/dev/null || missing+=("cfn-lint")
 "$PY" -c 'import websockets' 2>/dev/null || missing+=("websockets")
 if [ ${#missing[@]} -gt 0 ]; then pip_install "${missing[@]}"; fi
+
+CHROMIUM="${STRATUS_CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM" ]; then
+  echo "== installing chromium (Debian)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d clients/js/node_modules/playwright-core ] || [ ! -d clients/js/node_modules/typescript ]; then
+  echo "== npm ci (clients/js)"
+  (cd clients/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "== the committed SDK build (clients/js/dist, served by the local stack) matches its sources"
+sdk_out="$(mktemp -d)"
+(cd clients/js && npx --no-install tsc -p . --outDir "$sdk_out")
+if ! diff -r clients/js/dist "$sdk_out" >/dev/null; then
+  diff -r clients/js/dist "$sdk_out" | head -20
+  echo "clients/js/dist is stale: run 'npm run build' in clients/js and commit it" >&2
+  rm -rf "$sdk_out"
+  exit 1
+fi
+rm -rf "$sdk_out"
 
 echo "== cfn-lint template.yaml"
 "$PY" -c 'import sys; from cfnlint.runner import main; sys.argv = ["cfn-lint", "template.yaml"]; sys.exit(main())'

@@ -1,0 +1,148 @@
+//! Real browsers through the local stack: headless Chromium (Debian's `/usr/bin/chromium`,
+//! fake camera and microphone) driven by Playwright runs the demo pages, which use the
+//! browser SDK (`clients/js`). The scenarios live in `clients/js/test/scenarios.mjs` and
+//! assert what the pages show and what `getStats` reports; this file starts the stack, runs
+//! them, and plays the Rust side where there is one.
+//!
+//! Needs Node.js, the npm packages of clients/js (`npm ci`) and Chromium: `scripts/test.sh`
+//! installs them. Screenshots land in `target/browser-screenshots/`.
+
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use stratus_media_node::sfu::codec::{Format, inspect};
+use stratus_tests::local::LocalStack;
+use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
+
+/// One browser at a time: three pages with video already keep both cores busy.
+static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn scenario(name: &str, base: &str, envs: &[(&str, String)]) -> Command {
+    let js = root().join("clients/js");
+    assert!(
+        js.join("node_modules/playwright-core").exists(),
+        "clients/js/node_modules is missing: run `npm ci` in clients/js (scripts/test.sh does, and installs Chromium)"
+    );
+    let mut cmd = Command::new("node");
+    cmd.arg(js.join("test/scenarios.mjs"))
+        .args([name, base])
+        .env("STRATUS_SCREENSHOT_DIR", root().join("target/browser-screenshots"))
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs a scenario to the end; its summary (the last stdout line) when it passed.
+async fn run(name: &str, base: &str) -> Value {
+    let out = tokio::time::timeout(Duration::from_secs(150), scenario(name, base, &[]).output())
+        .await
+        .unwrap_or_else(|_| panic!("scenario {name} within 150 s"))
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "scenario {name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.lines().last().expect("a summary line")).expect("JSON summary")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_browser_pages_in_a_room_decode_each_other_see_a_mute_and_a_leave() {
+    let _one = BROWSER.lock().await;
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let s = run("room", &local.base).await;
+    // The scenario asserted each of these; the summary says what it saw.
+    for (me, others) in [("alice", ["bob", "carol"]), ("bob", ["alice", "carol"]), ("carol", ["alice", "bob"])] {
+        for o in others {
+            let got = &s["decoded"][me][o];
+            assert!(
+                got["framesDecoded"].as_u64().unwrap() > 0 && got["audioPackets"].as_u64().unwrap() > 0,
+                "{me} from {o}: {got}"
+            );
+        }
+    }
+    assert!(s["mutedAudioPackets"].as_u64().unwrap() <= 5, "{s}");
+    assert!(PathBuf::from(s["screenshot"].as_str().unwrap()).exists(), "the screenshot was saved: {s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_browser_pages_make_a_p2p_call_and_hang_up() {
+    let _one = BROWSER.lock().await;
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let s = run("call", &local.base).await;
+    for side in ["alice", "bob"] {
+        assert!(s["decoded"][side]["framesDecoded"].as_u64().unwrap() > 0, "{s}");
+        assert_eq!(s["ended"][side]["reason"], "user_hangup", "{s}");
+    }
+    // The platform agrees: the call is over, answered then ended.
+    let call = local.get_as("alice", &format!("/api/v1/calls/{}/status", s["callId"].as_str().unwrap())).await;
+    assert_eq!((call["status"].as_str(), call["outcome"].as_str()), (Some("ended"), Some("completed")), "{call}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_and_a_rust_peer_in_one_room_receive_each_other() {
+    let _one = BROWSER.lock().await;
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let room = format!("mixed-{}", rand::random::<u32>());
+    let rusty = local.sfu_client("rusty", json!({"canPublish": true, "canSubscribe": true})).await;
+    rusty.ok("createRoom", json!({ "roomId": room })).await;
+    rusty.ok("joinRoom", json!({ "roomId": room })).await;
+    let publisher = Publisher::start_with(&rusty, PublishOptions::default()).await;
+
+    // The browser joins and waits for the Rust peer's media (asserted in the scenario).
+    let mut browser =
+        scenario("rust-peer", &local.base, &[("STRATUS_ROOM", room.clone()), ("STRATUS_HOLD_MS", "8000".into())])
+            .spawn()
+            .expect("node runs");
+
+    // The Rust peer subscribes to what the browser publishes.
+    let mut producers = vec![];
+    for kind in ["audio", "video"] {
+        let ev = rusty
+            .event(
+                "producerCreated",
+                |d| d["producer"]["userId"] == "browser" && d["producer"]["kind"] == kind,
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap_or_else(|| panic!("the browser's {kind} producer within 30 s"));
+        producers.push(ev["data"]["producer"]["producerId"].as_str().unwrap().to_owned());
+    }
+    let sub = Subscriber::start_with(&rusty).await;
+    let mut consumers = vec![];
+    for p in &producers {
+        consumers.push(sub.subscribe_with(&rusty, p, None).await);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while consumers.iter().any(|c| sub.got(c.ssrc).len() < 50) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (audio, video) = (sub.got(consumers[0].ssrc), sub.got(consumers[1].ssrc));
+    assert!(
+        audio.len() >= 50 && video.len() >= 50,
+        "from the browser: {} audio, {} video packets",
+        audio.len(),
+        video.len()
+    );
+    // Real VP8 from Chrome's encoder, starting on a keyframe the node asked for.
+    assert!(inspect(Format::Vp8, &video[0]).keyframe, "the first forwarded video packet starts a keyframe");
+
+    let status = tokio::time::timeout(Duration::from_secs(90), browser.wait()).await.expect("scenario ends").unwrap();
+    let mut out = String::new();
+    browser.stdout.take().unwrap().read_to_string(&mut out).await.unwrap();
+    let mut err = String::new();
+    browser.stderr.take().unwrap().read_to_string(&mut err).await.unwrap();
+    assert!(status.success(), "browser side failed:\n{out}\n{err}");
+    let s: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let got = &s["receivedFromRust"];
+    assert!(got["audioPackets"].as_u64().unwrap() > 20 && got["videoPackets"].as_u64().unwrap() > 20, "{s}");
+    publisher.stop().await;
+}
