@@ -6,6 +6,7 @@ use clap::Parser;
 async fn main() {
     stratus_api::telemetry::init();
     let opts = stratus_local::Options::parse();
+    let demo = !opts.no_demo;
     let running = match stratus_local::start(opts).await {
         Ok(r) => r,
         Err(e) => {
@@ -21,7 +22,8 @@ async fn main() {
          \x20 websocket: ws://{addr}/ws?token=<access token>   (@connections: {base}/ws/@connections/{{id}})\n\
          \x20 store: {store}\n\
          \x20 media nodes: {media}\n\
-         \x20 development app (this mode only): key={key} secret={secret}\n\n\
+         \x20 development app (this mode only): key={key} secret={secret}\n\
+         \x20 demo app: {demo}\n\n\
          Mint a token:\n\
          \x20 curl -s {base}/auth/token -H 'content-type: application/json' \\\n\
          \x20   -d '{{\"app_key\":\"{key}\",\"app_secret\":\"{secret}\",\"user_id\":\"alice\",\"grants\":{{\"canPublish\":true,\"canSubscribe\":true}}}}'\n\
@@ -41,6 +43,7 @@ async fn main() {
                 .collect::<Vec<_>>()
                 .join("; ")
         },
+        demo = if demo { format!("{base}/  (1:1 calls: {base}/demo/call.html)") } else { "off (--no-demo)".to_owned() },
         key = running.app_key,
         secret = running.app_secret,
     );

@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 const grid = $('grid');
 const say = (t, e) => status($('status'), t, e);
 // Exposed for the browser tests and for poking around in the console.
-window.demo = { client: null, room: null };
+window.demo = { client: null, room: null, rejoins: 0 };
 
 function tile(id, user, stream, local) {
   let el = grid.querySelector(`[data-participant="${id}"]`);
@@ -66,6 +66,7 @@ $('join').addEventListener('submit', async (ev) => {
     });
     room.on('reconnecting', ({ reason }) => say(reason === 'moved' ? 'The room moved to another media node; rejoining…' : 'Reconnecting…'));
     room.on('reconnected', ({ participantId }) => {
+      window.demo.rejoins += 1;
       grid.querySelector('.tile.local')?.setAttribute('data-participant', participantId);
       say(`In ${roomId} again`);
     });

@@ -88,6 +88,29 @@ async fn two_browser_pages_make_a_p2p_call_and_hang_up() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_sdk_surfaces_server_errors_as_typed_errors_and_subscribes_selectively_to_a_chosen_layer() {
+    let _one = BROWSER.lock().await;
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let s = run("sdk", &local.base).await;
+    assert_eq!(s["badToken"]["code"], "AUTH_TOKEN_INVALID", "{s}");
+    assert_eq!(s["full"]["code"], "ROOM_FULL", "{s}");
+    // Simulcast from Chrome: the lowest layer is a quarter of the top one's width.
+    let (low, high) = (s["lowWidth"].as_u64().unwrap(), s["highWidth"].as_u64().unwrap());
+    assert!(low < high, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browser_pages_whose_connections_hit_the_gateway_lifetime_reconnect_and_see_each_other_again() {
+    let _one = BROWSER.lock().await;
+    // API Gateway ends every connection after 2 hours; here after 8 seconds.
+    let local = LocalStack::start(BIN, &["--ws-max-lifetime-secs", "8"], &[]).await;
+    let s = run("reconnect", &local.base).await;
+    let ids = s["participantIds"].as_array().unwrap();
+    assert_ne!(ids[0], ids[1], "{s}");
+    assert!(s["decoded"]["bob"]["alice"]["framesDecoded"].as_u64().unwrap() > 0, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_browser_and_a_rust_peer_in_one_room_receive_each_other() {
     let _one = BROWSER.lock().await;
     let local = LocalStack::start(BIN, &[], &[]).await;

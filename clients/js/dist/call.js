@@ -40,9 +40,16 @@ export class Call extends Emitter {
     async answer(opts = {}) {
         if (this.role !== 'callee')
             throw new StratusError('FORBIDDEN', 'only the callee answers');
-        await this.prepare(opts);
-        await this.api.answerCall(this.callId);
-        await this.joinRoom();
+        try {
+            await this.prepare(opts);
+            await this.api.answerCall(this.callId);
+            await this.joinRoom();
+        }
+        catch (e) {
+            // Too late (the caller hung up), or no camera: release what was taken.
+            this.finish({ status: e.code === 'CALL_ALREADY_ENDED' ? 'ended' : 'failed' });
+            throw e;
+        }
     }
     /** Ends the call for both sides (declines it, if not answered yet). */
     async hangup(reason = 'user_hangup') {
@@ -86,7 +93,12 @@ export class Call extends Emitter {
             if (ev.candidate && this.peerId)
                 this.relay('candidate', { candidate: ev.candidate.toJSON() });
         };
-        pc.onconnectionstatechange = () => this.emit('connectionState', pc.connectionState);
+        pc.onconnectionstatechange = () => {
+            this.emit('connectionState', pc.connectionState);
+            // ICE gave up: end the call for both sides rather than leave it hanging.
+            if (pc.connectionState === 'failed')
+                void this.hangup('connection_failed').catch(() => undefined);
+        };
         this.offs.push(this.sig.on('user-joined', (d) => {
             if (d.room === this.room && d.userId === this.peerUserId)
                 this.peerArrived(d.peerId);

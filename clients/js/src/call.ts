@@ -62,9 +62,15 @@ export class Call extends Emitter<CallEvents> {
   /** The callee accepts: answers through the API, then waits for the caller's offer. */
   async answer(opts: CallMediaOptions = {}): Promise<void> {
     if (this.role !== 'callee') throw new StratusError('FORBIDDEN', 'only the callee answers');
-    await this.prepare(opts);
-    await this.api.answerCall(this.callId);
-    await this.joinRoom();
+    try {
+      await this.prepare(opts);
+      await this.api.answerCall(this.callId);
+      await this.joinRoom();
+    } catch (e) {
+      // Too late (the caller hung up), or no camera: release what was taken.
+      this.finish({ status: (e as StratusError).code === 'CALL_ALREADY_ENDED' ? 'ended' : 'failed' });
+      throw e;
+    }
   }
 
   /** Ends the call for both sides (declines it, if not answered yet). */
@@ -103,7 +109,11 @@ export class Call extends Emitter<CallEvents> {
     pc.onicecandidate = (ev) => {
       if (ev.candidate && this.peerId) this.relay('candidate', { candidate: ev.candidate.toJSON() });
     };
-    pc.onconnectionstatechange = () => this.emit('connectionState', pc.connectionState);
+    pc.onconnectionstatechange = () => {
+      this.emit('connectionState', pc.connectionState);
+      // ICE gave up: end the call for both sides rather than leave it hanging.
+      if (pc.connectionState === 'failed') void this.hangup('connection_failed').catch(() => undefined);
+    };
     this.offs.push(
       this.sig.on('user-joined', (d) => {
         if (d.room === this.room && d.userId === this.peerUserId) this.peerArrived(d.peerId);

@@ -130,6 +130,114 @@ const scenarios = {
     return { callId, decoded, ended, screenshot: shot };
   },
 
+  // Two pages in a room on a stack whose gateway ends connections after a few seconds (as
+  // API Gateway does after 2 hours): the SDK reconnects with a fresh token, joins again,
+  // republishes and resubscribes, and the pages decode each other again.
+  async reconnect(ctx) {
+    const room = `reconnect-${Date.now()}`;
+    const pages = [];
+    for (const n of ['alice', 'bob']) {
+      const p = await open(ctx, `${base}/`, n);
+      await joinRoom(p, n, room);
+      pages.push(p);
+    }
+    await decodesFrom(pages[0], ['bob'], 'alice');
+    await decodesFrom(pages[1], ['alice'], 'bob');
+    const first = await pages[0].evaluate(() => window.demo.room.participantId);
+    for (const p of pages) {
+      await until('the gateway to close the connection and the page to rejoin', () =>
+        p.evaluate(() => window.demo.rejoins > 0), { timeoutMs: 30000 });
+    }
+    const second = await pages[0].evaluate(() => window.demo.room.participantId);
+    assert.notEqual(second, first, 'a new connection is a new participant');
+    const decoded = {
+      alice: await decodesFrom(pages[0], ['bob'], 'alice after the reconnect'),
+      bob: await decodesFrom(pages[1], ['alice'], 'bob after the reconnect'),
+    };
+    for (const p of pages) assert.equal(await p.locator('.tile').count(), 2, 'one tile each, no leftovers');
+    return { room, participantIds: [first, second], decoded };
+  },
+
+  // The SDK on its own (a blank page importing it): refusals become typed errors with the
+  // server's codes, selective subscription, and simulcast layer choice.
+  async sdk(ctx) {
+    const page = await open(ctx, `${base}/demo/call.html`, 'sdk');
+    const r = await page.evaluate(async () => {
+      const { StratusClient, StratusError } = await import('/sdk/index.js');
+      const token = async (name) =>
+        (await (await fetch('/demo/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) })).json()).access_token;
+      const out = {};
+      const code = (e) => ({ typed: e instanceof StratusError, code: e.code, status: e.status });
+      // A forged token: the handshake is refused and the SDK says why.
+      try {
+        await new StratusClient({ apiUrl: location.origin, token: 'eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoibWFsbG9yeSJ9.c2ln', reconnect: false }).connect();
+      } catch (e) {
+        out.badToken = code(e);
+      }
+      const ann = new StratusClient({ apiUrl: location.origin, token: await token('ann') });
+      const ben = new StratusClient({ apiUrl: location.origin, token: await token('ben') });
+      await ann.connect();
+      await ben.connect();
+      // REST refusal: calling someone who is not online.
+      try {
+        await ann.call('nobody-online', 'video');
+      } catch (e) {
+        out.offline = code(e);
+      }
+      // WebSocket refusal: a room of one is full.
+      const small = `solo-${Date.now()}`;
+      await ann.createRoom(small, 1);
+      const soloRoom = await ann.joinRoom(small);
+      try {
+        await ben.joinRoom(small);
+      } catch (e) {
+        out.full = code(e);
+      }
+      await soloRoom.leave();
+      // Selective subscription and layers: ann publishes simulcast video and audio; ben
+      // subscribes to the video only, then asks for the lowest and the highest layer.
+      const id = `layers-${Date.now()}`;
+      const pub = await ann.joinRoom(id, { publish: { audio: true, video: { width: 1280, height: 720 }, simulcast: true } });
+      const sub = await ben.joinRoom(id, { autoSubscribe: false });
+      const p = [...sub.participants.values()][0];
+      const video = [...p.producers.values()].find((x) => x.kind === 'video');
+      out.rids = video.rids;
+      const track = await sub.subscribe(video.producerId);
+      out.subscribedKinds = [...sub.participants.values()][0].tracks.size;
+      const width = async (min, max, ms = 15000) => {
+        const end = Date.now() + ms;
+        let w = 0;
+        while (Date.now() < end) {
+          const s = (await sub.stats()).find((x) => x.kind === 'video');
+          w = s?.frameWidth ?? 0;
+          if (w >= min && w <= max) return w;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        return `timeout (last ${w})`;
+      };
+      out.firstWidth = await width(1, 100000);
+      await sub.setQuality(track.consumerId, 'low');
+      out.lowWidth = await width(1, 400);
+      await sub.setQuality(track.consumerId, 'high');
+      out.highWidth = await width(out.lowWidth + 1, 100000, 20000);
+      await sub.leave();
+      await pub.leave();
+      ann.disconnect();
+      ben.disconnect();
+      return out;
+    });
+    assert.deepEqual(r.badToken, { typed: true, code: 'AUTH_TOKEN_INVALID', status: 401 }, JSON.stringify(r));
+    assert.deepEqual(r.offline, { typed: true, code: 'USER_NOT_AVAILABLE', status: 409 }, JSON.stringify(r));
+    assert.equal(r.full.code, 'ROOM_FULL', JSON.stringify(r));
+    assert.equal(r.full.typed, true);
+    assert.deepEqual(r.rids, ['q', 'h', 'f']);
+    assert.equal(r.subscribedKinds, 1, 'only the video was subscribed');
+    assert.equal(typeof r.lowWidth, 'number', `the low layer arrived: ${JSON.stringify(r)}`);
+    assert.equal(typeof r.highWidth, 'number', `a higher layer arrived: ${JSON.stringify(r)}`);
+    assert.ok(r.highWidth > r.lowWidth, JSON.stringify(r));
+    return r;
+  },
+
   // One page in the room named by STRATUS_ROOM, with a Rust peer (user RUST_USER) driven by
   // the Rust test: the page receives its audio and video, and stays until STRATUS_HOLD_MS.
   async 'rust-peer'(ctx) {

@@ -1,0 +1,49 @@
+//! The demo app's routes in the local stack: the pages and the SDK modules are served, the
+//! development token route refuses bad names in the shared error shape, and `--no-demo`
+//! removes both.
+
+use serde_json::{Value, json};
+use stratus_tests::local::LocalStack;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
+
+#[tokio::test]
+async fn the_demo_pages_sdk_and_token_route_are_served_and_refuse_bad_input() {
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let http = reqwest::Client::new();
+    for (path, ty) in [("/", "text/html"), ("/demo/call.html", "text/html"), ("/sdk/index.js", "text/javascript")] {
+        let res = http.get(format!("{}{path}", local.base)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with(ty), "{path}");
+    }
+    let res = http.get(format!("{}/sdk/nope.js", local.base)).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "NOT_FOUND");
+
+    let token = |body: Value| http.post(format!("{}/demo/token", local.base)).json(&body).send();
+    let ok: Value = token(json!({"name": "alice"})).await.unwrap().json().await.unwrap();
+    // A real access token for that name, allowed to publish and subscribe.
+    let res = http
+        .get(format!("{}/auth/validate", local.base))
+        .bearer_auth(ok["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let claims: Value = res.json().await.unwrap();
+    assert_eq!(claims["claims"]["user_id"], "alice", "{claims}");
+    assert_eq!(claims["claims"]["grants"]["canPublish"], true, "{claims}");
+    for bad in [json!({"name": "al ice"}), json!({"name": ""}), json!({"who": "x"}), json!([1])] {
+        let res = token(bad.clone()).await.unwrap();
+        assert_eq!(res.status(), 400, "{bad}");
+        assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "VALIDATION_ERROR", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn no_demo_serves_neither_the_pages_nor_the_token_route() {
+    let local = LocalStack::start(BIN, &["--no-demo"], &[]).await;
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{}/", local.base)).send().await.unwrap().status(), 404);
+    let res = http.post(format!("{}/demo/token", local.base)).json(&json!({"name": "a"})).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
