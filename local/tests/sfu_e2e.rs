@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use stratus_protocol::media::MediaKind;
 use stratus_tests::local::LocalStack;
 use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
 use stratus_tests::sfu_client::SfuClient;
@@ -76,6 +77,31 @@ async fn three_participants_publish_receive_and_hear_a_leave(local: &LocalStack)
             assert!(got >= 20, "{} got {got} {kind} packets from {from}", users[i]);
         }
     }
+    // Alice mutes her audio: only she may, the others hear it, and
+    // her audio stops reaching Bob until she resumes.
+    let alice_audio = publishers[0].producers.iter().find(|p| p.kind == MediaKind::Audio).unwrap().producer_id.clone();
+    let err = clients[1].request("pauseProducer", json!({ "producerId": alice_audio })).await.unwrap_err();
+    assert_eq!(err["code"], "PRODUCER_NOT_FOUND", "not Bob's producer");
+    let paused = clients[0].ok("pauseProducer", json!({ "producerId": alice_audio })).await;
+    assert_eq!(paused["paused"], true, "{paused}");
+    for c in &clients[1..] {
+        let ev = c.event("producerPaused", |d| d["producerId"] == alice_audio.as_str(), Duration::from_secs(5)).await;
+        assert!(ev.is_some(), "producerPaused missing; events: {:?}", c.events());
+    }
+    let bob_from_alice = subs[1].1.iter().find(|(from, kind, _)| *from == "alice" && *kind == "audio").unwrap().2;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = subs[1].0.got(bob_from_alice).len();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(subs[1].0.got(bob_from_alice).len() <= before + 2, "audio kept flowing while paused");
+    clients[0].ok("resumeProducer", json!({ "producerId": alice_audio })).await;
+    let ev =
+        clients[1].event("producerResumed", |d| d["producerId"] == alice_audio.as_str(), Duration::from_secs(5)).await;
+    assert!(ev.is_some(), "producerResumed missing");
+    assert!(
+        packets(&subs[1].0, bob_from_alice, before + 20, Duration::from_secs(10)).await >= before + 20,
+        "audio resumed"
+    );
+
     // The room as REST sees it, by its owner.
     let r = local.get_as("alice", &format!("/api/v1/rooms/{room}")).await;
     assert_eq!(r["participants"], 3, "{r}");
