@@ -81,26 +81,25 @@ $('join').addEventListener('submit', async (ev) => {
   }
 });
 
-$('mic').addEventListener('click', async () => {
-  const room = window.demo.room;
-  const muted = !room.isMuted('audio');
-  await room.setMuted('audio', muted).catch((e) => say(describe(e), true));
-  $('mic').textContent = muted ? 'Unmute mic' : 'Mute mic';
-  showMute(grid.querySelector('.tile.local'), room.isMuted('audio'), room.isMuted('video'));
-});
-
-$('cam').addEventListener('click', async () => {
-  const room = window.demo.room;
-  const off = !room.isMuted('video');
-  await room.setMuted('video', off).catch((e) => say(describe(e), true));
-  $('cam').textContent = off ? 'Start camera' : 'Stop camera';
-  showMute(grid.querySelector('.tile.local'), room.isMuted('audio'), room.isMuted('video'));
-});
+// Mute pauses our producer of that kind: the others see it on our tile, and nothing is sent on.
+function muteButton(id, kind, on, off) {
+  $(id).addEventListener('click', async () => {
+    const room = window.demo.room;
+    const mute = !room.isMuted(kind);
+    await room.setMuted(kind, mute).catch((e) => say(describe(e), true));
+    $(id).textContent = room.isMuted(kind) ? on : off;
+    showMute(grid.querySelector('.tile.local'), room.isMuted('audio'), room.isMuted('video'));
+  });
+}
+muteButton('mic', 'audio', 'Unmute mic', 'Mute mic');
+muteButton('cam', 'video', 'Start camera', 'Stop camera');
 
 $('leave').addEventListener('click', async () => {
   await window.demo.room?.leave().catch((e) => say(describe(e), true));
   window.demo.room = null;
   grid.innerHTML = '';
+  $('mic').textContent = 'Mute mic';
+  $('cam').textContent = 'Stop camera';
   $('controls').classList.add('hidden');
   $('join').classList.remove('hidden');
   $('join-btn').disabled = false;
