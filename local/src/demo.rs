@@ -33,17 +33,17 @@ const PAGES: &[(&str, &str, &str)] = &[
 
 /// The SDK's compiled modules (`npm run build` in clients/js; the build is committed so the
 /// local stack needs no Node.js, and the test script checks it matches the sources).
-const SDK: &[(&str, &str)] = &[
-    ("index.js", include_str!("../../clients/js/dist/index.js")),
-    ("client.js", include_str!("../../clients/js/dist/client.js")),
-    ("signaling.js", include_str!("../../clients/js/dist/signaling.js")),
-    ("room.js", include_str!("../../clients/js/dist/room.js")),
-    ("call.js", include_str!("../../clients/js/dist/call.js")),
-    ("api.js", include_str!("../../clients/js/dist/api.js")),
-    ("errors.js", include_str!("../../clients/js/dist/errors.js")),
-    ("emitter.js", include_str!("../../clients/js/dist/emitter.js")),
-    ("queue.js", include_str!("../../clients/js/dist/queue.js")),
-    ("protocol.js", include_str!("../../clients/js/dist/protocol.js")),
+const SDK: &[(&str, &str, &str)] = &[
+    ("index.js", JS, include_str!("../../clients/js/dist/index.js")),
+    ("client.js", JS, include_str!("../../clients/js/dist/client.js")),
+    ("signaling.js", JS, include_str!("../../clients/js/dist/signaling.js")),
+    ("room.js", JS, include_str!("../../clients/js/dist/room.js")),
+    ("call.js", JS, include_str!("../../clients/js/dist/call.js")),
+    ("api.js", JS, include_str!("../../clients/js/dist/api.js")),
+    ("errors.js", JS, include_str!("../../clients/js/dist/errors.js")),
+    ("emitter.js", JS, include_str!("../../clients/js/dist/emitter.js")),
+    ("queue.js", JS, include_str!("../../clients/js/dist/queue.js")),
+    ("protocol.js", JS, include_str!("../../clients/js/dist/protocol.js")),
 ];
 
 #[derive(Clone)]
@@ -63,26 +63,20 @@ pub fn routes(
     app_secret: String,
 ) -> Router {
     Router::new()
-        .route("/", get(|| async { page("index.html") }))
-        .route("/demo/{file}", get(|Path(f): Path<String>| async move { page(&f) }))
-        .route("/sdk/{file}", get(sdk))
+        .route("/", get(|| async { serve(PAGES, "index.html") }))
+        .route("/demo/{file}", get(|Path(f): Path<String>| async move { serve(PAGES, &f) }))
+        .route("/sdk/{file}", get(|Path(f): Path<String>| async move { serve(SDK, &f) }))
         .route("/demo/token", post(token))
         .with_state(Demo { auth, table, clock, app_key, app_secret })
 }
 
-fn page(name: &str) -> Response {
-    match PAGES.iter().find(|(n, _, _)| *n == name) {
+/// One embedded file (name, content type, body) of `files`, or 404 in the error shape.
+fn serve(files: &[(&str, &str, &'static str)], name: &str) -> Response {
+    match files.iter().find(|(n, _, _)| *n == name) {
         Some((_, ty, body)) => {
             ([(header::CONTENT_TYPE, *ty), (header::CACHE_CONTROL, "no-cache")], *body).into_response()
         }
-        None => ApiError::not_found(format!("no demo file {name}")).into_response(),
-    }
-}
-
-async fn sdk(Path(name): Path<String>) -> Response {
-    match SDK.iter().find(|(n, _)| *n == name) {
-        Some((_, body)) => ([(header::CONTENT_TYPE, JS), (header::CACHE_CONTROL, "no-cache")], *body).into_response(),
-        None => ApiError::not_found(format!("no SDK module {name}")).into_response(),
+        None => ApiError::not_found(format!("no file {name}")).into_response(),
     }
 }
 

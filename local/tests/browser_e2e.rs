@@ -14,7 +14,6 @@ use std::time::Duration;
 use stratus_media_node::sfu::codec::{Format, inspect};
 use stratus_tests::local::LocalStack;
 use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
-use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
@@ -45,9 +44,14 @@ fn scenario(name: &str, base: &str, envs: &[(&str, String)]) -> Command {
 
 /// Runs a scenario to the end; its summary (the last stdout line) when it passed.
 async fn run(name: &str, base: &str) -> Value {
-    let out = tokio::time::timeout(Duration::from_secs(150), scenario(name, base, &[]).output())
+    finish(name, scenario(name, base, &[]).spawn().expect("node runs"), 150).await
+}
+
+/// Waits for a started scenario (draining its output as it goes); its summary when it passed.
+async fn finish(name: &str, child: tokio::process::Child, within_secs: u64) -> Value {
+    let out = tokio::time::timeout(Duration::from_secs(within_secs), child.wait_with_output())
         .await
-        .unwrap_or_else(|_| panic!("scenario {name} within 150 s"))
+        .unwrap_or_else(|_| panic!("scenario {name} within {within_secs} s"))
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "scenario {name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -121,7 +125,7 @@ async fn a_browser_and_a_rust_peer_in_one_room_receive_each_other() {
     let publisher = Publisher::start_with(&rusty, PublishOptions::default()).await;
 
     // The browser joins and waits for the Rust peer's media (asserted in the scenario).
-    let mut browser =
+    let browser =
         scenario("rust-peer", &local.base, &[("STRATUS_ROOM", room.clone()), ("STRATUS_HOLD_MS", "8000".into())])
             .spawn()
             .expect("node runs");
@@ -158,13 +162,7 @@ async fn a_browser_and_a_rust_peer_in_one_room_receive_each_other() {
     // Real VP8 from Chrome's encoder, starting on a keyframe the node asked for.
     assert!(inspect(Format::Vp8, &video[0]).keyframe, "the first forwarded video packet starts a keyframe");
 
-    let status = tokio::time::timeout(Duration::from_secs(90), browser.wait()).await.expect("scenario ends").unwrap();
-    let mut out = String::new();
-    browser.stdout.take().unwrap().read_to_string(&mut out).await.unwrap();
-    let mut err = String::new();
-    browser.stderr.take().unwrap().read_to_string(&mut err).await.unwrap();
-    assert!(status.success(), "browser side failed:\n{out}\n{err}");
-    let s: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let s = finish("rust-peer", browser, 90).await;
     let got = &s["receivedFromRust"];
     assert!(got["audioPackets"].as_u64().unwrap() > 20 && got["videoPackets"].as_u64().unwrap() > 20, "{s}");
     publisher.stop().await;

@@ -30,6 +30,17 @@ async function joinRoom(page, name, room) {
   await page.waitForSelector('#controls:not(.hidden)', { timeout: 20000 });
 }
 
+/** A demo page per name, each joined to `room` through the form. */
+async function roomPages(ctx, names, room) {
+  const pages = [];
+  for (const n of names) {
+    const p = await open(ctx, `${base}/`, n);
+    await joinRoom(p, n, room);
+    pages.push(p);
+  }
+  return pages;
+}
+
 /** Waits until `page` decodes video and receives audio from each of `users`. */
 async function decodesFrom(page, users, label) {
   return until(`${label} to decode video and receive audio from ${users.join(', ')}`, async () => {
@@ -51,12 +62,7 @@ const scenarios = {
   async room(ctx) {
     const room = `demo-${Date.now()}`;
     const names = ['alice', 'bob', 'carol'];
-    const pages = [];
-    for (const n of names) {
-      const p = await open(ctx, `${base}/`, n);
-      await joinRoom(p, n, room);
-      pages.push(p);
-    }
+    const pages = await roomPages(ctx, names, room);
     const decoded = {};
     for (const [i, p] of pages.entries()) {
       const others = names.filter((_, j) => j !== i);
@@ -135,12 +141,7 @@ const scenarios = {
   // republishes and resubscribes, and the pages decode each other again.
   async reconnect(ctx) {
     const room = `reconnect-${Date.now()}`;
-    const pages = [];
-    for (const n of ['alice', 'bob']) {
-      const p = await open(ctx, `${base}/`, n);
-      await joinRoom(p, n, room);
-      pages.push(p);
-    }
+    const pages = await roomPages(ctx, ['alice', 'bob'], room);
     await decodesFrom(pages[0], ['bob'], 'alice');
     await decodesFrom(pages[1], ['alice'], 'bob');
     const first = await pages[0].evaluate(() => window.demo.room.participantId);

@@ -540,6 +540,10 @@ impl Worker {
             .fold(0u32, |m, s| m | 1 << s.layer);
         let is_active = |l: u8| active & (1 << l) != 0;
         let ext_in = std::mem::take(&mut packet.header.extensions);
+        // The publisher's padding belongs to its extension block, not the copies' rewritten
+        // ones: kept, it makes `rtp` size a header larger than it writes, and SRTP refuses
+        // the packet (Chrome pads its audio extensions). Cleared once, before the copies.
+        packet.header.extensions_padding = 0;
         let mut need_keyframe = 0u32;
         let mut forwarded = false;
         let mut switched_events = vec![];
@@ -571,10 +575,6 @@ impl Worker {
                         })
                         .collect();
                     out.header.extension = !out.header.extensions.is_empty();
-                    // The publisher's padding belongs to its extension block, not this one:
-                    // kept, it makes `rtp` size the header larger than it writes, and SRTP
-                    // refuses the packet (Chrome pads its audio extensions).
-                    out.header.extensions_padding = 0;
                     let len = out.payload.len() as u64;
                     let Some(mut sender) = t.pc.rtp_sender(c.sender) else { continue };
                     match sender.write_rtp(at, out) {
@@ -725,6 +725,14 @@ impl Worker {
         match key.and_then(|k| self.transports.get(&k).map(|t| (k, t))) {
             Some((k, t)) if t.room == room && t.participant == pid => Ok(k),
             _ => Err(err(ErrorCode::TransportNotFound, format!("transport {transport_id} is not this participant's"))),
+        }
+    }
+
+    fn owned_producer(&mut self, room: &str, pid: &str, producer_id: &str) -> Result<Key, SfuError> {
+        self.participant(room, pid)?;
+        match self.producer_ids.get(producer_id).copied() {
+            Some(pk) if self.producers.get(&pk).is_some_and(|p| p.participant == pid && p.room == room) => Ok(pk),
+            _ => Err(err(ErrorCode::ProducerNotFound, format!("producer {producer_id} is not this participant's"))),
         }
     }
 
@@ -1057,14 +1065,9 @@ impl Worker {
     }
 
     pub fn unpublish(&mut self, room: &str, pid: &str, producer_id: &str, now: Instant) -> Result<(), SfuError> {
-        self.participant(room, pid)?;
-        match self.producer_ids.get(producer_id).copied() {
-            Some(pk) if self.producers.get(&pk).is_some_and(|p| p.participant == pid && p.room == room) => {
-                self.close_producer(pk, now);
-                Ok(())
-            }
-            _ => Err(err(ErrorCode::ProducerNotFound, format!("producer {producer_id} is not this participant's"))),
-        }
+        let pk = self.owned_producer(room, pid, producer_id)?;
+        self.close_producer(pk, now);
+        Ok(())
     }
 
     /// The publisher pauses (mutes) or resumes one of its producers. Its consumers restart
@@ -1078,16 +1081,7 @@ impl Worker {
         paused: bool,
         now: Instant,
     ) -> Result<ProducerInfo, SfuError> {
-        self.participant(room, pid)?;
-        let pk = match self.producer_ids.get(producer_id).copied() {
-            Some(pk) if self.producers.get(&pk).is_some_and(|p| p.participant == pid && p.room == room) => pk,
-            _ => {
-                return Err(err(
-                    ErrorCode::ProducerNotFound,
-                    format!("producer {producer_id} is not this participant's"),
-                ));
-            }
-        };
+        let pk = self.owned_producer(room, pid, producer_id)?;
         let p = self.producers.get_mut(&pk).expect("producer");
         if p.paused != paused {
             p.paused = paused;
