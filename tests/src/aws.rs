@@ -5,9 +5,10 @@
 //!    (LocalStack, moto, anything LocalStack-compatible).
 //! 2. With feature `localstack` and `STRATUS_TEST_LOCALSTACK=1`: a LocalStack container
 //!    through testcontainers (needs a Docker engine).
-//! 3. Otherwise `python3 -m moto.server` on a free loopback port, one per test process.
-//!    It is started behind a small shell watchdog that kills it when our end of its stdin
-//!    closes, i.e. when the test process exits, however it exits.
+//! 3. Otherwise moto's server on a free loopback port, one per test process, handling one
+//!    request at a time (`tests/moto_server.py` says why). It is started behind a small
+//!    shell watchdog that kills it when our end of its stdin closes, i.e. when the test
+//!    process exits, however it exits.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -71,11 +72,14 @@ fn start_moto() -> AwsEndpoint {
     let python = std::env::var("STRATUS_PYTHON").unwrap_or_else(|_| "python3".into());
     let port = free_port();
     let log = std::env::temp_dir().join(format!("stratus-moto-{port}.log"));
-    let script =
-        format!("{python} -m moto.server -H 127.0.0.1 -p {port} >'{}' 2>&1 & pid=$!; read _; kill $pid", log.display());
+    let script = format!(
+        "{python} -c \"$STRATUS_MOTO_SERVER\" 127.0.0.1 {port} >'{}' 2>&1 & pid=$!; read _; kill $pid",
+        log.display()
+    );
     let child = Command::new("sh")
         .arg("-c")
         .arg(script)
+        .env("STRATUS_MOTO_SERVER", include_str!("../moto_server.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
