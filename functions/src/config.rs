@@ -15,6 +15,7 @@ use stratus_dynamo::DynamoTable;
 use stratus_dynamo::management::ManagementApiSink;
 
 pub const CREDENTIALS_SECRET_ENV: &str = "STRATUS_CREDENTIALS_SECRET";
+pub const CONTROL_SECRET_ENV: &str = "STRATUS_CONTROL_SECRET";
 /// The WebSocket API's management endpoint, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`.
 pub const WS_ENDPOINT_ENV: &str = "STRATUS_WS_MANAGEMENT_ENDPOINT";
 pub const SIGNALING_URL_ENV: &str = "STRATUS_SIGNALING_URL";
@@ -33,39 +34,44 @@ fn env(name: &str) -> Result<String, String> {
     std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("environment variable {name} is not set"))
 }
 
+async fn secret_string(client: &aws_sdk_secretsmanager::Client, secret_id: &str) -> Result<String, String> {
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| format!("reading secret {secret_id}: {}", e.into_service_error()))?;
+    out.secret_string().map(str::to_owned).ok_or_else(|| format!("secret {secret_id} has no string value"))
+}
+
 /// Reads the credentials document from Secrets Manager and builds the token authority.
 pub async fn authority(sdk: &aws_config::SdkConfig) -> Result<Authority, String> {
     Ok(credentials(sdk).await?.0)
 }
 
-/// The token authority and the media control keys (`control_keys` in the same document;
-/// absent when the deployment has no media fleet).
+/// The token authority and, when `STRATUS_CONTROL_SECRET` is set (a deployment with a media
+/// fleet), the media control keys from that secret. Both secrets are read concurrently.
 pub async fn credentials(
     sdk: &aws_config::SdkConfig,
 ) -> Result<(Authority, Option<Vec<stratus_control::Key>>), String> {
     let secret_id = env(CREDENTIALS_SECRET_ENV)?;
     let issuer = std::env::var(ISSUER_ENV).unwrap_or_else(|_| "stratus".into());
     let client = aws_sdk_secretsmanager::Client::new(sdk);
-    let out = client
-        .get_secret_value()
-        .secret_id(&secret_id)
-        .send()
-        .await
-        .map_err(|e| format!("reading secret {secret_id}: {}", e.into_service_error()))?;
-    let doc = out.secret_string().ok_or_else(|| format!("secret {secret_id} has no string value"))?;
-    let keys = match serde_json::from_str::<stratus_core::auth::CredentialsDoc>(doc) {
-        Ok(d) => d
-            .control_keys
-            .map(|k| stratus_control::parse_keys(&k))
-            .transpose()
-            .map_err(|e| format!("control_keys: {e}"))?,
-        Err(_) => None,
-    };
-    Ok((AuthConfig::from_credentials_json(issuer, doc).map(Authority::new)?, keys))
+    let control_id = std::env::var(CONTROL_SECRET_ENV).ok().filter(|v| !v.is_empty());
+    let (doc, control) = tokio::join!(secret_string(&client, &secret_id), async {
+        match &control_id {
+            Some(id) => secret_string(&client, id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let keys = control?
+        .map(|k| stratus_control::parse_keys(&k).map_err(|e| format!("{CONTROL_SECRET_ENV}: {e}")))
+        .transpose()?;
+    Ok((AuthConfig::from_credentials_json(issuer, &doc?).map(Authority::new)?, keys))
 }
 
-/// Group rooms driven over signed HTTP with the first control key (the one nodes accept
-/// first while keys rotate), or `None` without keys.
+/// Group rooms driven over signed HTTPS with the first control key (the signing one; the
+/// second is only accepted by nodes while a rotation is staged), or `None` without keys.
 pub fn sfu_rooms(
     table: Arc<dyn Table>,
     sink: Arc<dyn stratus_core::signaling::ConnectionSink>,

@@ -14,8 +14,11 @@
 //! Environment (set by `template.yaml`):
 //! - `STRATUS_TABLE` — the main table's name.
 //! - `STRATUS_CREDENTIALS_SECRET` — id or ARN of the Secrets Manager secret holding
-//!   `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}, "control_keys"?: "id:secret"}`;
-//!   with `control_keys`, the functions drive media nodes (group rooms) over signed HTTP.
+//!   `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}}`.
+//! - `STRATUS_CONTROL_SECRET` — id or ARN of the media fleet's control-keys secret
+//!   (`{"id", "secret", "next_id"?, "next_secret"?}`, see `stratus_control::parse_keys`); with
+//!   it the functions drive media nodes (group rooms) over signed HTTPS. A secret of its own,
+//!   so the nodes, which read it, never see the JWT signing key.
 //! - `STRATUS_ISSUER` — the tokens' `iss` (default `stratus`).
 //! - `STRATUS_WS_MANAGEMENT_ENDPOINT` — the WebSocket API's `@connections` endpoint.
 //! - `AWS_ENDPOINT_URL` — honoured by the SDK, for LocalStack-compatible endpoints.

@@ -41,13 +41,8 @@ pub async fn start(
     ));
     let listener = tokio::net::TcpListener::bind((loopback, 0)).await.map_err(|e| format!("media node bind: {e}"))?;
     let control = listener.local_addr().map_err(|e| e.to_string())?;
-    let reg = Arc::new(Registration {
-        control_url: format!("http://{control}"),
-        public_ip: loopback.to_string(),
-        max_participants: 500,
-        every: heartbeat,
-    });
-    tokio::spawn(registry::heartbeats(table.clone(), state.clone(), reg));
+    let reg = Arc::new(Registration::new(format!("http://{control}"), loopback.to_string(), 500, heartbeat));
+    tokio::spawn(registry::heartbeats(Some(table.clone()), state.clone(), reg, None));
     // Placement reads the registry: return once the first heartbeat is in it.
     for _ in 0..100 {
         if stratus_core::nodes::live(table.as_ref()).await.is_ok_and(|l| l.iter().any(|n| n.id == id)) {

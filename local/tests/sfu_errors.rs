@@ -154,6 +154,7 @@ async fn a_media_node_failing_a_request_is_an_internal_error_and_records_nothing
     let record = NodeRecord {
         id: "broken".into(),
         control_url: format!("http://{addr}"),
+        control_cert_sha256: None,
         public_ip: "127.0.0.1".into(),
         region: "local".into(),
         max_participants: 100,

@@ -1,7 +1,9 @@
 //! Two media nodes as separate `stratus-media-node` processes registered in one DynamoDB
 //! table (moto), with the local stack's signaling and no node of its own: rooms spread over
 //! the nodes by load, and killing a room's node mid-call moves the room to the other node;
-//! its members get `roomMoved`, join again, and media flows again.
+//! its members get `roomMoved`, join again, and media flows again. A node that hangs (stopped,
+//! its registry entry still live) loses its room at the first control request that cannot
+//! connect to it, without waiting for the entry to expire.
 
 use serde_json::json;
 use std::path::PathBuf;
@@ -29,6 +31,10 @@ fn media_node_bin() -> PathBuf {
 }
 
 fn node(id: &str, table: &str, events: &str) -> Child {
+    node_with(id, table, events, &[])
+}
+
+fn node_with(id: &str, table: &str, events: &str, envs: &[(&str, &str)]) -> Child {
     let mut cmd = Command::new(media_node_bin());
     cmd.envs(stratus_tests::aws::sdk_env())
         .env("STRATUS_NODE_ID", id)
@@ -44,6 +50,7 @@ fn node(id: &str, table: &str, events: &str) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true);
+    cmd.envs(envs.iter().copied());
     cmd.spawn().expect("spawn stratus-media-node")
 }
 
@@ -133,4 +140,99 @@ async fn rooms_spread_over_two_nodes_and_a_killed_nodes_room_moves_and_media_res
     // Room two, on the surviving node, never moved.
     assert!(carol.event("roomMoved", |_| true, Duration::from_millis(100)).await.is_none());
     p2.stop().await;
+}
+
+fn signal(child: &Child, sig: &str) {
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args([sig, &pid]).status().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hung_nodes_room_moves_at_the_first_request_that_cannot_reach_it() {
+    let ep = stratus_tests::aws::endpoint();
+    let table = stratus_tests::aws::unique_name("hung");
+    let env = stratus_tests::aws::sdk_env();
+    let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    envs.push(("STRATUS_CONTROL_KEYS", KEYS));
+    // No sweeper: only the request may move the room.
+    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "0"];
+    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
+    let events = format!("{}/ws", local.base);
+    // Control over TLS pinned to each node's certificate, as deployed; 5 s heartbeats keep a
+    // stopped node's entry live for 15 s.
+    let tls = [("STRATUS_CONTROL_TLS", "self-signed"), ("STRATUS_HEARTBEAT_SECS", "5")];
+    let nodes = [node_with("node-x", &table, &events, &tls), node_with("node-y", &table, &events, &tls)];
+    let (alice, bob) = (member(&local, "alice").await, member(&local, "bob").await);
+    alice.ok("createRoom", json!({ "roomId": "standup" })).await;
+    let first = join(&alice, "standup").await;
+    assert_eq!(join(&bob, "standup").await, first);
+    let (p, sub, ssrc) = call(&alice, &bob).await;
+    assert!(receives(&sub, ssrc, Duration::from_secs(10)).await, "media over TLS-controlled nodes");
+
+    let t = stratus_dynamo::DynamoTable::new(
+        stratus_tests::aws::dynamodb().await,
+        &table,
+        &stratus_core::store::schema::MAIN,
+        std::sync::Arc::new(stratus_core::clock::SystemClock),
+    );
+    // Freeze the room's node: it holds its port and its registry entry, and answers nothing.
+    let hung = &nodes[if first == "node-x" { 0 } else { 1 }];
+    signal(hung, "-STOP");
+    let asked = Instant::now();
+    let err = bob.request("createWebRtcTransport", json!({ "direction": "send" })).await.unwrap_err();
+    assert_eq!(err["code"], "SERVICE_UNAVAILABLE", "{err}");
+    let answered = asked.elapsed();
+    let other = if first == "node-x" { "node-y" } else { "node-x" };
+    for c in [&alice, &bob] {
+        let moved = c.event("roomMoved", |d| d["roomId"] == "standup", Duration::from_secs(5)).await;
+        let moved = moved.unwrap_or_else(|| panic!("no roomMoved; events: {:?}", c.events()));
+        assert_eq!(moved["data"]["nodeId"], other);
+    }
+    let live = stratus_core::nodes::live(&t).await.unwrap();
+    assert!(live.iter().any(|n| n.id == first), "moved while the hung node was still registered: {live:?}");
+    eprintln!("hung node: the request failed after {answered:?}");
+    assert_eq!(join(&alice, "standup").await, other);
+    assert_eq!(join(&bob, "standup").await, other);
+    signal(hung, "-CONT");
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_placed_on_a_registered_but_dead_node_moves_the_room_and_joins_on_a_live_one() {
+    let ep = stratus_tests::aws::endpoint();
+    let table = stratus_tests::aws::unique_name("dead-join");
+    let env = stratus_tests::aws::sdk_env();
+    let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // The stack's own in-process node, plus a registry entry for a node that is gone: its
+    // port is closed, and it sorts first among equally loaded nodes, so placement picks it.
+    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--room-sweep-secs", "0"];
+    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let t = stratus_dynamo::DynamoTable::new(
+        stratus_tests::aws::dynamodb().await,
+        &table,
+        &stratus_core::store::schema::MAIN,
+        std::sync::Arc::new(stratus_core::clock::SystemClock),
+    );
+    let dead = stratus_core::nodes::NodeRecord {
+        id: "aaa-dead".into(),
+        control_url: format!("https://{closed}"),
+        control_cert_sha256: Some("ab".repeat(32)),
+        public_ip: "127.0.0.1".into(),
+        region: "local".into(),
+        max_participants: 500,
+        load: stratus_core::nodes::Load { rooms: 0, participants: 0, producers: 0, consumers: 0, bitrate_bps: 0 },
+        draining: false,
+        heartbeat_at: 0,
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    stratus_core::nodes::heartbeat(&t, &dead, now, 600).await.unwrap();
+    let alice = member(&local, "alice").await;
+    alice.ok("createRoom", json!({ "roomId": "retro" })).await;
+    let joined = alice.ok("joinRoom", json!({ "roomId": "retro" })).await;
+    let node = joined["nodeId"].as_str().unwrap();
+    assert!(node.starts_with("local-"), "joined on the live node, not {node}");
+    assert_eq!(joined["epoch"], 2, "placed on the dead node, then moved once");
+    let room = stratus_core::rooms::get(&t, "retro").await.unwrap();
+    assert_eq!((room.node_id.as_deref(), room.participants), (Some(node), 1));
 }

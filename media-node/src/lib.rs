@@ -12,11 +12,22 @@
 //! - [`signed`]    — the middleware that verifies every `/v1/*` request before any work.
 //! - [`events`]    — room events to connections through a `ConnectionSink`.
 //! - [`metrics`]   — counters and the Prometheus rendering.
-//! - [`registry`]  — heartbeats into the node registry; drain on SIGTERM.
-//! - [`app`]       — the router: operations endpoints unsigned, control signed.
+//! - [`registry`]  — heartbeats into the node registry (with scale-in protection kept in
+//!   step); drain on SIGTERM.
+//! - [`address`]   — the announced address: fixed, or discovered (ECS task metadata + EC2,
+//!   IMDSv2).
+//! - [`protection`] — ECS task scale-in protection while rooms are hosted.
+//! - [`cloudwatch`] — load figures for the fleet's autoscaling and alarms.
+//! - [`aws_query`] — the SigV4-signed query-protocol calls behind those two (EC2, CloudWatch).
+//! - [`app`]       — the router: operations endpoints unsigned, control signed. The binary
+//!   serves it over TLS with a self-signed certificate (`stratus_control::tls`) when asked.
 
+pub mod address;
+pub mod aws_query;
+pub mod cloudwatch;
 pub mod events;
 pub mod metrics;
+pub mod protection;
 pub mod registry;
 pub mod routes;
 pub mod sfu;
@@ -46,6 +57,8 @@ pub struct NodeState {
     pub started_ms: i64,
     /// Set on SIGTERM: the node takes no new rooms and reports not ready.
     pub draining: AtomicBool,
+    /// Poked when a room is made, so the heartbeat task updates scale-in protection now.
+    pub load_changed: tokio::sync::Notify,
     pub sfu: Arc<Sfu>,
     /// (when, bytes in, bytes out, bps in, bps out) of the last bitrate sample.
     rate: Mutex<(Instant, u64, u64, u64, u64)>,
@@ -60,6 +73,7 @@ impl NodeState {
             started_ms: clock.now_ms(),
             clock,
             draining: AtomicBool::new(false),
+            load_changed: tokio::sync::Notify::new(),
             sfu,
             rate: Mutex::new((Instant::now(), 0, 0, 0, 0)),
         }

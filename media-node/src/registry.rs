@@ -1,26 +1,62 @@
 //! The node in the registry (`stratus_core::nodes`): a heartbeat task rewrites the node's
-//! entry every `every` with its load and a TTL of three heartbeats; on SIGTERM the node marks
-//! itself draining (no new rooms; `/readyz` answers 503), waits until it carries no room or the
-//! deadline passes, removes its entry and exits.
+//! entry every `every` with its load and a TTL of three heartbeats, and keeps ECS scale-in
+//! protection in step with whether the node hosts rooms.
+//!
+//! On SIGTERM the node drains in two phases, both inside the platform's stop timeout:
+//! 1. **wait** (`Drain::wait`): marked draining (no new rooms; `/readyz` answers 503), it
+//!    waits for its rooms to end by themselves;
+//! 2. **hand over**: it leaves the registry, so the functions count it as lost and move its
+//!    remaining rooms (the sweeper within a minute, or any request of a participant first);
+//!    the participants get `roomMoved` and join again elsewhere while this node still
+//!    forwards, for up to `Drain::linger` or until its rooms are gone.
+//!
+//! Then protection is cleared and the process may exit.
 
 use crate::NodeState;
+use crate::protection::Protection;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use stratus_core::nodes::{self, NodeRecord};
 use stratus_core::store::Table;
 
 pub struct Registration {
     pub control_url: String,
+    /// The control certificate's fingerprint, when the control port serves TLS.
+    pub control_cert_sha256: Option<String>,
     pub public_ip: String,
     pub max_participants: i64,
     pub every: Duration,
+    /// Set once the node has left the registry: heartbeats stop writing it back.
+    pub left: AtomicBool,
+}
+
+impl Registration {
+    pub fn new(control_url: String, public_ip: String, max_participants: i64, every: Duration) -> Registration {
+        Registration {
+            control_url,
+            control_cert_sha256: None,
+            public_ip,
+            max_participants,
+            every,
+            left: AtomicBool::new(false),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Drain {
+    /// How long rooms may take to end by themselves before they are handed over.
+    pub wait: Duration,
+    /// How long the node keeps forwarding after handing its rooms over.
+    pub linger: Duration,
 }
 
 fn record(st: &NodeState, reg: &Registration) -> NodeRecord {
     NodeRecord {
         id: st.id.clone(),
         control_url: reg.control_url.clone(),
+        control_cert_sha256: reg.control_cert_sha256.clone(),
         public_ip: reg.public_ip.clone(),
         region: st.region.clone(),
         max_participants: reg.max_participants,
@@ -31,35 +67,74 @@ fn record(st: &NodeState, reg: &Registration) -> NodeRecord {
 }
 
 async fn beat(table: &dyn Table, st: &NodeState, reg: &Registration) {
+    if reg.left.load(Ordering::SeqCst) {
+        return;
+    }
     let ttl = (reg.every.as_secs() as i64 * 3).max(3);
     if let Err(e) = nodes::heartbeat(table, &record(st, reg), st.clock.now_ms(), ttl).await {
         tracing::warn!(error = %e, "heartbeat failed");
     }
 }
 
-/// Heartbeats until the process ends.
-pub async fn heartbeats(table: Arc<dyn Table>, st: Arc<NodeState>, reg: Arc<Registration>) {
+/// Heartbeats (and protection updates) until the process ends; a new room triggers an
+/// early round.
+pub async fn heartbeats(
+    table: Option<Arc<dyn Table>>,
+    st: Arc<NodeState>,
+    reg: Arc<Registration>,
+    protection: Option<Arc<Protection>>,
+) {
     loop {
-        beat(table.as_ref(), &st, &reg).await;
-        tokio::time::sleep(reg.every).await;
+        if let Some(t) = &table {
+            beat(t.as_ref(), &st, &reg).await;
+        }
+        if let Some(p) = &protection {
+            p.sync(st.load().rooms > 0).await;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(reg.every) => {}
+            _ = st.load_changed.notified() => {}
+        }
     }
 }
 
-/// SIGTERM: drain, then leave the registry. Returns when the node may exit.
-pub async fn drain(table: Option<Arc<dyn Table>>, st: Arc<NodeState>, reg: Arc<Registration>, deadline: Duration) {
+async fn rooms_gone_within(st: &NodeState, within: Duration) -> bool {
+    let until = tokio::time::Instant::now() + within;
+    while st.load().rooms > 0 {
+        if tokio::time::Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    true
+}
+
+/// SIGTERM: drain, hand over, leave. Returns when the node may exit.
+pub async fn drain(
+    table: Option<Arc<dyn Table>>,
+    st: Arc<NodeState>,
+    reg: Arc<Registration>,
+    protection: Option<Arc<Protection>>,
+    d: Drain,
+) {
     st.draining.store(true, Ordering::SeqCst);
-    tracing::info!(node_id = %st.id, "draining");
+    tracing::info!(node_id = %st.id, rooms = st.load().rooms, "draining");
     if let Some(t) = &table {
         beat(t.as_ref(), &st, &reg).await;
     }
-    let until = tokio::time::Instant::now() + deadline;
-    while st.load().rooms > 0 && tokio::time::Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let empty = rooms_gone_within(&st, d.wait).await;
+    reg.left.store(true, Ordering::SeqCst);
     if let Some(t) = &table
         && let Err(e) = nodes::deregister(t.as_ref(), &st.id).await
     {
         tracing::warn!(error = %e, "could not leave the registry; its entry will expire");
+    }
+    if !empty {
+        tracing::info!(node_id = %st.id, rooms = st.load().rooms, "rooms handed over; forwarding while they move");
+        rooms_gone_within(&st, d.linger).await;
+    }
+    if let Some(p) = &protection {
+        p.sync(false).await;
     }
     tracing::info!(node_id = %st.id, "drained");
 }

@@ -90,6 +90,10 @@ async fn create_room(
         return Err(ApiError(SfuError::new(ErrorCode::NodeDraining, "this node is draining and takes no new rooms")));
     }
     let (created, info) = st.sfu.create_room(&room, req.max_participants).await?;
+    if created {
+        // Scale-in protection should not wait for the next heartbeat.
+        st.load_changed.notify_one();
+    }
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
 }
 

@@ -16,6 +16,7 @@ fn node(id: &str, participants: i64) -> NodeRecord {
     NodeRecord {
         id: id.into(),
         control_url: format!("http://{id}:7880"),
+        control_cert_sha256: None,
         public_ip: "127.0.0.1".into(),
         region: "local".into(),
         max_participants: 100,

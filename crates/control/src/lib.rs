@@ -16,8 +16,10 @@
 //! key rotates by adding the new one to every node, switching signers, then removing the old.
 //!
 //! Layout: [`sign`] (the signing side), [`Verifier`] (the node side, with its replay cache),
-//! [`base`] (the signature base both compute): no I/O, time passed in. Feature `client`
-//! adds `client::ControlClient`, which signs and sends requests over HTTP.
+//! [`base`] (the signature base both compute), [`parse_keys`] (the keys' two text forms): no
+//! I/O, time passed in. Feature `tls` adds `tls` (the node's self-signed certificate and the
+//! callers' pin on its fingerprint); feature `client` adds `client::ControlClient`, which
+//! signs and sends requests over HTTP(S) with short timeouts.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -31,6 +33,8 @@ use subtle::ConstantTimeEq;
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub const CONTENT_DIGEST: &str = "content-digest";
 pub const SIGNATURE_INPUT: &str = "signature-input";
@@ -73,8 +77,38 @@ impl fmt::Debug for Key {
     }
 }
 
-/// Parses `id1:secret1,id2:secret2` (the `STRATUS_CONTROL_KEYS` format).
+/// The control-keys secret as the deployment generates it: `{"id": "k1", "secret": "…"}`,
+/// with an optional `next_id`/`next_secret` that nodes also accept while a rotation is
+/// staged (infra/README.md, "Rotating the control key").
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysDoc {
+    id: String,
+    secret: String,
+    next_id: Option<String>,
+    next_secret: Option<String>,
+}
+
+/// Parses the control keys, signing key first: either `id1:secret1[,id2:secret2]` (the
+/// `STRATUS_CONTROL_KEYS` text form) or the JSON document of the control-keys secret.
 pub fn parse_keys(s: &str) -> Result<Vec<Key>, String> {
+    if s.trim_start().starts_with('{') {
+        // The parser's own message may quote a value: say where, never what.
+        let d: KeysDoc = serde_json::from_str(s).map_err(|e| {
+            format!(
+                "control keys document is not {{id, secret, next_id?, next_secret?}} (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let mut keys = vec![Key::new(d.id, d.secret.into_bytes())?];
+        match (d.next_id, d.next_secret) {
+            (Some(id), Some(secret)) => keys.push(Key::new(id, secret.into_bytes())?),
+            (None, None) => {}
+            _ => return Err("control keys document: next_id and next_secret go together".into()),
+        }
+        return Ok(keys);
+    }
     let keys: Vec<Key> = s
         .split(',')
         .filter(|p| !p.trim().is_empty())
@@ -340,6 +374,21 @@ mod tests {
         assert!(parse_keys("a:short").is_err());
         assert_eq!(parse_keys(&format!("a:{0},b:{0}", "s".repeat(32))).unwrap().len(), 2);
         assert!(parse_keys(&format!("a:{0},b:{0},c:{0}", "s".repeat(32))).is_err());
+    }
+
+    #[test]
+    fn the_generated_keys_document_parses_signing_key_first() {
+        let secret = "x".repeat(64);
+        let one = parse_keys(&format!(r#"{{"id":"k1","secret":"{secret}"}}"#)).unwrap();
+        assert_eq!(one.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), ["k1"]);
+        let staged =
+            parse_keys(&format!(r#"{{"id":"k1","secret":"{secret}","next_id":"k2","next_secret":"{secret}y"}}"#))
+                .unwrap();
+        assert_eq!(staged.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
+        assert!(parse_keys(&format!(r#"{{"id":"k1","secret":"{secret}","next_id":"k2"}}"#)).is_err());
+        assert!(parse_keys(r#"{"id":"k1","secret":"short"}"#).is_err());
+        let err = parse_keys(&format!(r#"{{"id":"k1","secret":"{secret}","jwt_secret":"s"}}"#)).unwrap_err();
+        assert!(!err.contains(&secret), "errors never echo a secret: {err}");
     }
 
     #[test]

@@ -65,10 +65,6 @@ pub struct CredentialsDoc {
     pub jwt_secret: String,
     #[serde(default)]
     pub apps: BTreeMap<String, String>,
-    /// The media nodes' control keys, `id:secret[,id:secret]` (read by the functions that
-    /// drive nodes; the authority ignores it).
-    #[serde(default)]
-    pub control_keys: Option<String>,
 }
 
 /// Shortest JWT signing secret accepted: 32 bytes, the HS256 key size.

@@ -21,8 +21,11 @@ pub struct Load {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRecord {
     pub id: String,
-    /// Where the functions send signed control requests, e.g. `http://10.0.3.7:7880`.
+    /// Where the functions send signed control requests, e.g. `https://203.0.113.9:7880`.
     pub control_url: String,
+    /// For an `https://` control URL with a self-signed certificate: its SHA-256 (lower-case
+    /// hex), the only certificate callers accept from this node.
+    pub control_cert_sha256: Option<String>,
     /// The address advertised in ICE candidates.
     pub public_ip: String,
     pub region: String,
@@ -49,6 +52,7 @@ impl NodeRecord {
         Some(NodeRecord {
             id: it.get("pk")?.as_str()?.strip_prefix("NODE#")?.to_owned(),
             control_url: s(it, "control_url"),
+            control_cert_sha256: it.get("control_cert_sha256").and_then(Value::as_str).map(str::to_owned),
             public_ip: s(it, "public_ip"),
             region: s(it, "region"),
             max_participants: n(it, "max_participants"),
@@ -68,7 +72,7 @@ impl NodeRecord {
 /// Writes (or refreshes) the node's entry; it lives `ttl_secs` unless refreshed.
 pub async fn heartbeat(table: &dyn Table, node: &NodeRecord, now: Millis, ttl_secs: i64) -> Result<(), StoreError> {
     let k = key(&node.id);
-    let it = item([
+    let mut it = item([
         ("pk", Value::S(k.pk)),
         ("sk", Value::S(k.sk)),
         ("gsi1pk", "NODES".into()),
@@ -86,6 +90,9 @@ pub async fn heartbeat(table: &dyn Table, node: &NodeRecord, now: Millis, ttl_se
         ("heartbeat_at", Value::N(now)),
         ("ttl", Value::N(now.div_euclid(1000) + ttl_secs)),
     ]);
+    if let Some(fp) = &node.control_cert_sha256 {
+        it.insert("control_cert_sha256".into(), Value::S(fp.clone()));
+    }
     table.put(it, None).await
 }
 
@@ -110,7 +117,8 @@ mod tests {
     fn node(id: &str) -> NodeRecord {
         NodeRecord {
             id: id.into(),
-            control_url: format!("http://{id}:7880"),
+            control_url: format!("https://{id}:7880"),
+            control_cert_sha256: Some("ab".repeat(32)),
             public_ip: "203.0.113.9".into(),
             region: "local".into(),
             max_participants: 500,
@@ -133,6 +141,7 @@ mod tests {
         assert_eq!(ids, ["n1"], "n2 missed its heartbeats");
         let n1 = &live(&t).await.unwrap()[0];
         assert_eq!(n1.load.consumers, 30);
+        assert_eq!(n1.control_cert_sha256.as_deref(), Some("ab".repeat(32).as_str()));
         assert_eq!(n1.heartbeat_at, clock.now_ms() - 10_000);
         deregister(&t, "n1").await.unwrap();
         assert!(live(&t).await.unwrap().is_empty());

@@ -332,6 +332,7 @@ mod tests {
         NodeRecord {
             id: id.into(),
             control_url: format!("http://{id}:7880"),
+            control_cert_sha256: None,
             public_ip: "127.0.0.1".into(),
             region: "local".into(),
             max_participants: 100,

@@ -10,6 +10,9 @@
 //! A room whose node stops heartbeating is moved (once: `rooms::place`) by whoever notices
 //! first: a join, any request of one of its participants, or [`SfuRooms::sweep`]. The mover
 //! evicts the members who joined on the old node and sends them `roomMoved`; they join again.
+//! A node that does not answer (`ControlFailure::unreachable`) counts as lost for its room at
+//! once, heartbeat or not: the caller moves the room rather than wait for the
+//! registry entry to expire.
 
 use crate::clock::{Millis, rfc3339_ms};
 use crate::nodes::{self, NodeRecord};
@@ -26,10 +29,13 @@ use stratus_protocol::media::{Layers, RoomInfo};
 use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomSummary, SfuRequest};
 use stratus_protocol::ws::envelope;
 
-/// A node's refusal or a failed call: `status` 0 when the node could not be reached.
+/// A node's refusal or a failed call: `status` 0 when no reply came.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ControlFailure {
     pub status: u16,
+    /// The node did not answer (no connection, or no reply in time): it is gone, hung, or
+    /// someone else answers at its address, and its rooms are moved.
+    pub unreachable: bool,
     pub code: Option<ErrorCode>,
     pub message: String,
 }
@@ -176,7 +182,13 @@ impl SfuRooms {
 
     /// The room's placement, moving it off a dead node (and telling its members) if needed.
     pub async fn placement(&self, room: &str, now: Millis) -> Result<Placement, RoomError> {
-        let live = nodes::live(self.table.as_ref()).await?;
+        self.placement_without(room, None, now).await
+    }
+
+    /// [`Self::placement`] treating node `lost` as dead whatever the registry says.
+    async fn placement_without(&self, room: &str, lost: Option<&str>, now: Millis) -> Result<Placement, RoomError> {
+        let mut live = nodes::live(self.table.as_ref()).await?;
+        live.retain(|n| Some(n.id.as_str()) != lost);
         let p = rooms::place(self.table.as_ref(), room, &live, now).await?;
         if let Some(old) = &p.moved_from {
             self.moved(room, old, &p).await?;
@@ -231,12 +243,17 @@ impl SfuRooms {
         id(room, "roomId")?;
         Self::allowed(caller, room)?;
         let record = rooms::get(self.table.as_ref(), room).await?;
-        let p = self.placement(room, now).await?;
+        let mut p = self.placement(room, now).await?;
         let path = format!("/v1/rooms/{room}");
-        self.media
-            .call(&p.node, "PUT", &path, Some(json!({ "maxParticipants": record.max_participants })))
-            .await
-            .map_err(control_err)?;
+        let make = json!({ "maxParticipants": record.max_participants });
+        if let Err(e) = self.media.call(&p.node, "PUT", &path, Some(make.clone())).await {
+            if !e.unreachable {
+                return Err(control_err(e));
+            }
+            // Its node is gone: move the room (its members hear `roomMoved`) and join there.
+            p = self.moved_off_unreachable(room, &p.node, &e, now).await?;
+            self.media.call(&p.node, "PUT", &path, Some(make)).await.map_err(control_err)?;
+        }
         let pid = participant_id(conn);
         let member = Member {
             participant_id: pid.clone(),
@@ -257,8 +274,9 @@ impl SfuRooms {
         });
         let res = self.media.call(&p.node, "PUT", &format!("{path}/participants/{pid}"), Some(body)).await;
         let info: RoomInfo = match res.map_err(control_err).and_then(|v| {
-            serde_json::from_value(v)
-                .map_err(|e| control_err(ControlFailure { status: 200, code: None, message: e.to_string() }))
+            serde_json::from_value(v).map_err(|e| {
+                control_err(ControlFailure { status: 200, unreachable: false, code: None, message: e.to_string() })
+            })
         }) {
             Ok(i) => i,
             Err(e) => {
@@ -287,6 +305,38 @@ impl SfuRooms {
         let record = rooms::get(self.table.as_ref(), room).await?;
         let live = nodes::live(self.table.as_ref()).await?;
         Ok(record.node_id.and_then(|n| live.into_iter().find(|l| l.id == n)))
+    }
+
+    /// Moves `room` off `node`, which could not be connected to.
+    async fn moved_off_unreachable(
+        &self,
+        room: &str,
+        node: &NodeRecord,
+        e: &ControlFailure,
+        now: Millis,
+    ) -> Result<Placement, RoomError> {
+        tracing::warn!(room, node = %node.id, error = %e.message, "media node unreachable; moving its room");
+        self.placement_without(room, Some(&node.id), now).await
+    }
+
+    /// A control call for `room` on its node; an unreachable node loses the room at once.
+    async fn call_room_node(
+        &self,
+        room: &str,
+        node: &NodeRecord,
+        method: &str,
+        path: &str,
+        body: Option<Json>,
+        now: Millis,
+    ) -> Result<Json, RoomError> {
+        match self.media.call(node, method, path, body).await {
+            Ok(v) => Ok(v),
+            Err(e) if e.unreachable => {
+                self.moved_off_unreachable(room, node, &e, now).await?;
+                Err(rejected(ErrorCode::ServiceUnavailable, "the room's media node was lost; join the room again"))
+            }
+            Err(e) => Err(control_err(e)),
+        }
     }
 
     /// The connection's room and that room's live node.
@@ -372,7 +422,7 @@ impl SfuRooms {
         let node_call = |method: &'static str, tail: String, body: Option<Json>| async move {
             let (room, node) = self.context(conn, now).await?;
             let path = format!("/v1/rooms/{room}/participants/{}{tail}", participant_id(conn));
-            self.media.call(&node, method, &path, body).await.map_err(control_err)
+            self.call_room_node(&room, &node, method, &path, body, now).await
         };
         match req {
             SfuRequest::CreateRoom(r) => Ok(to_json(&summary(&self.create(caller, &r, now).await?))),

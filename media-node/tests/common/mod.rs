@@ -96,3 +96,4 @@ pub fn count(types: &[String], t: &str) -> usize {
 pub fn types(events: &[Value]) -> Vec<String> {
     events.iter().map(|e| e["type"].as_str().unwrap_or("").to_owned()).collect()
 }
+pub mod process;
