@@ -5,7 +5,9 @@
 #   - cfn-lint (PyPI): lints template.yaml;
 #   - websockets (PyPI): a WebSocket client this project did not write, for one e2e test;
 #   - Chromium (Debian's `chromium`) and the npm packages of clients/js (typescript,
-#     playwright-core): the browser SDK's build check and the real-browser tests.
+#     playwright-core): the browser SDK's build check and the real-browser tests;
+#   - aws-sam-cli, cargo-lambda and ziglang (PyPI, pinned, in their own virtualenv:
+#     scripts/sam-build.sh): `sam validate --lint` and a real `sam build`.
 # The tests start and stop moto themselves (tests/src/aws.rs). To test against another
 # LocalStack-compatible endpoint instead, set STRATUS_TEST_AWS_ENDPOINT=http://host:port.
 set -euo pipefail
@@ -51,6 +53,8 @@ rm -rf "$sdk_out"
 
 echo "== cfn-lint template.yaml"
 "$PY" -c 'import sys; from cfnlint.runner import main; sys.argv = ["cfn-lint", "template.yaml"]; sys.exit(main())'
+
+./scripts/sam-build.sh
 
 if command -v rustfmt >/dev/null 2>&1; then
   echo "== cargo fmt --check"

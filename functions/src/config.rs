@@ -22,6 +22,17 @@ pub const SIGNALING_URL_ENV: &str = "STRATUS_SIGNALING_URL";
 pub const RING_TIMEOUT_ENV: &str = "STRATUS_RING_TIMEOUT_SECS";
 pub const ISSUER_ENV: &str = "STRATUS_ISSUER";
 
+/// Every variable a function reads (besides the SDK's own), for the template check.
+pub const ENV: &[&str] = &[
+    MAIN.name_env,
+    CREDENTIALS_SECRET_ENV,
+    CONTROL_SECRET_ENV,
+    WS_ENDPOINT_ENV,
+    SIGNALING_URL_ENV,
+    RING_TIMEOUT_ENV,
+    ISSUER_ENV,
+];
+
 /// Logs an init failure and passes it on (messages name settings, never secret values).
 pub fn logged<T>(res: Result<T, String>) -> Result<T, String> {
     if let Err(e) = &res {

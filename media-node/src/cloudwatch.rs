@@ -11,6 +11,10 @@ use std::time::Duration;
 use stratus_core::nodes::Load;
 
 pub const DEFAULT_NAMESPACE: &str = "Stratus/MediaNodes";
+/// What the fleet's target tracking averages over nodes.
+pub const PARTICIPANTS: &str = "Participants";
+/// 1 per node per period: the sum counts the nodes reporting.
+pub const NODES: &str = "Nodes";
 
 pub struct Publisher {
     client: aws_query::Client,
@@ -27,10 +31,10 @@ impl Publisher {
     /// so the sum over the service counts the nodes reporting).
     pub async fn publish(&self, load: &Load, draining: bool) -> Result<(), String> {
         let figures = [
-            ("Participants", load.participants as f64),
+            (PARTICIPANTS, load.participants as f64),
             ("Rooms", load.rooms as f64),
             ("Draining", if draining { 1.0 } else { 0.0 }),
-            ("Nodes", 1.0),
+            (NODES, 1.0),
         ];
         let mut params = vec![("Namespace".to_owned(), self.namespace.clone())];
         for (i, (name, value)) in figures.iter().enumerate() {

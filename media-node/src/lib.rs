@@ -18,6 +18,7 @@
 //!   IMDSv2).
 //! - [`protection`] — ECS task scale-in protection while rooms are hosted.
 //! - [`cloudwatch`] — load figures for the fleet's autoscaling and alarms.
+//! - [`env`]       — the names of the environment variables the binary reads.
 //! - [`aws_query`] — the SigV4-signed query-protocol calls behind those two (EC2, CloudWatch).
 //! - [`app`]       — the router: operations endpoints unsigned, control signed. The binary
 //!   serves it over TLS with a self-signed certificate (`stratus_control::tls`) when asked.
@@ -25,6 +26,7 @@
 pub mod address;
 pub mod aws_query;
 pub mod cloudwatch;
+pub mod env;
 pub mod events;
 pub mod metrics;
 pub mod protection;

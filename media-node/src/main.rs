@@ -36,6 +36,7 @@ use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
 use stratus_dynamo::management::ManagementApiSink;
 use stratus_media_node::address::{self, Source};
+use stratus_media_node::env;
 use stratus_media_node::protection::Protection;
 use stratus_media_node::registry::{self, Drain, Registration};
 use stratus_media_node::sfu::{Sfu, SfuConfig};
@@ -57,11 +58,11 @@ fn var(name: &str, default: &str) -> String {
 }
 
 fn listen_addr() -> String {
-    var("STRATUS_MEDIA_ADDR", "127.0.0.1:7880")
+    var(env::MEDIA_ADDR, "127.0.0.1:7880")
 }
 
 fn tls_on() -> bool {
-    match var("STRATUS_CONTROL_TLS", "off").as_str() {
+    match var(env::CONTROL_TLS, "off").as_str() {
         "off" => false,
         "self-signed" => true,
         other => fail(format!("STRATUS_CONTROL_TLS must be `off` or `self-signed`, not {other:?}")),
@@ -105,37 +106,37 @@ async fn serve() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_target(false).try_init();
     let addr = listen_addr();
-    let keys = std::env::var("STRATUS_CONTROL_KEYS")
+    let keys = std::env::var(env::CONTROL_KEYS)
         .map_err(|_| "STRATUS_CONTROL_KEYS is not set".to_owned())
         .and_then(|k| stratus_control::parse_keys(&k))
         .unwrap_or_else(|e| fail(e));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let bind_ip: IpAddr = var("STRATUS_MEDIA_BIND_IP", "0.0.0.0")
+    let bind_ip: IpAddr = var(env::MEDIA_BIND_IP, "0.0.0.0")
         .parse()
         .unwrap_or_else(|_| fail("STRATUS_MEDIA_BIND_IP must be an IP address".into()));
-    let source: Source = var("STRATUS_PUBLIC_IP", "127.0.0.1").parse().unwrap_or_else(|e| fail(e));
+    let source: Source = var(env::PUBLIC_IP, "127.0.0.1").parse().unwrap_or_else(|e| fail(e));
     let found = address::discover(&source).await.unwrap_or_else(|e| fail(format!("public address: {e}")));
     let public_ip = found.public;
     let cpus = std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1);
     let config = SfuConfig {
         public_ip,
         bind_ip,
-        udp_port: num("STRATUS_MEDIA_UDP_PORT", 0) as u16,
-        workers: num("STRATUS_MEDIA_WORKERS", cpus).max(1) as usize,
-        max_participants_per_room: num("STRATUS_ROOM_MAX_PARTICIPANTS", 100) as u32,
+        udp_port: num(env::MEDIA_UDP_PORT, 0) as u16,
+        workers: num(env::MEDIA_WORKERS, cpus).max(1) as usize,
+        max_participants_per_room: num(env::ROOM_MAX_PARTICIPANTS, 100) as u32,
     };
     let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
     let sfu = Arc::new(Sfu::start(config, events_tx).unwrap_or_else(|e| fail(format!("media sockets: {e}"))));
     let sdk = aws_config::load_from_env().await;
-    let sink: Option<Arc<dyn ConnectionSink>> = match std::env::var("STRATUS_WS_MANAGEMENT_ENDPOINT") {
+    let sink: Option<Arc<dyn ConnectionSink>> = match std::env::var(env::WS_MANAGEMENT_ENDPOINT) {
         Ok(ep) if ep.starts_with("http://") => Some(Arc::new(ManagementApiSink::local(&ep))),
         Ok(ep) => Some(Arc::new(ManagementApiSink::new(&sdk, &ep))),
         Err(_) => None,
     };
     tokio::spawn(stratus_media_node::events::push(events_rx, sink));
     let state = Arc::new(stratus_media_node::NodeState::new(
-        var("STRATUS_NODE_ID", &uuid::Uuid::new_v4().to_string()),
-        var("STRATUS_REGION", "local"),
+        var(env::NODE_ID, &uuid::Uuid::new_v4().to_string()),
+        var(env::REGION, "local"),
         stratus_control::Verifier::new(keys),
         clock.clone(),
         sfu.clone(),
@@ -153,16 +154,16 @@ async fn serve() {
         None => format!("http://{local}"),
     };
     let mut reg = Registration::new(
-        var("STRATUS_CONTROL_URL", &default_url),
+        var(env::CONTROL_URL, &default_url),
         public_ip.to_string(),
-        num("STRATUS_MAX_PARTICIPANTS", 500) as i64,
-        Duration::from_secs(num("STRATUS_HEARTBEAT_SECS", 5).max(1)),
+        num(env::MAX_PARTICIPANTS, 500) as i64,
+        Duration::from_secs(num(env::HEARTBEAT_SECS, 5).max(1)),
     );
     reg.control_cert_sha256 = tls.as_ref().map(|(_, fp)| fp.clone());
     let reg = Arc::new(reg);
     let table: Option<Arc<dyn Table>> = match std::env::var(MAIN.name_env) {
         Ok(name) => {
-            let endpoint = std::env::var("STRATUS_DYNAMODB_ENDPOINT").ok();
+            let endpoint = std::env::var(env::DYNAMODB_ENDPOINT).ok();
             let client = stratus_dynamo::client(endpoint.as_deref()).await;
             Some(Arc::new(stratus_dynamo::DynamoTable::new(client, name, &MAIN, clock.clone())))
         }
@@ -173,9 +174,9 @@ async fn serve() {
     };
     let protection = Protection::from_env().map(Arc::new);
     tokio::spawn(registry::heartbeats(table.clone(), state.clone(), reg.clone(), protection.clone()));
-    if let Ok(service) = std::env::var("STRATUS_METRICS_SERVICE") {
-        let namespace = var("STRATUS_METRICS_NAMESPACE", stratus_media_node::cloudwatch::DEFAULT_NAMESPACE);
-        let every = Duration::from_secs(num("STRATUS_METRICS_SECS", 60).max(1));
+    if let Ok(service) = std::env::var(env::METRICS_SERVICE) {
+        let namespace = var(env::METRICS_NAMESPACE, stratus_media_node::cloudwatch::DEFAULT_NAMESPACE);
+        let every = Duration::from_secs(num(env::METRICS_SECS, 60).max(1));
         let publisher = stratus_media_node::cloudwatch::Publisher::new(&sdk, namespace, service);
         tokio::spawn(stratus_media_node::cloudwatch::publish_every(publisher, state.clone(), every));
     }
@@ -187,8 +188,8 @@ async fn serve() {
         media.join(",")
     );
     let drain = Drain {
-        wait: Duration::from_secs(num("STRATUS_DRAIN_SECS", 300)),
-        linger: Duration::from_secs(num("STRATUS_DRAIN_LINGER_SECS", 60)),
+        wait: Duration::from_secs(num(env::DRAIN_SECS, 300)),
+        linger: Duration::from_secs(num(env::DRAIN_LINGER_SECS, 60)),
     };
     let handle = axum_server::Handle::new();
     {
