@@ -11,7 +11,9 @@
 //! - [`start`]  — builds the store and authority, binds, returns the running server.
 //! - [`gateway`] — the WebSocket API emulator (events, `@connections`, API Gateway limits).
 //! - [`media`]  — the in-process media node (engine, signed control API, registry heartbeats).
-//! - [`demo`]   — the demo app at `/` on the browser SDK, and its development token route.
+//! - [`cors`]   — the HTTP API's CORS configuration, emulated on the REST routes.
+//! - [`demo`]   — the demo app at `/` on the browser SDK, and its development token route
+//!   (its pages can also be pointed at another deployment: `common.js`).
 //! - `main.rs`  — parses options, prints the banner, runs until Ctrl-C.
 //!
 //! Development credentials: an app key (`dev` by default) and a random app secret and JWT
@@ -32,6 +34,7 @@ use stratus_core::signaling::{ConnectionSink, Signaling, SignalingConfig};
 use stratus_core::store::Table;
 use stratus_dynamo::management::ManagementApiSink;
 
+pub mod cors;
 pub mod demo;
 pub mod gateway;
 pub mod media;
@@ -214,7 +217,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         }
     });
 
-    let mut app = stratus_api::router(state).merge(gw.routes());
+    let mut app = stratus_api::router(state).layer(cors::layer()).merge(gw.routes());
     if !opts.no_demo {
         app = app.merge(demo::routes(
             auth.clone(),

@@ -1,8 +1,19 @@
-// Shared by the demo pages: a token for a name from the local stack's development route
-// (a real app gets tokens from its own backend), and a connected client.
+// Shared by the demo pages: a token for a name, and a connected client.
+//
+// Two modes. Against this local stack (the default) tokens come from its development route
+// `/demo/token` (a real app gets them from its own backend). Against another deployment
+// (a stack on AWS, say) the page is opened with that deployment's URLs and a token minted
+// there: `/?api=https://…&ws=wss://…/prod&token=<access token>` (infra/README.md shows how);
+// the token decides who you are, the name field only labels your tile.
 import { StratusClient } from '/sdk/index.js';
 
+const params = new URLSearchParams(location.search);
+export const remote = params.get('api')
+  ? { apiUrl: params.get('api'), signalingUrl: params.get('ws') ?? undefined, token: params.get('token') ?? '' }
+  : null;
+
 export async function tokenFor(name) {
+  if (remote) return remote.token;
   const res = await fetch('/demo/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -14,10 +25,11 @@ export async function tokenFor(name) {
 }
 
 export async function connect(name) {
-  // A token provider: every reconnect gets a fresh token.
+  // A token provider: every reconnect gets a fresh token (the same one, remotely).
   let first = await tokenFor(name);
   const client = new StratusClient({
-    apiUrl: location.origin,
+    apiUrl: remote ? remote.apiUrl : location.origin,
+    signalingUrl: remote?.signalingUrl,
     token: async () => {
       const t = first ?? (await tokenFor(name));
       first = null;

@@ -167,3 +167,31 @@ async fn a_browser_and_a_rust_peer_in_one_room_receive_each_other() {
     assert!(got["audioPackets"].as_u64().unwrap() > 20 && got["videoPackets"].as_u64().unwrap() > 20, "{s}");
     publisher.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_pointed_at_another_deployment_joins_a_room_there_across_origins() {
+    let _one = BROWSER.lock().await;
+    // `deployment` stands for a stack on AWS: no demo route; the pages come from `site`.
+    let site = LocalStack::start(BIN, &[], &[]).await;
+    let deployment = LocalStack::start(BIN, &["--no-demo"], &[]).await;
+    let grants = json!({ "canPublish": true, "canSubscribe": true });
+    let remote = json!({
+        "api": deployment.base,
+        "tokens": {
+            "alice": deployment.token_with("alice", grants.clone()).await,
+            "bob": deployment.token_with("bob", grants).await,
+        },
+    });
+    let child = scenario("remote-room", &site.base, &[("STRATUS_REMOTE", remote.to_string())]).spawn().unwrap();
+    let s = finish("remote-room", child, 150).await;
+    assert_eq!(s["pageOrigin"], site.base.as_str(), "the pages came from the other origin");
+    for (me, other) in [("alice", "bob"), ("bob", "alice")] {
+        assert!(s["decoded"][me][other]["framesDecoded"].as_u64().unwrap() > 0, "{s}");
+    }
+    let room = s["room"].as_str().unwrap();
+    let there = deployment.get_as("alice", &format!("/api/v1/rooms/{room}")).await;
+    // (The pages have closed by now; the room they made stays.)
+    assert_eq!((there["roomId"].as_str(), there["owner"].as_str()), (Some(room), Some("alice")), "{there}");
+    let here = site.get_as("alice", &format!("/api/v1/rooms/{room}")).await;
+    assert_eq!(here["error"]["code"], "ROOM_NOT_FOUND", "and not on the site: {here}");
+}

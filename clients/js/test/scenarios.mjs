@@ -91,6 +91,25 @@ const scenarios = {
     return { room, decoded, mutedAudioPackets: during, screenshot: shot };
   },
 
+  // The demo pages of this stack pointed at another deployment (STRATUS_REMOTE: its API URL
+  // and a token per name minted there), as infra/README.md uses them against AWS: two pages
+  // join a room there across origins and decode each other.
+  async 'remote-room'(ctx) {
+    const remote = JSON.parse(process.env.STRATUS_REMOTE);
+    const room = `remote-${Date.now()}`;
+    const names = Object.keys(remote.tokens);
+    const pages = [];
+    for (const n of names) {
+      const q = new URLSearchParams({ api: remote.api, token: remote.tokens[n] });
+      const p = await open(ctx, `${base}/?${q}`, n);
+      await joinRoom(p, n, room);
+      pages.push(p);
+    }
+    const decoded = {};
+    for (const [i, p] of pages.entries()) decoded[names[i]] = await decodesFrom(p, names.filter((_, j) => j !== i), names[i]);
+    return { room, decoded, pageOrigin: await pages[0].evaluate(() => location.origin) };
+  },
+
   // A 1:1 call peer to peer: alice calls bob through the calls API, bob answers, both decode
   // the other's video; alice hangs up and the call ends on both pages.
   async call(ctx) {
