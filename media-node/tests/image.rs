@@ -12,4 +12,8 @@ fn the_image_is_multi_stage_non_root_and_runs_the_media_node() {
     let user = dockerfile.lines().rfind(|l| l.starts_with("USER ")).expect("a USER line");
     assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
     assert!(dockerfile.contains(&format!("ENTRYPOINT [\"/usr/local/bin/{}\"]", "stratus-media-node")));
+    assert!(
+        dockerfile.contains("CMD [\"/usr/local/bin/stratus-media-node\", \"healthcheck\"]"),
+        "the health check runs the binary's own check (no shell in distroless)"
+    );
 }
