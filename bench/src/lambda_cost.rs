@@ -11,7 +11,6 @@
 //!   cargo run --release -p stratus-bench --bin lambda-cost -- [repetitions] > bench/results/lambda-cost.json
 
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,16 +22,7 @@ use stratus_protocol::auth::{Grants, TokenRequest};
 use stratus_tests::apigw::ManagementApiRecorder;
 use stratus_tests::aws;
 use stratus_tests::lambda::{RuntimeApi, fixture};
-
-fn sibling(name: &str) -> PathBuf {
-    let bin = std::env::current_exe().unwrap().parent().unwrap().join(name);
-    assert!(
-        bin.exists(),
-        "{} is missing: cargo build --release -p stratus-functions -p stratus-media-node",
-        bin.display()
-    );
-    bin
-}
+use stratus_tests::node::workspace_bin;
 
 fn hex() -> String {
     (0..32).map(|_| format!("{:x}", rand::random::<u8>() % 16)).collect()
@@ -159,21 +149,13 @@ async fn run(reps: usize) {
     let control = aws::create_secret(&control_doc).await;
     let apigw = ManagementApiRecorder::start().await;
     let mut children = Vec::new();
+    let node_bin = workspace_bin("stratus-media-node");
     children.push(
-        tokio::process::Command::new(sibling("stratus-media-node"))
-            .envs(aws::sdk_env())
-            .env("STRATUS_NODE_ID", "cost-node")
+        stratus_tests::node::media_node(&node_bin, "cost-node", &control_doc.to_string())
             .env("STRATUS_TABLE", &table)
-            .env("STRATUS_DYNAMODB_ENDPOINT", &aws::endpoint().url)
-            .env("STRATUS_CONTROL_KEYS", control_doc.to_string())
             .env("STRATUS_CONTROL_TLS", "self-signed")
-            .env("STRATUS_MEDIA_ADDR", "127.0.0.1:0")
-            .env("STRATUS_MEDIA_BIND_IP", "127.0.0.1")
-            .env("STRATUS_MEDIA_WORKERS", "1")
+            .env("STRATUS_HEARTBEAT_SECS", "5")
             .env("STRATUS_WS_MANAGEMENT_ENDPOINT", &apigw.url)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .unwrap(),
     );
@@ -182,7 +164,7 @@ async fn run(reps: usize) {
     for (bin, rt, name) in [("stratus-ws", &ws, "stratus-ws"), ("stratus-rest", &rest, "stratus-rest")] {
         let t = Instant::now();
         children.push(
-            tokio::process::Command::new(sibling(bin))
+            tokio::process::Command::new(workspace_bin(bin))
                 .envs(rt.env(name))
                 .envs(aws::sdk_env())
                 .env(MAIN.name_env, &table)

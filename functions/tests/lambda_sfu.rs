@@ -18,13 +18,6 @@ use stratus_tests::aws;
 use stratus_tests::lambda::{RuntimeApi, fixture};
 use stratus_tests::rest::random_hex;
 
-fn media_node_bin() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().and_then(|d| d.parent()).unwrap().join("stratus-media-node");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p stratus-media-node`", bin.display());
-    bin
-}
-
 async fn posted(apigw: &ManagementApiRecorder, conn: &str, kind: &str) -> Value {
     for _ in 0..100 {
         if let Some(m) = apigw.take(conn).into_iter().find(|m| m["type"] == kind || m["type"] == "error") {
@@ -47,20 +40,11 @@ async fn the_ws_function_drives_a_tls_media_node_with_the_key_from_its_own_secre
     let control = aws::create_secret(&control_doc).await;
     let apigw = ManagementApiRecorder::start().await;
 
-    let _node = tokio::process::Command::new(media_node_bin())
-        .envs(aws::sdk_env())
-        .env("STRATUS_NODE_ID", "tls-node")
+    let bin = stratus_tests::node::workspace_bin("stratus-media-node");
+    let _node = stratus_tests::node::media_node(&bin, "tls-node", &control_doc.to_string())
         .env("STRATUS_TABLE", &table)
-        .env("STRATUS_DYNAMODB_ENDPOINT", &aws::endpoint().url)
-        .env("STRATUS_CONTROL_KEYS", control_doc.to_string())
         .env("STRATUS_CONTROL_TLS", "self-signed")
-        .env("STRATUS_MEDIA_ADDR", "127.0.0.1:0")
-        .env("STRATUS_MEDIA_BIND_IP", "127.0.0.1")
-        .env("STRATUS_MEDIA_WORKERS", "1")
-        .env("STRATUS_HEARTBEAT_SECS", "1")
         .env("STRATUS_WS_MANAGEMENT_ENDPOINT", &apigw.url)
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let rt = RuntimeApi::start().await;

@@ -6,13 +6,11 @@
 //! connect to it, without waiting for the entry to expire.
 
 use serde_json::json;
-use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use stratus_tests::local::LocalStack;
 use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
 use stratus_tests::sfu_client::SfuClient;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const KEYS: &str = "k1:failover-test-control-key-0123456789";
 /// How long the test gives a call to recover after its node is killed: the registry entry
@@ -20,37 +18,16 @@ const KEYS: &str = "k1:failover-test-control-key-0123456789";
 /// join, publish and subscribe again.
 const RECOVERY_BOUND: Duration = Duration::from_secs(20);
 
-/// The media node binary, built with the workspace (`cargo test --workspace` builds it for
-/// the media node's own tests; `cargo build -p stratus-media-node` otherwise).
-fn media_node_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let bin = dir.join("stratus-media-node");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p stratus-media-node`", bin.display());
-    bin
-}
-
 fn node(id: &str, table: &str, events: &str) -> Child {
     node_with(id, table, events, &[])
 }
 
+/// A `stratus-media-node` process (built with the workspace: `cargo test --workspace`
+/// builds it for the media node's own tests; `cargo build -p stratus-media-node` otherwise).
 fn node_with(id: &str, table: &str, events: &str, envs: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(media_node_bin());
-    cmd.envs(stratus_tests::aws::sdk_env())
-        .env("STRATUS_NODE_ID", id)
-        .env("STRATUS_TABLE", table)
-        .env("STRATUS_DYNAMODB_ENDPOINT", &stratus_tests::aws::endpoint().url)
-        .env("STRATUS_CONTROL_KEYS", KEYS)
-        .env("STRATUS_HEARTBEAT_SECS", "1")
-        .env("STRATUS_MEDIA_ADDR", "127.0.0.1:0")
-        .env("STRATUS_MEDIA_BIND_IP", "127.0.0.1")
-        .env("STRATUS_MEDIA_WORKERS", "1")
-        .env("STRATUS_WS_MANAGEMENT_ENDPOINT", events)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    cmd.envs(envs.iter().copied());
+    let bin = stratus_tests::node::workspace_bin("stratus-media-node");
+    let mut cmd = stratus_tests::node::media_node(&bin, id, KEYS);
+    cmd.env("STRATUS_TABLE", table).env("STRATUS_WS_MANAGEMENT_ENDPOINT", events).envs(envs.iter().copied());
     cmd.spawn().expect("spawn stratus-media-node")
 }
 

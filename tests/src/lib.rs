@@ -13,6 +13,8 @@
 //! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
 //!   the API Gateway event fixtures in `tests/fixtures/`.
 //! - [`local`]       — the local stack binary started on a free port, as a user runs it.
+//! - [`node`]        — workspace binaries located next to the running test, and the media
+//!   node started as a loopback fleet node.
 //! - [`peer`]        — real WebRTC peers (the async `webrtc` crate) driving a media node's
 //!   signed control API: a numbered-packet publisher and a recording subscriber.
 //! - [`wsclient`]    — a WebSocket client speaking the signaling envelope.
@@ -27,6 +29,7 @@ pub mod aws;
 pub mod conformance;
 pub mod lambda;
 pub mod local;
+pub mod node;
 pub mod peer;
 pub mod rest;
 pub mod sfu_client;

@@ -6,8 +6,8 @@
 //! below with the reason, and the test fails if the list goes stale either way.
 
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use stratus_tests::aws;
+use stratus_tests::node::workspace_bin;
 
 /// Types moto 5.2 cannot create from a template (it answers CREATE_COMPLETE without them).
 /// The template is not bent to suit moto: these are covered by cfn-lint, `sam validate
@@ -25,20 +25,12 @@ const MOTO_LACKS: &[(&str, &str)] = &[
     ("AWS::ApplicationAutoScaling::ScalingPolicy", "no CloudFormation model for Application Auto Scaling"),
 ];
 
-fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
-    let bin = dir.join(name);
-    assert!(bin.exists(), "{} is missing: run `cargo build -p stratus-functions`", bin.display());
-    bin
-}
-
 fn deploy(stack: &str, params: Value) -> Value {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let artifacts = json!({
-        "RestFunction": binary("stratus-rest"),
-        "WsFunction": binary("stratus-ws"),
-        "WsSweeperFunction": binary("stratus-ws-sweeper"),
+        "RestFunction": workspace_bin("stratus-rest"),
+        "WsFunction": workspace_bin("stratus-ws"),
+        "WsSweeperFunction": workspace_bin("stratus-ws-sweeper"),
     });
     let python = std::env::var("STRATUS_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = std::process::Command::new(python)

@@ -44,24 +44,21 @@ pub fn self_signed(names: Vec<String>) -> Result<(Arc<rustls::ServerConfig>, Str
 /// A client configuration that accepts only the certificate whose fingerprint is `pin`
 /// (the handshake signature is still checked, so the peer must hold its key).
 pub fn pinned(pin: &str) -> rustls::ClientConfig {
-    let verifier = Arc::new(Pinned { pin: pin.to_ascii_lowercase(), provider: provider() });
-    rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .expect("the default provider supports the default versions")
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth()
+    client_config(pin.to_ascii_lowercase())
 }
 
 /// A client configuration for a loopback health check of the node itself: any certificate
 /// (the check asks "does my own server answer", not "who is this").
 pub fn any_certificate() -> rustls::ClientConfig {
-    let verifier = Arc::new(Pinned { pin: String::new(), provider: provider() });
+    client_config(String::new())
+}
+
+fn client_config(pin: String) -> rustls::ClientConfig {
     rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("the default provider supports the default versions")
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
+        .with_custom_certificate_verifier(Arc::new(Pinned { pin, provider: provider() }))
         .with_no_client_auth()
 }
 

@@ -14,6 +14,19 @@ fn client() -> ControlClient {
     )
 }
 
+/// A listener that accepts connections and never writes a byte (a frozen process).
+async fn silent() -> std::net::SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    addr
+}
+
 async fn get(c: &ControlClient, url: &str, pin: Option<&str>) -> (stratus_control::client::ControlError, Duration) {
     let t = Instant::now();
     let e =
@@ -31,14 +44,7 @@ async fn a_closed_port_is_unreachable() {
 #[tokio::test]
 async fn a_node_that_accepts_but_never_answers_the_handshake_is_unreachable_after_the_connect_timeout() {
     // The kernel completes the TCP handshake; nothing ever speaks TLS (a frozen process).
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = silent.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = silent.accept().await {
-            held.push(s);
-        }
-    });
+    let addr = silent().await;
     let (e, took) = get(&client(), &format!("https://{addr}/v1/node"), Some(&"ab".repeat(32))).await;
     assert!(e.unreachable && e.status == 0, "{e:?}");
     assert!(took < Duration::from_secs(5), "ended by the 300 ms connect timeout, not the 30 s request one: {took:?}");
@@ -46,14 +52,7 @@ async fn a_node_that_accepts_but_never_answers_the_handshake_is_unreachable_afte
 
 #[tokio::test]
 async fn a_node_that_takes_the_request_and_never_replies_is_unreachable_after_the_request_timeout() {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = silent.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = silent.accept().await {
-            held.push(s);
-        }
-    });
+    let addr = silent().await;
     let key = Key::new("k1", b"k1-0123456789abcdef0123456789abcdef".to_vec()).unwrap();
     let c = ControlClient::with_timeouts(
         key,

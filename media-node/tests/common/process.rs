@@ -12,7 +12,7 @@ use stratus_core::nodes::{self, NodeRecord};
 use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
 use stratus_tests::aws;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 pub const KEYS: &str = "k1:process-test-control-key-0123456789abcdef";
 
@@ -39,23 +39,13 @@ pub struct NodeProcess {
     pub port: u16,
 }
 
-/// Starts the node with a loopback control port, one media worker on loopback, 1 s
-/// heartbeats and moto's credentials, plus `envs`.
+/// Starts the node (`stratus_tests::node::media_node`) on a control port chosen here, its
+/// stderr readable, plus `envs`.
 pub fn spawn(id: &str, envs: &[(&str, String)]) -> NodeProcess {
     let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stratus-media-node"));
-    cmd.envs(aws::sdk_env())
-        .env("STRATUS_NODE_ID", id)
-        .env("STRATUS_MEDIA_ADDR", format!("127.0.0.1:{port}"))
-        .env("STRATUS_MEDIA_BIND_IP", "127.0.0.1")
-        .env("STRATUS_MEDIA_WORKERS", "1")
-        .env("STRATUS_CONTROL_KEYS", KEYS)
-        .env("STRATUS_HEARTBEAT_SECS", "1")
-        .env("STRATUS_DYNAMODB_ENDPOINT", &aws::endpoint().url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_stratus-media-node"));
+    let mut cmd = stratus_tests::node::media_node(bin, id, KEYS);
+    cmd.env("STRATUS_MEDIA_ADDR", format!("127.0.0.1:{port}")).stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
     }
