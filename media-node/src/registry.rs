@@ -88,7 +88,10 @@ pub async fn heartbeats(
         if let Some(t) = &table {
             beat(t.as_ref(), &st, &reg).await;
         }
-        if let Some(p) = &protection {
+        // Once the node has left (drain), the drain owns the protection: it clears it last.
+        if let Some(p) = &protection
+            && !reg.left.load(Ordering::SeqCst)
+        {
             p.sync(st.load().rooms > 0).await;
         }
         tokio::select! {
