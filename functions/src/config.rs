@@ -4,9 +4,10 @@
 use aws_config::BehaviorVersion;
 use std::sync::Arc;
 use stratus_api::{AppState, ServiceInfo};
-use stratus_core::auth::{AuthConfig, Authority};
+use stratus_core::auth::{AuthConfig, Authority, CredentialsDoc, Secret};
 use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::{Clock, SystemClock};
+use stratus_core::ice::IceConfig;
 use stratus_core::sfu::{SfuConfig, SfuRooms};
 use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::store::Table;
@@ -21,6 +22,11 @@ pub const WS_ENDPOINT_ENV: &str = "STRATUS_WS_MANAGEMENT_ENDPOINT";
 pub const SIGNALING_URL_ENV: &str = "STRATUS_SIGNALING_URL";
 pub const RING_TIMEOUT_ENV: &str = "STRATUS_RING_TIMEOUT_SECS";
 pub const ISSUER_ENV: &str = "STRATUS_ISSUER";
+/// Comma-separated STUN and TURN URLs handed to clients; the TURN secret is the credentials
+/// document's `turn_secret`.
+pub const STUN_URLS_ENV: &str = "STRATUS_STUN_URLS";
+pub const TURN_URLS_ENV: &str = "STRATUS_TURN_URLS";
+pub const ICE_TTL_ENV: &str = "STRATUS_ICE_TTL_SECS";
 
 /// Every variable a function reads (besides the SDK's own), for the template check.
 pub const ENV: &[&str] = &[
@@ -31,6 +37,9 @@ pub const ENV: &[&str] = &[
     SIGNALING_URL_ENV,
     RING_TIMEOUT_ENV,
     ISSUER_ENV,
+    STUN_URLS_ENV,
+    TURN_URLS_ENV,
+    ICE_TTL_ENV,
 ];
 
 /// Logs an init failure and passes it on (messages name settings, never secret values).
@@ -57,14 +66,22 @@ async fn secret_string(client: &aws_sdk_secretsmanager::Client, secret_id: &str)
 
 /// Reads the credentials document from Secrets Manager and builds the token authority.
 pub async fn authority(sdk: &aws_config::SdkConfig) -> Result<Authority, String> {
-    Ok(credentials(sdk).await?.0)
+    Ok(credentials(sdk).await?.authority)
 }
 
-/// The token authority and, when `STRATUS_CONTROL_SECRET` is set (a deployment with a media
-/// fleet), the media control keys from that secret. Both secrets are read concurrently.
-pub async fn credentials(
-    sdk: &aws_config::SdkConfig,
-) -> Result<(Authority, Option<Vec<stratus_control::Key>>), String> {
+/// What the secrets hold for a function.
+pub struct Credentials {
+    pub authority: Authority,
+    /// The media control keys, when `STRATUS_CONTROL_SECRET` is set.
+    pub control_keys: Option<Vec<stratus_control::Key>>,
+    /// The TURN shared secret, when the credentials document has one.
+    pub turn_secret: Option<Secret>,
+}
+
+/// The token authority, the TURN secret and, when `STRATUS_CONTROL_SECRET` is set (a
+/// deployment with a media fleet), the media control keys from that secret. Both secrets are
+/// read concurrently.
+pub async fn credentials(sdk: &aws_config::SdkConfig) -> Result<Credentials, String> {
     let secret_id = env(CREDENTIALS_SECRET_ENV)?;
     let issuer = std::env::var(ISSUER_ENV).unwrap_or_else(|_| "stratus".into());
     let client = aws_sdk_secretsmanager::Client::new(sdk);
@@ -75,10 +92,35 @@ pub async fn credentials(
             None => Ok(None),
         }
     });
-    let keys = control?
+    let control_keys = control?
         .map(|k| stratus_control::parse_keys(&k).map_err(|e| format!("{CONTROL_SECRET_ENV}: {e}")))
         .transpose()?;
-    Ok((AuthConfig::from_credentials_json(issuer, &doc?).map(Authority::new)?, keys))
+    let doc = doc?;
+    let authority = AuthConfig::from_credentials_json(issuer, &doc).map(Authority::new)?;
+    let turn_secret = serde_json::from_str::<CredentialsDoc>(&doc)
+        .map_err(|_| "credentials document".to_owned())?
+        .turn_secret
+        .map(Secret::new);
+    Ok(Credentials { authority, control_keys, turn_secret })
+}
+
+fn list(name: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// STUN/TURN for clients: URLs from the environment, the secret from the credentials.
+pub fn ice_config(turn_secret: Option<Secret>) -> Result<IceConfig, String> {
+    let ttl = match std::env::var(ICE_TTL_ENV) {
+        Ok(v) => v.parse().map_err(|_| format!("{ICE_TTL_ENV} must be a number of seconds"))?,
+        Err(_) => stratus_core::ice::DEFAULT_TTL_SECS,
+    };
+    IceConfig::new(list(STUN_URLS_ENV), list(TURN_URLS_ENV), turn_secret, ttl)
 }
 
 /// Group rooms driven over signed HTTPS with the first control key (the signing one; the
@@ -115,11 +157,17 @@ pub async fn rest_state() -> Result<AppState, String> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock.clone())?;
-    let (auth, keys) = credentials(&sdk).await?;
+    let c = credentials(&sdk).await?;
     let sink: Arc<dyn stratus_core::signaling::ConnectionSink> =
         Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
-    let state = AppState::new(table.clone(), auth, clock, ServiceInfo::new("lambda"), sink.clone(), calls_config()?);
-    Ok(match sfu_rooms(table, sink, keys) {
+    let state =
+        AppState::new(table.clone(), c.authority, clock, ServiceInfo::new("lambda"), sink.clone(), calls_config()?)
+            .with_ice(ice_config(c.turn_secret).unwrap_or_else(|e| {
+                // The rest of the API stays up; the route says no relay is offered.
+                tracing::error!(error = %e, "ICE servers misconfigured; handing out none");
+                IceConfig::default()
+            }));
+    Ok(match sfu_rooms(table, sink, c.control_keys) {
         Some(sfu) => state.with_sfu(sfu),
         None => state,
     })
@@ -137,12 +185,12 @@ pub async fn ws_services() -> Result<WsServices, String> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock)?;
-    let (auth, keys) = credentials(&sdk).await?;
+    let c = credentials(&sdk).await?;
     let sink: Arc<dyn stratus_core::signaling::ConnectionSink> =
         Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
     let calls = Calls::new(table.clone(), sink.clone(), calls_config()?);
-    let sfu = sfu_rooms(table.clone(), sink.clone(), keys);
-    let mut signaling = Signaling::new(table, sink, Arc::new(auth), SignalingConfig::default());
+    let sfu = sfu_rooms(table.clone(), sink.clone(), c.control_keys);
+    let mut signaling = Signaling::new(table, sink, Arc::new(c.authority), SignalingConfig::default());
     if let Some(s) = &sfu {
         signaling = signaling.with_sfu(s.clone());
     }

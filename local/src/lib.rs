@@ -97,6 +97,19 @@ pub struct Options {
     /// How often rooms on media nodes that stopped heartbeating are moved.
     #[arg(long, env = "STRATUS_ROOM_SWEEP_SECS", default_value_t = 2)]
     pub room_sweep_secs: u64,
+    /// A TURN URL handed to clients (repeatable, or comma-separated in the variable), e.g.
+    /// `turn:192.0.2.1:3478?transport=udp`; needs `--turn-secret`.
+    #[arg(long = "turn-url", env = "STRATUS_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+    /// The TURN server's shared secret (coturn `static-auth-secret`).
+    #[arg(long, env = "STRATUS_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+    /// A STUN URL handed to clients (repeatable, or comma-separated in the variable).
+    #[arg(long = "stun-url", env = "STRATUS_STUN_URLS", value_delimiter = ',')]
+    pub stun_urls: Vec<String>,
+    /// How long the TURN credentials handed out stay valid.
+    #[arg(long, env = "STRATUS_ICE_TTL_SECS", default_value_t = stratus_core::ice::DEFAULT_TTL_SECS)]
+    pub ice_ttl_secs: i64,
     /// Do not serve the demo app at `/` nor its development token route `/demo/token`.
     #[arg(long, env = "STRATUS_NO_DEMO")]
     pub no_demo: bool,
@@ -147,6 +160,12 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         Some(s) => Secret::new(s.clone()),
         None => Secret::random_hex(),
     };
+    let ice = stratus_core::ice::IceConfig::new(
+        opts.stun_urls.clone(),
+        opts.turn_urls.clone(),
+        opts.turn_secret.clone().map(Secret::new),
+        opts.ice_ttl_secs,
+    )?;
     let cfg =
         AuthConfig::new("stratus-local", jwt_secret).with_app(opts.app_key.clone(), Secret::new(app_secret.clone()));
     let auth = Arc::new(Authority::new(cfg));
@@ -177,7 +196,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     }
     let state =
         AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"), sink.clone(), calls)
-            .with_sfu(sfu.clone());
+            .with_sfu(sfu.clone())
+            .with_ice(ice);
     let sig =
         Arc::new(Signaling::new(table.clone(), sink, auth.clone(), SignalingConfig::default()).with_sfu(sfu.clone()));
     let room_sweep_every = Duration::from_secs(opts.room_sweep_secs.max(1));

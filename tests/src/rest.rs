@@ -51,6 +51,11 @@ pub fn random_hex() -> String {
 
 impl TestApi {
     pub fn on(table: Arc<dyn Table>, clock: ManualClock) -> Self {
+        Self::on_with(table, clock, |s| s)
+    }
+
+    /// [`Self::on`] with the state adjusted by `f` (e.g. `|s| s.with_ice(cfg)`).
+    pub fn on_with(table: Arc<dyn Table>, clock: ManualClock, f: impl FnOnce(AppState) -> AppState) -> Self {
         let app_secret = random_hex();
         let jwt_secret = random_hex();
         let cfg =
@@ -60,25 +65,33 @@ impl TestApi {
         let sink = Arc::new(RecordingSink::default());
         let calls = CallsConfig { signaling_url: "ws://test/ws".into(), ..CallsConfig::default() };
         let state =
-            AppState::new(table.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), sink.clone(), calls);
+            f(AppState::new(table.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), sink.clone(), calls));
         let signaling = Signaling::new(table.clone(), sink.clone(), auth.clone(), SignalingConfig::default());
         Self { router: stratus_api::router(state), sink, signaling, auth, clock, table, app_secret, jwt_secret }
     }
 
     pub fn memory() -> Self {
+        Self::memory_with(|s| s)
+    }
+
+    pub fn memory_with(f: impl FnOnce(AppState) -> AppState) -> Self {
         let clock = ManualClock::at_system_time();
         let table = Arc::new(MemoryTable::new(&MAIN, Arc::new(clock.clone())));
-        Self::on(table, clock)
+        Self::on_with(table, clock, f)
     }
 
     /// On a fresh table at the harness endpoint (moto unless told otherwise).
     pub async fn dynamodb() -> Self {
+        Self::dynamodb_with(|s| s).await
+    }
+
+    pub async fn dynamodb_with(f: impl FnOnce(AppState) -> AppState) -> Self {
         let clock = ManualClock::at_system_time();
         let client = aws::dynamodb().await;
         let name = aws::unique_name("api");
         stratus_dynamo::create_table(&client, &MAIN, &name).await.expect("create table");
         let table = Arc::new(stratus_dynamo::DynamoTable::new(client, name, &MAIN, Arc::new(clock.clone())));
-        Self::on(table, clock)
+        Self::on_with(table, clock, f)
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
@@ -173,6 +186,23 @@ macro_rules! on_both_stores {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_dynamodb() {
                 super::$body($crate::rest::TestApi::dynamodb().await).await;
+            }
+        }
+    };
+}
+
+/// [`on_both_stores!`] with the router's state adjusted by `$state` (`fn(AppState) -> AppState`).
+#[macro_export]
+macro_rules! on_both_stores_with {
+    ($name:ident, $state:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_the_embedded_store() {
+                super::$body($crate::rest::TestApi::memory_with(super::$state)).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_dynamodb() {
+                super::$body($crate::rest::TestApi::dynamodb_with(super::$state).await).await;
             }
         }
     };

@@ -23,5 +23,5 @@ async fn every_documented_route_exists_on_the_router() {
             count += 1;
         }
     }
-    assert_eq!(count, 22, "documented operations");
+    assert_eq!(count, 23, "documented operations");
 }

@@ -37,6 +37,8 @@ pub struct Inner {
     pub sfu: Option<Arc<stratus_core::sfu::SfuRooms>>,
     /// The public WebSocket URL clients connect to.
     pub signaling_url: String,
+    /// STUN/TURN handed to clients (`GET /api/v1/ice-servers`); none by default.
+    pub ice: stratus_core::ice::IceConfig,
 }
 
 impl AppState {
@@ -64,7 +66,14 @@ impl AppState {
             started_ms,
             sfu: None,
             signaling_url,
+            ice: stratus_core::ice::IceConfig::default(),
         }))
+    }
+
+    /// Hands out these ICE servers. Call before the state is cloned.
+    pub fn with_ice(mut self, ice: stratus_core::ice::IceConfig) -> Self {
+        Arc::get_mut(&mut self.0).expect("with_ice before the state is shared").ice = ice;
+        self
     }
 
     /// Serves the room routes with these rooms. Call before the state is cloned.

@@ -58,13 +58,17 @@ pub struct AuthConfig {
 }
 
 /// The JSON form of the credentials secret (Secrets Manager or an environment variable):
-/// `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}}`.
+/// `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}, "turn_secret"?: "..."}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsDoc {
     pub jwt_secret: String,
     #[serde(default)]
     pub apps: BTreeMap<String, String>,
+    /// The TURN server's shared secret (coturn's `static-auth-secret`), for the ICE-server
+    /// credentials (`ice`); the authority ignores it.
+    #[serde(default)]
+    pub turn_secret: Option<String>,
 }
 
 /// Shortest JWT signing secret accepted: 32 bytes, the HS256 key size.

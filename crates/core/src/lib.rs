@@ -14,6 +14,7 @@
 //! - [`calls`]  — 1:1 calls: initiate/answer/end races, missed calls, history, call events.
 //! - [`presence`] — chosen status + facts (open connections, active-call lock), last seen.
 //! - [`ratelimit`] — per-user, per-minute limits counted in the store.
+//! - [`ice`]    — the ICE servers handed to clients, TURN credentials in the REST API style.
 //! - [`nodes`]  — the media-node registry: heartbeats with a TTL, draining, the live list.
 //! - [`rooms`]  — SFU rooms: records, placement on the least-loaded live node with
 //!   conditional writes, re-placement off dead nodes, members with a capacity guard.
@@ -25,6 +26,7 @@
 pub mod auth;
 pub mod calls;
 pub mod clock;
+pub mod ice;
 pub mod nodes;
 pub mod presence;
 pub mod ratelimit;

@@ -15,6 +15,8 @@ pub struct Limit {
 pub const CALL_INITIATIONS: Limit = Limit { name: "initiate", per_minute: 10 };
 pub const PRESENCE_UPDATES: Limit = Limit { name: "presence", per_minute: 100 };
 pub const HISTORY_QUERIES: Limit = Limit { name: "history", per_minute: 100 };
+/// A client asks once per peer connection setup and before credentials expire.
+pub const ICE_SERVERS: Limit = Limit { name: "ice", per_minute: 30 };
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RateError {

@@ -9,6 +9,7 @@
 //! - [`auth`]   — token minting, refresh, validation bodies and the JWT claims.
 //! - [`calls`]  — calls, history and presence bodies; call events pushed over the WebSocket.
 //! - [`health`] — health, readiness and version bodies.
+//! - [`ice`]    — the ICE servers (STUN, TURN with short-lived credentials) clients use.
 //! - [`ws`]     — WebSocket signaling messages: parsing (envelope and flat dialects), events.
 //! - [`media`]  — SFU: the media node's control bodies, RTP capabilities, room events.
 //! - [`sfu`]    — the WebSocket SFU dialect (createRoom … setPreferredLayers) and REST room bodies.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod calls;
 pub mod error;
 pub mod health;
+pub mod ice;
 pub mod ids;
 pub mod media;
 pub mod sfu;

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod calls;
 pub mod health;
+pub mod ice;
 pub mod presence;
 pub mod rooms;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/presence/status", put(presence::update))
         .route("/api/v1/presence/status/{user_id}", get(presence::status))
         .route("/api/v1/presence/check/{user_id}", get(presence::check))
+        .route("/api/v1/ice-servers", get(ice::get))
         .route("/api/v1/rooms", post(rooms::create).get(rooms::list))
         .route("/api/v1/rooms/join", post(rooms::join))
         .route("/api/v1/rooms/{id}", get(rooms::get))
