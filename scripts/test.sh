@@ -6,6 +6,8 @@
 #   - websockets (PyPI): a WebSocket client this project did not write, for one e2e test;
 #   - Chromium (Debian's `chromium`) and the npm packages of clients/js (typescript,
 #     playwright-core): the browser SDK's build check and the real-browser tests;
+#   - coturn and iproute2 (Debian): a real TURN server, and the network namespaces the relay
+#     tests build hosts from (they need root);
 #   - aws-sam-cli, cargo-lambda and ziglang (PyPI, pinned, in their own virtualenv:
 #     scripts/sam-build.sh): `sam validate --lint` and a real `sam build`.
 # The tests start and stop moto themselves (tests/src/aws.rs). To test against another
@@ -28,12 +30,16 @@ missing=()
 if [ ${#missing[@]} -gt 0 ]; then pip_install "${missing[@]}"; fi
 
 CHROMIUM="${STRATUS_CHROMIUM:-/usr/bin/chromium}"
-if [ ! -x "$CHROMIUM" ]; then
-  echo "== installing chromium (Debian)"
+debs=()
+[ -x "$CHROMIUM" ] || debs+=(chromium)
+[ -x /usr/bin/turnserver ] || debs+=(coturn)
+command -v ip >/dev/null 2>&1 || debs+=(iproute2)
+if [ ${#debs[@]} -gt 0 ]; then
+  echo "== installing ${debs[*]} (Debian)"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${debs[@]}" >/dev/null
 fi
 if [ ! -d clients/js/node_modules/playwright-core ] || [ ! -d clients/js/node_modules/typescript ]; then
   echo "== npm ci (clients/js)"

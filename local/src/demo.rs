@@ -44,6 +44,7 @@ const SDK: &[(&str, &str, &str)] = &[
     ("emitter.js", JS, include_str!("../../clients/js/dist/emitter.js")),
     ("queue.js", JS, include_str!("../../clients/js/dist/queue.js")),
     ("protocol.js", JS, include_str!("../../clients/js/dist/protocol.js")),
+    ("ice.js", JS, include_str!("../../clients/js/dist/ice.js")),
 ];
 
 #[derive(Clone)]

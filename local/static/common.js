@@ -4,7 +4,8 @@
 // `/demo/token` (a real app gets them from its own backend). Against another deployment
 // (a stack on AWS, say) the page is opened with that deployment's URLs and a token minted
 // there: `/?api=https://…&ws=wss://…/prod&token=<access token>` (infra/README.md shows how);
-// the token decides who you are, the name field only labels your tile.
+// the token decides who you are, the name field only labels your tile. `&relay=1` (either
+// mode) forces TURN: no direct or STUN candidates.
 import { StratusClient } from '/sdk/index.js';
 
 const params = new URLSearchParams(location.search);
@@ -30,6 +31,7 @@ export async function connect(name) {
   const client = new StratusClient({
     apiUrl: remote ? remote.apiUrl : location.origin,
     signalingUrl: remote?.signalingUrl,
+    iceTransportPolicy: params.get('relay') === '1' ? 'relay' : undefined,
     token: async () => {
       const t = first ?? (await tokenFor(name));
       first = null;

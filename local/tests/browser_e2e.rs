@@ -9,53 +9,20 @@
 
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 use stratus_media_node::sfu::codec::{Format, inspect};
+use stratus_tests::browser::{finish, scenario};
 use stratus_tests::local::LocalStack;
 use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
-use tokio::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
 
 /// One browser at a time: three pages with video already keep both cores busy.
 static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn scenario(name: &str, base: &str, envs: &[(&str, String)]) -> Command {
-    let js = root().join("clients/js");
-    assert!(
-        js.join("node_modules/playwright-core").exists(),
-        "clients/js/node_modules is missing: run `npm ci` in clients/js (scripts/test.sh does, and installs Chromium)"
-    );
-    let mut cmd = Command::new("node");
-    cmd.arg(js.join("test/scenarios.mjs"))
-        .args([name, base])
-        .env("STRATUS_SCREENSHOT_DIR", root().join("target/browser-screenshots"))
-        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
-}
-
 /// Runs a scenario to the end; its summary (the last stdout line) when it passed.
 async fn run(name: &str, base: &str) -> Value {
     finish(name, scenario(name, base, &[]).spawn().expect("node runs"), 150).await
-}
-
-/// Waits for a started scenario (draining its output as it goes); its summary when it passed.
-async fn finish(name: &str, child: tokio::process::Child, within_secs: u64) -> Value {
-    let out = tokio::time::timeout(Duration::from_secs(within_secs), child.wait_with_output())
-        .await
-        .unwrap_or_else(|_| panic!("scenario {name} within {within_secs} s"))
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "scenario {name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_str(stdout.lines().last().expect("a summary line")).expect("JSON summary")
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -16,6 +16,18 @@ async fn the_demo_pages_sdk_and_token_route_are_served_and_refuse_bad_input() {
         assert_eq!(res.status(), 200, "{path}");
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with(ty), "{path}");
     }
+    // Every module of the SDK's build is served byte for byte (a module left out of the
+    // stack's list breaks every page that imports it).
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/js/dist");
+    for entry in std::fs::read_dir(&dist).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "js") {
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let res = http.get(format!("{}/sdk/{name}", local.base)).send().await.unwrap();
+            assert_eq!(res.status(), 200, "/sdk/{name}");
+            assert_eq!(res.text().await.unwrap(), std::fs::read_to_string(&path).unwrap(), "/sdk/{name}");
+        }
+    }
     let res = http.get(format!("{}/sdk/nope.js", local.base)).send().await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "NOT_FOUND");

@@ -8,11 +8,15 @@
 //! - [`aws`]         — the AWS endpoint harness: `$STRATUS_TEST_AWS_ENDPOINT`/`$AWS_ENDPOINT_URL`
 //!   if set, else a `moto` server started on a free loopback port (stopped when the test
 //!   process exits), or LocalStack through testcontainers (feature `localstack`).
+//! - [`browser`]     — the Chromium scenarios of `clients/js/test`, run from Rust tests.
 //! - [`conformance`] — the store conformance suite; `conformance_suite!` instantiates it for
 //!   one `Table` factory, so the embedded and DynamoDB stores run the very same cases.
 //! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
 //!   the API Gateway event fixtures in `tests/fixtures/`.
 //! - [`local`]       — the local stack binary started on a free port, as a user runs it.
+//! - [`netns`]       — hosts that cannot reach each other (network namespaces, veth),
+//!   sharing one address where coturn runs.
+//! - [`turn`]        — coturn with the TURN REST API's shared secret, for the relay tests.
 //! - [`node`]        — workspace binaries located next to the running test, and the media
 //!   node started as a loopback fleet node.
 //! - [`peer`]        — real WebRTC peers (the async `webrtc` crate) driving a media node's
@@ -26,13 +30,16 @@
 
 pub mod apigw;
 pub mod aws;
+pub mod browser;
 pub mod conformance;
 pub mod lambda;
 pub mod local;
+pub mod netns;
 pub mod node;
 pub mod peer;
 pub mod rest;
 pub mod sfu_client;
 pub mod sink;
 pub mod template;
+pub mod turn;
 pub mod wsclient;

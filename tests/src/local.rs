@@ -11,15 +11,36 @@ pub struct LocalStack {
     pub base: String,
     pub app_key: String,
     pub app_secret: String,
-    stdout: tokio::io::Lines<BufReader<ChildStdout>>,
+    /// The stack's stdout (its JSON logs), read as it comes so the stack never blocks on a
+    /// full pipe; `log_line` takes from here.
+    stdout: tokio::sync::mpsc::UnboundedReceiver<String>,
     _child: Child,
 }
 
+fn drain(mut lines: tokio::io::Lines<BufReader<ChildStdout>>) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).is_err() {
+                // Nobody reads the logs any more; keep draining so the stack keeps running.
+                while let Ok(Some(_)) = lines.next_line().await {}
+                return;
+            }
+        }
+    });
+    rx
+}
+
 impl LocalStack {
-    /// Starts the `stratus-local` binary at `bin` on a free port and reads its banner.
+    /// Starts the `stratus-local` binary at `bin` on a free loopback port and reads its banner.
     pub async fn start(bin: &str, args: &[&str], envs: &[(&str, &str)]) -> LocalStack {
+        Self::start_on(bin, "127.0.0.1:0", args, envs).await
+    }
+
+    /// [`Self::start`] listening on `listen` (e.g. `0.0.0.0:0`, for hosts in namespaces).
+    pub async fn start_on(bin: &str, listen: &str, args: &[&str], envs: &[(&str, &str)]) -> LocalStack {
         let mut child = Command::new(bin)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(args)
             .envs(envs.iter().copied())
             .env_remove("STRATUS_DEV_APP_SECRET")
@@ -29,7 +50,7 @@ impl LocalStack {
             .spawn()
             .expect("spawn stratus-local");
         let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let stdout = drain(BufReader::new(child.stdout.take().unwrap()).lines());
         let (mut base, mut key, mut secret) = (None, None, None);
         let read = async {
             while let Some(line) = stderr.next_line().await.unwrap() {
@@ -108,7 +129,7 @@ impl LocalStack {
     /// The next JSON log line matching `pred`, within 10 s.
     pub async fn log_line(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
         let find = async {
-            while let Some(line) = self.stdout.next_line().await.unwrap() {
+            while let Some(line) = self.stdout.recv().await {
                 let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("non-JSON log line: {line}"));
                 if pred(&v) {
                     return v;

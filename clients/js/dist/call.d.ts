@@ -2,11 +2,15 @@ import { Emitter } from './emitter.js';
 import { StratusError } from './errors.js';
 import type { CallStatus, CallType, EndReason } from './protocol.js';
 import type { RestClient } from './api.js';
+import type { IceServers } from './ice.js';
 import type { Signaling } from './signaling.js';
 export interface CallMediaOptions {
     /** Tracks to send; captured with getUserMedia (audio, and video for video calls) when absent. */
     stream?: MediaStream;
+    /** Fixed ICE servers for this call (default: the client's `ice`). */
     iceServers?: RTCIceServer[];
+    /** Where the peer connection gets its ICE configuration (set by `StratusClient`). */
+    ice?: IceServers;
 }
 export interface CallEvents {
     /** The other side's media arrived (or changed). */
@@ -30,6 +34,8 @@ export declare class Call extends Emitter<CallEvents> {
     /** The other side's user id. */
     readonly peerUserId: string;
     readonly room: string;
+    /** The client's ICE servers, used when `answer`/`start` are given none. */
+    private readonly ice?;
     status: CallStatus;
     readonly remoteStream: MediaStream;
     localStream: MediaStream | null;
@@ -41,7 +47,9 @@ export declare class Call extends Emitter<CallEvents> {
     private finished;
     constructor(sig: Signaling, api: RestClient, callId: string, role: 'caller' | 'callee', callType: CallType, 
     /** The other side's user id. */
-    peerUserId: string, room: string);
+    peerUserId: string, room: string, 
+    /** The client's ICE servers, used when `answer`/`start` are given none. */
+    ice?: IceServers | undefined);
     /** The callee accepts: answers through the API, then waits for the caller's offer. */
     answer(opts?: CallMediaOptions): Promise<void>;
     /** Ends the call for both sides (declines it, if not answered yet). */

@@ -10,7 +10,9 @@ import { StratusError, mediaError } from './errors.js';
 export class Call extends Emitter {
     constructor(sig, api, callId, role, callType, 
     /** The other side's user id. */
-    peerUserId, room) {
+    peerUserId, room, 
+    /** The client's ICE servers, used when `answer`/`start` are given none. */
+    ice) {
         super();
         this.sig = sig;
         this.api = api;
@@ -19,6 +21,7 @@ export class Call extends Emitter {
         this.callType = callType;
         this.peerUserId = peerUserId;
         this.room = room;
+        this.ice = ice;
         this.status = 'connecting';
         this.remoteStream = new MediaStream();
         this.localStream = null;
@@ -80,7 +83,10 @@ export class Call extends Emitter {
                 throw mediaError('getUserMedia', e);
             }
         }
-        const pc = new RTCPeerConnection({ iceServers: opts.iceServers ?? [] });
+        const ice = opts.ice ?? this.ice;
+        const pc = opts.iceServers || !ice
+            ? new RTCPeerConnection({ iceServers: opts.iceServers ?? [] })
+            : ice.track(new RTCPeerConnection(await ice.config()));
         this.pc = pc;
         for (const t of this.localStream.getTracks())
             pc.addTrack(t, this.localStream);

@@ -1,6 +1,7 @@
 import { RestClient } from './api.js';
 import { Call, CallMediaOptions } from './call.js';
 import { Emitter } from './emitter.js';
+import { IceServers } from './ice.js';
 import { StratusError } from './errors.js';
 import type { CallType } from './protocol.js';
 import { Room, RoomOptions } from './room.js';
@@ -15,7 +16,11 @@ export interface ClientOptions {
     reconnect?: ReconnectOptions | false;
     pingIntervalMs?: number;
     requestTimeoutMs?: number;
+    /** Fixed ICE servers; by default the deployment's (`GET /api/v1/ice-servers`: STUN and
+     * TURN with short-lived credentials, refreshed before they expire). */
     iceServers?: RTCIceServer[];
+    /** `'relay'` forces TURN (no direct or STUN candidates). */
+    iceTransportPolicy?: RTCIceTransportPolicy;
 }
 export interface ClientEvents {
     state: ConnectionState;
@@ -28,6 +33,8 @@ export declare class StratusClient extends Emitter<ClientEvents> {
     private readonly opts;
     readonly signaling: Signaling;
     readonly api: RestClient;
+    /** The ICE servers this client's peer connections use. */
+    readonly ice: IceServers;
     private readonly calls;
     private _userId;
     constructor(opts: ClientOptions);

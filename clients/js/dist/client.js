@@ -2,6 +2,7 @@
 import { RestClient } from './api.js';
 import { Call } from './call.js';
 import { Emitter } from './emitter.js';
+import { IceServers } from './ice.js';
 import { Room } from './room.js';
 import { Signaling } from './signaling.js';
 export class StratusClient extends Emitter {
@@ -12,6 +13,7 @@ export class StratusClient extends Emitter {
         this._userId = '';
         const signalingUrl = opts.signalingUrl ?? `${opts.apiUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/ws`;
         this.api = new RestClient(opts.apiUrl, opts.token);
+        this.ice = new IceServers(this.api, { iceServers: opts.iceServers, iceTransportPolicy: opts.iceTransportPolicy });
         this.signaling = new Signaling({
             url: signalingUrl,
             apiUrl: opts.apiUrl,
@@ -35,11 +37,12 @@ export class StratusClient extends Emitter {
         await this.signaling.connect();
     }
     disconnect() {
+        this.ice.close();
         this.signaling.close();
     }
     /** Joins (creating if needed) a group room on the SFU. */
     joinRoom(roomId, opts = {}) {
-        return Room.join(this.signaling, roomId, { iceServers: this.opts.iceServers, ...opts });
+        return Room.join(this.signaling, roomId, { ice: this.ice, ...opts });
     }
     /** Creates a room with a size limit (`joinRoom` creates one with the default, 16, when absent). */
     async createRoom(roomId, maxParticipants) {
@@ -52,7 +55,7 @@ export class StratusClient extends Emitter {
         const call = new Call(this.signaling, this.api, v.call_id, 'caller', v.call_type, userId, v.room);
         this.track(call);
         try {
-            await call.start({ iceServers: this.opts.iceServers, ...media });
+            await call.start({ ice: this.ice, ...media });
         }
         catch (e) {
             await call.hangup('connection_failed').catch(() => undefined);
@@ -63,7 +66,7 @@ export class StratusClient extends Emitter {
     onIncoming(e) {
         if (this.calls.has(e.callId))
             return;
-        const call = new Call(this.signaling, this.api, e.callId, 'callee', e.callType, e.callerId, e.room);
+        const call = new Call(this.signaling, this.api, e.callId, 'callee', e.callType, e.callerId, e.room, this.ice);
         this.track(call);
         this.emit('incomingCall', call);
     }

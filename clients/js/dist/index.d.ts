@@ -6,6 +6,8 @@ export { Room, RemoteParticipant } from './room.js';
 export type { RoomOptions, RoomEvents, PublishOptions, RemoteTrack, LocalPublication } from './room.js';
 export { Call } from './call.js';
 export type { CallEvents, CallMediaOptions } from './call.js';
+export { IceServers } from './ice.js';
+export type { IceOptions } from './ice.js';
 export { RestClient } from './api.js';
 export type { RoomJoinResult, Presence } from './api.js';
 export { StratusError } from './errors.js';

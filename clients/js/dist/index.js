@@ -6,12 +6,14 @@
 // - room.ts      — group rooms on the SFU: publish, subscribe, mute, layers, leave.
 // - call.ts      — 1:1 calls peer to peer through the calls API and the relay.
 // - api.ts       — the REST API.
+// - ice.ts       — ICE servers: the deployment's STUN/TURN, refreshed before they expire.
 // - errors.ts    — `StratusError` and the server's error codes.
 // - protocol.ts  — wire types, mirrored from crates/protocol.
 export { StratusClient, claims } from './client.js';
 export { Signaling } from './signaling.js';
 export { Room, RemoteParticipant } from './room.js';
 export { Call } from './call.js';
+export { IceServers } from './ice.js';
 export { RestClient } from './api.js';
 export { StratusError } from './errors.js';
 export * from './protocol.js';

@@ -220,3 +220,16 @@ export interface ServerEvents extends RoomWireEvents {
     'incoming-call': CallEvent;
     'call-status': CallEvent;
 }
+/** `GET /api/v1/ice-servers` (crates/protocol/src/ice.rs). */
+export interface IceServer {
+    urls: string[];
+    username?: string;
+    credential?: string;
+}
+export interface IceServersResponse {
+    ice_servers: IceServer[];
+    ttl_seconds: number;
+    expires_at: string;
+    relay: boolean;
+    note?: string;
+}

@@ -1,3 +1,4 @@
+import type { IceServers } from './ice.js';
 import { Emitter } from './emitter.js';
 import { StratusError } from './errors.js';
 import type { Layers, MediaKind, ProducerInfo } from './protocol.js';
@@ -23,7 +24,10 @@ export interface RoomOptions {
     preferredLayers?: Layers;
     /** Publish right after joining. */
     publish?: PublishOptions;
+    /** Fixed ICE servers for this room's peer connections (default: the client's `ice`). */
     iceServers?: RTCIceServer[];
+    /** Where peer connections get their ICE configuration (set by `StratusClient`). */
+    ice?: IceServers;
     /** Stop the local capture tracks on `leave` (default true). */
     stopTracksOnLeave?: boolean;
 }
@@ -176,6 +180,7 @@ export declare class Room extends Emitter<RoomEvents> {
     private addProducer;
     private owner;
     private dropConsumer;
+    private peerConnection;
     private ensureSend;
     private ensureRecv;
     /** Answers the node's offer, and each offer it sends back, until the transport is stable. */

@@ -368,18 +368,24 @@ export class Room extends Emitter {
             this.emit('trackUnsubscribed', { participant: p, track: c.remote });
         }
     }
+    async peerConnection() {
+        const base = { bundlePolicy: 'max-bundle' };
+        if (this.opts.iceServers || !this.opts.ice)
+            return new RTCPeerConnection({ ...base, iceServers: this.opts.iceServers ?? [] });
+        return this.opts.ice.track(new RTCPeerConnection(await this.opts.ice.config(base)));
+    }
     async ensureSend() {
         if (this.sendPc)
             return this.sendPc;
         this.sendTransport = await this.sig.request('createWebRtcTransport', { direction: 'send' });
-        this.sendPc = new RTCPeerConnection({ iceServers: this.opts.iceServers ?? [], bundlePolicy: 'max-bundle' });
+        this.sendPc = await this.peerConnection();
         return this.sendPc;
     }
     async ensureRecv() {
         if (this.recvPc)
             return this.recvPc;
         this.recvTransport = await this.sig.request('createWebRtcTransport', { direction: 'recv' });
-        this.recvPc = new RTCPeerConnection({ iceServers: this.opts.iceServers ?? [], bundlePolicy: 'max-bundle' });
+        this.recvPc = await this.peerConnection();
         return this.recvPc;
     }
     /** Answers the node's offer, and each offer it sends back, until the transport is stable. */

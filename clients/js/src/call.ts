@@ -10,12 +10,16 @@ import { Emitter } from './emitter.js';
 import { StratusError, mediaError } from './errors.js';
 import type { CallEvent, CallStatus, CallType, EndReason, Joined, Relayed } from './protocol.js';
 import type { RestClient } from './api.js';
+import type { IceServers } from './ice.js';
 import type { Signaling } from './signaling.js';
 
 export interface CallMediaOptions {
   /** Tracks to send; captured with getUserMedia (audio, and video for video calls) when absent. */
   stream?: MediaStream;
+  /** Fixed ICE servers for this call (default: the client's `ice`). */
   iceServers?: RTCIceServer[];
+  /** Where the peer connection gets its ICE configuration (set by `StratusClient`). */
+  ice?: IceServers;
 }
 
 export interface CallEvents {
@@ -48,6 +52,8 @@ export class Call extends Emitter<CallEvents> {
     /** The other side's user id. */
     readonly peerUserId: string,
     readonly room: string,
+    /** The client's ICE servers, used when `answer`/`start` are given none. */
+    private readonly ice?: IceServers,
   ) {
     super();
     this.offs.push(
@@ -99,7 +105,11 @@ export class Call extends Emitter<CallEvents> {
         throw mediaError('getUserMedia', e);
       }
     }
-    const pc = new RTCPeerConnection({ iceServers: opts.iceServers ?? [] });
+    const ice = opts.ice ?? this.ice;
+    const pc =
+      opts.iceServers || !ice
+        ? new RTCPeerConnection({ iceServers: opts.iceServers ?? [] })
+        : ice.track(new RTCPeerConnection(await ice.config()));
     this.pc = pc;
     for (const t of this.localStream.getTracks()) pc.addTrack(t, this.localStream);
     pc.ontrack = (ev) => {

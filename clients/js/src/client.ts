@@ -3,6 +3,7 @@
 import { RestClient } from './api.js';
 import { Call, CallMediaOptions } from './call.js';
 import { Emitter } from './emitter.js';
+import { IceServers } from './ice.js';
 import { StratusError } from './errors.js';
 import type { CallEvent, CallType } from './protocol.js';
 import { Room, RoomOptions } from './room.js';
@@ -18,7 +19,11 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false;
   pingIntervalMs?: number;
   requestTimeoutMs?: number;
+  /** Fixed ICE servers; by default the deployment's (`GET /api/v1/ice-servers`: STUN and
+   * TURN with short-lived credentials, refreshed before they expire). */
   iceServers?: RTCIceServer[];
+  /** `'relay'` forces TURN (no direct or STUN candidates). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
 }
 
 export interface ClientEvents {
@@ -32,6 +37,8 @@ export interface ClientEvents {
 export class StratusClient extends Emitter<ClientEvents> {
   readonly signaling: Signaling;
   readonly api: RestClient;
+  /** The ICE servers this client's peer connections use. */
+  readonly ice: IceServers;
   private readonly calls = new Map<string, Call>();
   private _userId = '';
 
@@ -39,6 +46,7 @@ export class StratusClient extends Emitter<ClientEvents> {
     super();
     const signalingUrl = opts.signalingUrl ?? `${opts.apiUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/ws`;
     this.api = new RestClient(opts.apiUrl, opts.token);
+    this.ice = new IceServers(this.api, { iceServers: opts.iceServers, iceTransportPolicy: opts.iceTransportPolicy });
     this.signaling = new Signaling({
       url: signalingUrl,
       apiUrl: opts.apiUrl,
@@ -65,12 +73,13 @@ export class StratusClient extends Emitter<ClientEvents> {
   }
 
   disconnect(): void {
+    this.ice.close();
     this.signaling.close();
   }
 
   /** Joins (creating if needed) a group room on the SFU. */
   joinRoom(roomId: string, opts: RoomOptions = {}): Promise<Room> {
-    return Room.join(this.signaling, roomId, { iceServers: this.opts.iceServers, ...opts });
+    return Room.join(this.signaling, roomId, { ice: this.ice, ...opts });
   }
 
   /** Creates a room with a size limit (`joinRoom` creates one with the default, 16, when absent). */
@@ -85,7 +94,7 @@ export class StratusClient extends Emitter<ClientEvents> {
     const call = new Call(this.signaling, this.api, v.call_id, 'caller', v.call_type, userId, v.room);
     this.track(call);
     try {
-      await call.start({ iceServers: this.opts.iceServers, ...media });
+      await call.start({ ice: this.ice, ...media });
     } catch (e) {
       await call.hangup('connection_failed').catch(() => undefined);
       throw e;
@@ -95,7 +104,7 @@ export class StratusClient extends Emitter<ClientEvents> {
 
   private onIncoming(e: CallEvent) {
     if (this.calls.has(e.callId)) return;
-    const call = new Call(this.signaling, this.api, e.callId, 'callee', e.callType, e.callerId, e.room);
+    const call = new Call(this.signaling, this.api, e.callId, 'callee', e.callType, e.callerId, e.room, this.ice);
     this.track(call);
     this.emit('incomingCall', call);
   }

@@ -6,6 +6,7 @@
 // - room.ts      — group rooms on the SFU: publish, subscribe, mute, layers, leave.
 // - call.ts      — 1:1 calls peer to peer through the calls API and the relay.
 // - api.ts       — the REST API.
+// - ice.ts       — ICE servers: the deployment's STUN/TURN, refreshed before they expire.
 // - errors.ts    — `StratusError` and the server's error codes.
 // - protocol.ts  — wire types, mirrored from crates/protocol.
 export { StratusClient, claims } from './client.js';
@@ -16,6 +17,8 @@ export { Room, RemoteParticipant } from './room.js';
 export type { RoomOptions, RoomEvents, PublishOptions, RemoteTrack, LocalPublication } from './room.js';
 export { Call } from './call.js';
 export type { CallEvents, CallMediaOptions } from './call.js';
+export { IceServers } from './ice.js';
+export type { IceOptions } from './ice.js';
 export { RestClient } from './api.js';
 export type { RoomJoinResult, Presence } from './api.js';
 export { StratusError } from './errors.js';

@@ -9,6 +9,7 @@
 // old transports are gone: the room joins again, republishes the same local tracks and
 // resubscribes, and tells the app with `reconnecting` / `reconnected`.
 
+import type { IceServers } from './ice.js';
 import { Emitter } from './emitter.js';
 import { StratusError, mediaError } from './errors.js';
 import { SerialQueue } from './queue.js';
@@ -50,7 +51,10 @@ export interface RoomOptions {
   preferredLayers?: Layers;
   /** Publish right after joining. */
   publish?: PublishOptions;
+  /** Fixed ICE servers for this room's peer connections (default: the client's `ice`). */
   iceServers?: RTCIceServer[];
+  /** Where peer connections get their ICE configuration (set by `StratusClient`). */
+  ice?: IceServers;
   /** Stop the local capture tracks on `leave` (default true). */
   stopTracksOnLeave?: boolean;
 }
@@ -453,17 +457,23 @@ export class Room extends Emitter<RoomEvents> {
     }
   }
 
+  private async peerConnection(): Promise<RTCPeerConnection> {
+    const base: RTCConfiguration = { bundlePolicy: 'max-bundle' };
+    if (this.opts.iceServers || !this.opts.ice) return new RTCPeerConnection({ ...base, iceServers: this.opts.iceServers ?? [] });
+    return this.opts.ice.track(new RTCPeerConnection(await this.opts.ice.config(base)));
+  }
+
   private async ensureSend(): Promise<RTCPeerConnection> {
     if (this.sendPc) return this.sendPc;
     this.sendTransport = await this.sig.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
-    this.sendPc = new RTCPeerConnection({ iceServers: this.opts.iceServers ?? [], bundlePolicy: 'max-bundle' });
+    this.sendPc = await this.peerConnection();
     return this.sendPc;
   }
 
   private async ensureRecv(): Promise<RTCPeerConnection> {
     if (this.recvPc) return this.recvPc;
     this.recvTransport = await this.sig.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
-    this.recvPc = new RTCPeerConnection({ iceServers: this.opts.iceServers ?? [], bundlePolicy: 'max-bundle' });
+    this.recvPc = await this.peerConnection();
     return this.recvPc;
   }
 

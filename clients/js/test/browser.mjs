@@ -23,6 +23,9 @@ export async function launch() {
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
       '--autoplay-policy=no-user-gesture-required',
+      // Extra flags from the test, e.g. --unsafely-treat-insecure-origin-as-secure=<origin>
+      // for a page served on a non-loopback address (hosts in network namespaces).
+      ...(process.env.STRATUS_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean),
     ],
   });
 }

@@ -41,6 +41,25 @@ async function roomPages(ctx, names, room) {
   return pages;
 }
 
+/** The candidate types ({local, remote}) of each selected pair of `pcs` (in the page). */
+async function selectedPairs(page, expr) {
+  return page.evaluate(async (expr) => {
+    const out = [];
+    for (const pc of eval(expr).filter(Boolean)) {
+      const stats = await pc.getStats();
+      const byId = new Map();
+      stats.forEach((s) => byId.set(s.id, s));
+      stats.forEach((s) => {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
+        const pair = byId.get(s.selectedCandidatePairId);
+        const l = byId.get(pair.localCandidateId), r = byId.get(pair.remoteCandidateId);
+        out.push({ local: l.candidateType, remote: r.candidateType, localAddress: `${l.address}:${l.port}`, relayProtocol: l.relayProtocol ?? null });
+      });
+    }
+    return out;
+  }, expr);
+}
+
 /** Waits until `page` decodes video and receives audio from each of `users`. */
 async function decodesFrom(page, users, label) {
   return until(`${label} to decode video and receive audio from ${users.join(', ')}`, async () => {
@@ -153,6 +172,69 @@ const scenarios = {
       assert.equal(await p.evaluate(() => window.demo.call.pc.connectionState), 'closed');
     }
     return { callId, decoded, ended, screenshot: shot };
+  },
+
+  // One side of a 1:1 call in its own browser process (hosts in separate network
+  // namespaces): STRATUS_ROLE=callee goes online as STRATUS_NAME, answers and waits for the
+  // hang-up; STRATUS_ROLE=caller calls STRATUS_CALLEE and, once it decodes, waits
+  // STRATUS_HOLD_MS (for the callee to decode too) and hangs up.
+  async 'call-side'(ctx) {
+    const role = process.env.STRATUS_ROLE, name = process.env.STRATUS_NAME;
+    const p = await open(ctx, `${base}/demo/call.html`, name);
+    await p.fill('#name', name);
+    await p.click('#online-btn');
+    await p.waitForSelector('#dial:not(.hidden)', { timeout: 20000 });
+    console.log(JSON.stringify({ online: name }));
+    if (role === 'caller') {
+      await p.fill('#callee', process.env.STRATUS_CALLEE);
+      await p.click('#call-btn');
+    } else {
+      await p.waitForSelector('#incoming:not(.hidden)', { timeout: 60000 });
+      await p.click('#answer');
+    }
+    const decoded = await until(`${name} to decode the other's video`, async () => {
+      const s = await p.evaluate(async () => {
+        const pc = window.demo.call?.pc;
+        if (!pc) return null;
+        const out = { framesDecoded: 0, audioPackets: 0 };
+        (await pc.getStats()).forEach((s) => {
+          if (s.type !== 'inbound-rtp') return;
+          if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
+          else out.audioPackets += s.packetsReceived ?? 0;
+        });
+        return out;
+      });
+      return s && s.framesDecoded > 0 && s.audioPackets > 0 && s;
+    }, { timeoutMs: 45000 });
+    const pairs = await selectedPairs(p, '[window.demo.call.pc]');
+    const iceServers = await p.evaluate(() => window.demo.call.pc.getConfiguration().iceServers.map((s) => ({ urls: s.urls, username: s.username })));
+    if (role === 'caller') {
+      await new Promise((r) => setTimeout(r, Number(process.env.STRATUS_HOLD_MS ?? 3000)));
+      await p.click('#hangup');
+    }
+    await until(`the call to end on ${name}'s page`, () => p.evaluate(() => window.demo.ended), { timeoutMs: 30000 });
+    return { name, role, decoded, pairs, iceServers };
+  },
+
+  // A bare RTCPeerConnection (no SDK) gathering relay candidates only with the TURN servers
+  // in STRATUS_ICE (JSON): the relay candidates it got and the errors the TURN server gave.
+  async 'turn-gather'(ctx) {
+    const p = await open(ctx, `${base}/`, 'gather');
+    return p.evaluate(async (iceServers) => {
+      const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });
+      const relay = [], errors = [];
+      pc.onicecandidate = (e) => e.candidate && relay.push(e.candidate.candidate);
+      pc.onicecandidateerror = (e) => errors.push({ url: e.url, errorCode: e.errorCode, errorText: e.errorText });
+      pc.createDataChannel('probe');
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((resolve) => {
+        if (pc.iceGatheringState === 'complete') return resolve();
+        pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
+        setTimeout(resolve, 15000);
+      });
+      pc.close();
+      return { relay, errors };
+    }, JSON.parse(process.env.STRATUS_ICE));
   },
 
   // Two pages in a room on a stack whose gateway ends connections after a few seconds (as
@@ -271,7 +353,8 @@ const scenarios = {
     });
     console.log(JSON.stringify({ ready: true }));
     await new Promise((r) => setTimeout(r, Number(process.env.STRATUS_HOLD_MS ?? 5000)));
-    return { room, receivedFromRust: got };
+    const pairs = await selectedPairs(p, '[window.demo.room.sendPc, window.demo.room.recvPc]');
+    return { room, receivedFromRust: got, pairs };
   },
 };
 
