@@ -192,6 +192,15 @@ async fn coturn_refuses_expired_credentials_and_a_wrong_secret_and_takes_the_rou
             false,
         ),
     ];
+    // The SDK asked for relay only gets the route's TURN servers with that policy; without
+    // TURN it refuses at once instead of never connecting.
+    let s = finish("relay-config", scenario("relay-config", &local.base, &[]).spawn().unwrap(), 60).await;
+    assert_eq!(s["policy"], "relay", "{s}");
+    assert!(s["urls"].as_array().unwrap().iter().any(|u| u.as_str().unwrap().starts_with("turn:")), "{s}");
+    let plain = LocalStack::start(BIN, &[], &[]).await;
+    let s = finish("relay-config", scenario("relay-config", &plain.base, &[]).spawn().unwrap(), 60).await;
+    assert_eq!(s["error"], "SERVICE_UNAVAILABLE", "{s}");
+
     for (what, ice, allowed) in cases {
         let s = finish(
             what,

@@ -216,6 +216,22 @@ const scenarios = {
     return { name, role, decoded, pairs, iceServers };
   },
 
+  // The SDK's ICE configuration with iceTransportPolicy 'relay' (the demo's ?relay=1): what
+  // a peer connection would get, or the error when the deployment has no TURN.
+  async 'relay-config'(ctx) {
+    const p = await open(ctx, `${base}/?relay=1`, 'relay');
+    return p.evaluate(async () => {
+      const { connect } = await import('/demo/common.js');
+      const client = await connect('relayer');
+      try {
+        const c = await client.ice.config();
+        return { policy: c.iceTransportPolicy, urls: c.iceServers.flatMap((s) => s.urls) };
+      } catch (e) {
+        return { error: e.code, message: e.message };
+      }
+    });
+  },
+
   // A bare RTCPeerConnection (no SDK) gathering relay candidates only with the TURN servers
   // in STRATUS_ICE (JSON): the relay candidates it got and the errors the TURN server gave.
   async 'turn-gather'(ctx) {
