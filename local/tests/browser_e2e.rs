@@ -14,6 +14,7 @@ use stratus_media_node::sfu::codec::{Format, inspect};
 use stratus_tests::browser::{finish, scenario};
 use stratus_tests::local::LocalStack;
 use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use stratus_tests::sfu_client::receive_from_user;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
 
@@ -98,28 +99,7 @@ async fn a_browser_and_a_rust_peer_in_one_room_receive_each_other() {
             .expect("node runs");
 
     // The Rust peer subscribes to what the browser publishes.
-    let mut producers = vec![];
-    for kind in ["audio", "video"] {
-        let ev = rusty
-            .event(
-                "producerCreated",
-                |d| d["producer"]["userId"] == "browser" && d["producer"]["kind"] == kind,
-                Duration::from_secs(30),
-            )
-            .await
-            .unwrap_or_else(|| panic!("the browser's {kind} producer within 30 s"));
-        producers.push(ev["data"]["producer"]["producerId"].as_str().unwrap().to_owned());
-    }
-    let sub = Subscriber::start_with(&rusty).await;
-    let mut consumers = vec![];
-    for p in &producers {
-        consumers.push(sub.subscribe_with(&rusty, p, None).await);
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while consumers.iter().any(|c| sub.got(c.ssrc).len() < 50) && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (audio, video) = (sub.got(consumers[0].ssrc), sub.got(consumers[1].ssrc));
+    let (audio, video) = receive_from_user(&rusty, "browser", 50, Duration::from_secs(30)).await;
     assert!(
         audio.len() >= 50 && video.len() >= 50,
         "from the browser: {} audio, {} video packets",

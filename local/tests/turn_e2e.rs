@@ -14,6 +14,7 @@ use stratus_tests::browser::{finish, scenario, scenario_in};
 use stratus_tests::local::LocalStack;
 use stratus_tests::netns::Lab;
 use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use stratus_tests::sfu_client::receive_from_user;
 use stratus_tests::turn::Coturn;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
@@ -134,28 +135,8 @@ async fn a_participant_whose_only_path_to_the_media_node_is_turn_publishes_and_s
     .unwrap();
 
     // The Rust peer (outside the lab) subscribes to what the browser publishes.
-    let mut producers = vec![];
-    for kind in ["audio", "video"] {
-        let ev = rusty
-            .event(
-                "producerCreated",
-                |d| d["producer"]["userId"] == "browser" && d["producer"]["kind"] == kind,
-                Duration::from_secs(45),
-            )
-            .await
-            .unwrap_or_else(|| panic!("the browser's {kind} producer within 45 s"));
-        producers.push(ev["data"]["producer"]["producerId"].as_str().unwrap().to_owned());
-    }
-    let sub = Subscriber::start_with(&rusty).await;
-    let mut consumers = vec![];
-    for p in &producers {
-        consumers.push(sub.subscribe_with(&rusty, p, None).await);
-    }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while consumers.iter().any(|c| sub.got(c.ssrc).len() < 50) && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (audio, video) = (sub.got(consumers[0].ssrc).len(), sub.got(consumers[1].ssrc).len());
+    let (audio, video) = receive_from_user(&rusty, "browser", 50, Duration::from_secs(45)).await;
+    let (audio, video) = (audio.len(), video.len());
     assert!(audio >= 50 && video >= 50, "from the relayed browser: {audio} audio, {video} video packets");
     let s = finish("rust-peer", browser, 120).await;
     let got = &s["receivedFromRust"];

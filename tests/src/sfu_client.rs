@@ -155,3 +155,32 @@ impl Signal for SfuClient {
         v["offer"].as_str().map(str::to_owned)
     }
 }
+
+/// What a Rust peer on `client` (in the room already) receives from `user`'s audio and video:
+/// it waits (up to `within`) for both producers, subscribes to them, and collects until each
+/// has `min` packets or the time is up. Returns (audio, video) payloads.
+pub async fn receive_from_user(
+    client: &SfuClient,
+    user: &str,
+    min: usize,
+    within: Duration,
+) -> (Vec<bytes::Bytes>, Vec<bytes::Bytes>) {
+    let mut producers = vec![];
+    for kind in ["audio", "video"] {
+        let ev = client
+            .event("producerCreated", |d| d["producer"]["userId"] == user && d["producer"]["kind"] == kind, within)
+            .await
+            .unwrap_or_else(|| panic!("{user}'s {kind} producer within {within:?}"));
+        producers.push(ev["data"]["producer"]["producerId"].as_str().unwrap().to_owned());
+    }
+    let sub = crate::peer::Subscriber::start_with(client).await;
+    let mut consumers = vec![];
+    for p in &producers {
+        consumers.push(sub.subscribe_with(client, p, None).await);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while consumers.iter().any(|c| sub.got(c.ssrc).len() < min) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (sub.got(consumers[0].ssrc), sub.got(consumers[1].ssrc))
+}

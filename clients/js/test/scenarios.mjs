@@ -41,6 +41,24 @@ async function roomPages(ctx, names, room) {
   return pages;
 }
 
+/** Waits until the call page `p` decodes video and receives audio; its inbound counts. */
+async function callDecodes(p, name, timeoutMs = 20000) {
+  return until(`${name} to decode the other's video`, async () => {
+    const s = await p.evaluate(async () => {
+      const pc = window.demo.call?.pc;
+      if (!pc) return null;
+      const out = { framesDecoded: 0, audioPackets: 0 };
+      (await pc.getStats()).forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
+        else out.audioPackets += s.packetsReceived ?? 0;
+      });
+      return out;
+    });
+    return s && s.framesDecoded > 0 && s.audioPackets > 0 && s;
+  }, { timeoutMs });
+}
+
 /** The candidate types ({local, remote}) of each selected pair of `pcs` (in the page). */
 async function selectedPairs(page, expr) {
   return page.evaluate(async (expr) => {
@@ -143,25 +161,8 @@ const scenarios = {
     await b.waitForSelector('#incoming:not(.hidden)', { timeout: 10000 });
     assert.match(await b.textContent('#incoming-text'), /alice is calling/);
     await b.click('#answer');
-    const stats = async (p) =>
-      p.evaluate(async () => {
-        const pc = window.demo.call?.pc;
-        if (!pc) return null;
-        const out = { framesDecoded: 0, audioPackets: 0 };
-        (await pc.getStats()).forEach((s) => {
-          if (s.type !== 'inbound-rtp') return;
-          if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
-          else out.audioPackets += s.packetsReceived ?? 0;
-        });
-        return out;
-      });
     const decoded = {};
-    for (const [p, n] of [[a, 'alice'], [b, 'bob']]) {
-      decoded[n] = await until(`${n} to decode the other's video`, async () => {
-        const s = await stats(p);
-        return s && s.framesDecoded > 0 && s.audioPackets > 0 && s;
-      });
-    }
+    for (const [p, n] of [[a, 'alice'], [b, 'bob']]) decoded[n] = await callDecodes(p, n);
     const callId = await a.evaluate(() => window.demo.call.callId);
     const shot = await screenshot(b, 'call-two-pages.png');
     await a.click('#hangup');
@@ -192,20 +193,7 @@ const scenarios = {
       await p.waitForSelector('#incoming:not(.hidden)', { timeout: 60000 });
       await p.click('#answer');
     }
-    const decoded = await until(`${name} to decode the other's video`, async () => {
-      const s = await p.evaluate(async () => {
-        const pc = window.demo.call?.pc;
-        if (!pc) return null;
-        const out = { framesDecoded: 0, audioPackets: 0 };
-        (await pc.getStats()).forEach((s) => {
-          if (s.type !== 'inbound-rtp') return;
-          if (s.kind === 'video') out.framesDecoded += s.framesDecoded ?? 0;
-          else out.audioPackets += s.packetsReceived ?? 0;
-        });
-        return out;
-      });
-      return s && s.framesDecoded > 0 && s.audioPackets > 0 && s;
-    }, { timeoutMs: 45000 });
+    const decoded = await callDecodes(p, name, 45000);
     const pairs = await selectedPairs(p, '[window.demo.call.pc]');
     const iceServers = await p.evaluate(() => window.demo.call.pc.getConfiguration().iceServers.map((s) => ({ urls: s.urls, username: s.username })));
     if (role === 'caller') {
