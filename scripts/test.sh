@@ -46,6 +46,9 @@ if [ ! -d clients/js/node_modules/playwright-core ] || [ ! -d clients/js/node_mo
   (cd clients/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+echo "== the SDK's wire types (clients/js/src/wire.ts) are the Rust protocol types"
+cargo test --quiet -p stratus-protocol --test typescript
+
 echo "== the committed SDK build (clients/js/dist, served by the local stack) matches its sources"
 sdk_out="$(mktemp -d)"
 (cd clients/js && npx --no-install tsc -p . --outDir "$sdk_out")

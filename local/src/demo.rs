@@ -45,6 +45,7 @@ const SDK: &[(&str, &str, &str)] = &[
     ("queue.js", JS, include_str!("../../clients/js/dist/queue.js")),
     ("protocol.js", JS, include_str!("../../clients/js/dist/protocol.js")),
     ("ice.js", JS, include_str!("../../clients/js/dist/ice.js")),
+    ("wire.js", JS, include_str!("../../clients/js/dist/wire.js")),
 ];
 
 #[derive(Clone)]

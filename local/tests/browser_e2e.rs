@@ -13,7 +13,7 @@ use std::time::Duration;
 use stratus_media_node::sfu::codec::{Format, inspect};
 use stratus_tests::browser::{finish, scenario};
 use stratus_tests::local::LocalStack;
-use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use stratus_tests::peer::{PublishOptions, Publisher};
 use stratus_tests::sfu_client::receive_from_user;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");

@@ -13,7 +13,7 @@ use stratus_core::ice::turn_credential;
 use stratus_tests::browser::{finish, scenario, scenario_in};
 use stratus_tests::local::LocalStack;
 use stratus_tests::netns::Lab;
-use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+use stratus_tests::peer::{PublishOptions, Publisher};
 use stratus_tests::sfu_client::receive_from_user;
 use stratus_tests::turn::Coturn;
 

@@ -7,13 +7,16 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::handler::Handler;
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodFilter, MethodRouter, on};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use stratus_core::clock::{Clock, SystemClock, rfc3339_ms};
+use stratus_protocol::control::Route;
 use stratus_protocol::error::{ErrorBody, ErrorCode, ErrorDetail};
 use stratus_protocol::ids::is_valid_id;
 use stratus_protocol::media::*;
@@ -245,24 +248,38 @@ async fn layers(State(st): St, Path((room, pid, cid)): Path<(String, String, Str
     ok(st.sfu.in_room(&room, move |w, now| w.set_layers(&r, &pid, &cid, req, now)).await?)
 }
 
-/// The control routes; the caller adds the signature check in front of them.
+/// The control routes (declared in `stratus_protocol::control`); the caller adds the
+/// signature check in front of them.
 pub fn control() -> Router<Arc<NodeState>> {
-    const P: &str = "/v1/rooms/{room}/participants/{pid}";
+    use stratus_protocol::control as c;
     Router::new()
-        .route("/v1/capabilities", get(capabilities))
-        .route("/v1/stats", get(stats))
-        .route("/v1/rooms/{room}", put(create_room).get(get_room).delete(close_room))
-        .route(P, put(join).delete(leave))
-        .route(&format!("{P}/transports"), post(create_transport))
-        .route(&format!("{P}/transports/{{tid}}/answer"), post(answer))
-        .route(&format!("{P}/transports/{{tid}}/restart-ice"), post(restart_ice))
-        .route(&format!("{P}/producers"), post(publish))
-        .route(&format!("{P}/producers/{{prid}}"), axum::routing::delete(unpublish))
-        .route(&format!("{P}/producers/{{prid}}/pause"), post(pause_producer))
-        .route(&format!("{P}/producers/{{prid}}/resume"), post(resume_producer))
-        .route(&format!("{P}/consumers"), post(subscribe))
-        .route(&format!("{P}/consumers/{{cid}}"), axum::routing::delete(unsubscribe))
-        .route(&format!("{P}/consumers/{{cid}}/pause"), post(pause))
-        .route(&format!("{P}/consumers/{{cid}}/resume"), post(resume))
-        .route(&format!("{P}/consumers/{{cid}}/layers"), put(layers))
+        .route(c::CAPABILITIES.pattern, at(c::CAPABILITIES, capabilities))
+        .route(c::STATS.pattern, at(c::STATS, stats))
+        .route(c::ROOM_CREATE.pattern, at(c::ROOM_CREATE, create_room))
+        .route(c::ROOM_GET.pattern, at(c::ROOM_GET, get_room))
+        .route(c::ROOM_CLOSE.pattern, at(c::ROOM_CLOSE, close_room))
+        .route(c::PARTICIPANT_JOIN.pattern, at(c::PARTICIPANT_JOIN, join))
+        .route(c::PARTICIPANT_LEAVE.pattern, at(c::PARTICIPANT_LEAVE, leave))
+        .route(c::TRANSPORT_CREATE.pattern, at(c::TRANSPORT_CREATE, create_transport))
+        .route(c::TRANSPORT_ANSWER.pattern, at(c::TRANSPORT_ANSWER, answer))
+        .route(c::TRANSPORT_RESTART_ICE.pattern, at(c::TRANSPORT_RESTART_ICE, restart_ice))
+        .route(c::PRODUCER_CREATE.pattern, at(c::PRODUCER_CREATE, publish))
+        .route(c::PRODUCER_CLOSE.pattern, at(c::PRODUCER_CLOSE, unpublish))
+        .route(c::PRODUCER_PAUSE.pattern, at(c::PRODUCER_PAUSE, pause_producer))
+        .route(c::PRODUCER_RESUME.pattern, at(c::PRODUCER_RESUME, resume_producer))
+        .route(c::CONSUMER_CREATE.pattern, at(c::CONSUMER_CREATE, subscribe))
+        .route(c::CONSUMER_CLOSE.pattern, at(c::CONSUMER_CLOSE, unsubscribe))
+        .route(c::CONSUMER_PAUSE.pattern, at(c::CONSUMER_PAUSE, pause))
+        .route(c::CONSUMER_RESUME.pattern, at(c::CONSUMER_RESUME, resume))
+        .route(c::CONSUMER_LAYERS.pattern, at(c::CONSUMER_LAYERS, layers))
+}
+
+/// `handler` on the route's method (axum merges the methods of one pattern).
+fn at<H, T>(route: Route, handler: H) -> MethodRouter<Arc<NodeState>>
+where
+    H: Handler<T, Arc<NodeState>>,
+    T: 'static,
+{
+    let method = Method::from_bytes(route.method.as_bytes()).expect("control routes use standard methods");
+    on(MethodFilter::try_from(method).expect("a filterable method"), handler)
 }

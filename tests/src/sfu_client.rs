@@ -88,6 +88,12 @@ impl SfuClient {
             return Err(v["data"].clone());
         }
         assert_eq!(v["type"], format!("{kind}Response"), "{v}");
+        // Every answer has the shape crates/protocol declares for it (and the SDK's types say).
+        if stratus_protocol::sfu::SFU_TYPES.contains(&kind) {
+            if let Err(e) = stratus_protocol::sfu::check_response(kind, &v["data"]) {
+                panic!("the answer to {kind} is not its declared response type: {e}: {v}");
+            }
+        }
         Ok(v["data"].clone())
     }
 

@@ -211,7 +211,7 @@ export class Room extends Emitter {
                 participantId: participant?.participantId ?? '',
                 userId: participant?.userId ?? '',
                 kind: c.kind,
-                source: producer?.source,
+                source: producer?.source ?? undefined,
                 track: tr.receiver.track,
                 paused: c.paused,
             };
@@ -453,7 +453,7 @@ export class Room extends Emitter {
         this.on2('consumerLayersChanged', (d) => {
             const c = this.consumers.get(d.consumerId);
             if (c)
-                this.emit('layersChanged', { track: c.remote, spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer });
+                this.emit('layersChanged', { track: c.remote, spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer ?? undefined });
         });
         this.on2('negotiationNeeded', (d) => {
             const epoch = this.epoch;

@@ -1,6 +1,6 @@
 import { Emitter } from './emitter.js';
 import { ErrorCode, StratusError } from './errors.js';
-import type { Envelope, ServerEvents } from './protocol.js';
+import type { Envelope, Methods, ServerEvents } from './protocol.js';
 /** A token, or a function that returns a fresh one (called on every (re)connect). */
 export type TokenSource = string | (() => string | Promise<string>);
 export interface ReconnectOptions {
@@ -66,8 +66,11 @@ export declare class Signaling extends Emitter<SignalingEvents> {
     close(): void;
     /** Sends a message that needs no answer. */
     send(type: string, data?: unknown): void;
-    /** Sends a request and resolves with the data of its answer (or rejects with its error). */
-    request<T = unknown>(type: string, data?: unknown, timeoutMs?: number): Promise<T>;
+    /**
+     * Sends a request and resolves with the data of its answer (or rejects with its error).
+     * Typed by request: `data` and the answer are the types crates/protocol declares for it.
+     */
+    request<K extends keyof Methods>(type: K, data: Methods[K]['request'], timeoutMs?: number): Promise<Methods[K]['response']>;
     private setState;
     private token;
     /** One attempt: resolves once open, rejects with the reason it did not open. */

@@ -50,8 +50,11 @@ export class Signaling extends Emitter {
         }
         this.ws.send(JSON.stringify({ type, data }));
     }
-    /** Sends a request and resolves with the data of its answer (or rejects with its error). */
-    request(type, data = {}, timeoutMs) {
+    /**
+     * Sends a request and resolves with the data of its answer (or rejects with its error).
+     * Typed by request: `data` and the answer are the types crates/protocol declares for it.
+     */
+    request(type, data, timeoutMs) {
         if (!this.ws || this.ws.readyState !== 1) {
             return Promise.reject(new StratusError('CONNECTION_CLOSED', `cannot send '${type}': not connected`));
         }

@@ -8,7 +8,7 @@
 
 import { Emitter } from './emitter.js';
 import { StratusError, mediaError } from './errors.js';
-import type { CallEvent, CallStatus, CallType, EndReason, Joined, Relayed } from './protocol.js';
+import type { CallEvent, CallStatus, CallType, EndReason, Relayed } from './protocol.js';
 import type { RestClient } from './api.js';
 import type { IceServers } from './ice.js';
 import type { Signaling } from './signaling.js';
@@ -135,7 +135,7 @@ export class Call extends Emitter<CallEvents> {
   }
 
   private async joinRoom() {
-    const j = await this.sig.request<Joined>('join', { room: this.room });
+    const j = await this.sig.request('join', { room: this.room });
     const peer = j.peers.find((p) => p.userId === this.peerUserId);
     if (peer) this.peerArrived(peer.peerId);
   }

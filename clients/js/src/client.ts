@@ -84,7 +84,7 @@ export class StratusClient extends Emitter<ClientEvents> {
 
   /** Creates a room with a size limit (`joinRoom` creates one with the default, 16, when absent). */
   async createRoom(roomId?: string, maxParticipants?: number): Promise<string> {
-    const r = await this.signaling.request<{ roomId: string }>('createRoom', { roomId, maxParticipants });
+    const r = await this.signaling.request('createRoom', { roomId, maxParticipants });
     return r.roomId;
   }
 

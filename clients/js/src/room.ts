@@ -18,13 +18,10 @@ import type {
   JoinRoomResponse,
   Layers,
   MediaKind,
-  NegotiationResponse,
   ParticipantInfo,
   ProducerInfo,
-  PublishResponse,
   PublishTrack,
   RoomWireEvents,
-  SubscribeResponse,
   TransportInfo,
 } from './protocol.js';
 import type { Signaling } from './signaling.js';
@@ -216,7 +213,7 @@ export class Room extends Emitter<RoomEvents> {
         rids: e.simulcast ? SIMULCAST.map((x) => x.rid!) : undefined,
         source: e.track.kind === 'audio' ? 'mic' : 'camera',
       }));
-      const res = await this.sig.request<PublishResponse>('publish', {
+      const res = await this.sig.request('publish', {
         transportId: this.sendTransport!.transportId,
         sdp: pc.localDescription!.sdp,
         tracks,
@@ -283,7 +280,7 @@ export class Room extends Emitter<RoomEvents> {
       const existing = [...this.consumers.values()].find((c) => c.info.producerId === producerId);
       if (existing) return existing.remote;
       const pc = await this.ensureRecv();
-      const res = await this.sig.request<SubscribeResponse>('subscribe', {
+      const res = await this.sig.request('subscribe', {
         transportId: this.recvTransport!.transportId,
         producerId,
         paused: opts.paused,
@@ -302,7 +299,7 @@ export class Room extends Emitter<RoomEvents> {
         participantId: participant?.participantId ?? '',
         userId: participant?.userId ?? '',
         kind: c.kind,
-        source: producer?.source,
+        source: producer?.source ?? undefined,
         track: tr.receiver.track,
         paused: c.paused,
       };
@@ -318,7 +315,7 @@ export class Room extends Emitter<RoomEvents> {
 
   async unsubscribe(consumerId: string): Promise<void> {
     await this.recvQueue.run(async () => {
-      const res = await this.sig.request<NegotiationResponse>('unsubscribe', { consumerId });
+      const res = await this.sig.request('unsubscribe', { consumerId });
       this.dropConsumer(consumerId);
       if (this.recvPc) await this.negotiate(this.recvPc, res.offer);
     });
@@ -401,14 +398,14 @@ export class Room extends Emitter<RoomEvents> {
     this.epoch += 1;
     let r: JoinRoomResponse;
     try {
-      r = await this.sig.request<JoinRoomResponse>('joinRoom', { roomId: this.roomId });
+      r = await this.sig.request('joinRoom', { roomId: this.roomId });
     } catch (e) {
       if ((e as StratusError).code !== 'ROOM_NOT_FOUND' || this.opts.create === false) throw e;
       // Create it; CONFLICT means someone else just did, which is as good.
       await this.sig.request('createRoom', { roomId: this.roomId, maxParticipants: this.opts.maxParticipants }).catch((c) => {
         if ((c as StratusError).code !== 'CONFLICT') throw c;
       });
-      r = await this.sig.request<JoinRoomResponse>('joinRoom', { roomId: this.roomId });
+      r = await this.sig.request('joinRoom', { roomId: this.roomId });
     }
     this.participantId = r.participantId;
     this.nodeId = r.nodeId;
@@ -417,7 +414,7 @@ export class Room extends Emitter<RoomEvents> {
     }
   }
 
-  private addParticipant(info: ParticipantInfo): RemoteParticipant {
+  private addParticipant(info: Pick<ParticipantInfo, 'participantId' | 'userId' | 'producers'>): RemoteParticipant {
     let p = this.participants.get(info.participantId);
     if (!p) {
       p = new RemoteParticipant(info.participantId, info.userId);
@@ -465,20 +462,20 @@ export class Room extends Emitter<RoomEvents> {
 
   private async ensureSend(): Promise<RTCPeerConnection> {
     if (this.sendPc) return this.sendPc;
-    this.sendTransport = await this.sig.request<TransportInfo>('createWebRtcTransport', { direction: 'send' });
+    this.sendTransport = await this.sig.request('createWebRtcTransport', { direction: 'send' });
     this.sendPc = await this.peerConnection();
     return this.sendPc;
   }
 
   private async ensureRecv(): Promise<RTCPeerConnection> {
     if (this.recvPc) return this.recvPc;
-    this.recvTransport = await this.sig.request<TransportInfo>('createWebRtcTransport', { direction: 'recv' });
+    this.recvTransport = await this.sig.request('createWebRtcTransport', { direction: 'recv' });
     this.recvPc = await this.peerConnection();
     return this.recvPc;
   }
 
   /** Answers the node's offer, and each offer it sends back, until the transport is stable. */
-  private async negotiate(pc: RTCPeerConnection, offer: string | undefined) {
+  private async negotiate(pc: RTCPeerConnection, offer: string | null | undefined) {
     while (offer) {
       try {
         await pc.setRemoteDescription({ type: 'offer', sdp: offer });
@@ -486,7 +483,7 @@ export class Room extends Emitter<RoomEvents> {
       } catch (e) {
         throw mediaError('answering the media node', e);
       }
-      const r = await this.sig.request<NegotiationResponse>('connectWebRtcTransport', {
+      const r = await this.sig.request('connectWebRtcTransport', {
         transportId: this.recvTransport!.transportId,
         sdp: pc.localDescription!.sdp,
       });
@@ -540,7 +537,7 @@ export class Room extends Emitter<RoomEvents> {
     this.on2('producerResumed', (d) => muted(d, false));
     this.on2('consumerLayersChanged', (d) => {
       const c = this.consumers.get(d.consumerId);
-      if (c) this.emit('layersChanged', { track: c.remote, spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer });
+      if (c) this.emit('layersChanged', { track: c.remote, spatialLayer: d.spatialLayer, temporalLayer: d.temporalLayer ?? undefined });
     });
     this.on2('negotiationNeeded', (d) => {
       const epoch = this.epoch;

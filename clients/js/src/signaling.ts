@@ -11,7 +11,7 @@
 
 import { Emitter } from './emitter.js';
 import { ErrorCode, StratusError, fromRestBody, fromWsError } from './errors.js';
-import type { Envelope, ServerEvents } from './protocol.js';
+import type { Envelope, Methods, ServerEvents } from './protocol.js';
 
 /** A token, or a function that returns a fresh one (called on every (re)connect). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -107,8 +107,16 @@ export class Signaling extends Emitter<SignalingEvents> {
     this.ws.send(JSON.stringify({ type, data }));
   }
 
-  /** Sends a request and resolves with the data of its answer (or rejects with its error). */
-  request<T = unknown>(type: string, data: unknown = {}, timeoutMs?: number): Promise<T> {
+  /**
+   * Sends a request and resolves with the data of its answer (or rejects with its error).
+   * Typed by request: `data` and the answer are the types crates/protocol declares for it.
+   */
+  request<K extends keyof Methods>(
+    type: K,
+    data: Methods[K]['request'],
+    timeoutMs?: number,
+  ): Promise<Methods[K]['response']> {
+    type T = Methods[K]['response'];
     if (!this.ws || this.ws.readyState !== 1) {
       return Promise.reject(new StratusError('CONNECTION_CLOSED', `cannot send '${type}': not connected`));
     }

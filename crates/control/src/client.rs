@@ -190,12 +190,12 @@ impl stratus_core::sfu::MediaControl for NodeControl {
     async fn call(
         &self,
         node: &stratus_core::nodes::NodeRecord,
-        method: &str,
-        path: &str,
+        route: stratus_protocol::control::Route,
+        args: &[&str],
         body: Option<serde_json::Value>,
     ) -> Result<serde_json::Value, stratus_core::sfu::ControlFailure> {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let url = format!("{}{path}", node.control_url.trim_end_matches('/'));
+        let method = reqwest::Method::from_bytes(route.method.as_bytes()).expect("control routes use standard methods");
+        let url = format!("{}{}", node.control_url.trim_end_matches('/'), route.path(args));
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let pin = node.control_cert_sha256.as_deref();
         match self

@@ -27,7 +27,7 @@ use stratus_protocol::calls::{
 };
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::is_valid_id;
-use stratus_protocol::ws::envelope;
+use stratus_protocol::ws::{envelope, event};
 
 #[derive(Debug, Clone)]
 pub struct CallsConfig {
@@ -315,8 +315,8 @@ impl Calls {
             end_reason: None,
             duration_secs: None,
         };
-        self.push(callee, &envelope("incoming-call", None, call.event())).await;
-        self.push(caller, &envelope("call-status", None, call.event())).await;
+        self.push(callee, &envelope(event::INCOMING_CALL, None, call.event())).await;
+        self.push(caller, &envelope(event::CALL_STATUS, None, call.event())).await;
         Ok(call)
     }
 
@@ -598,7 +598,7 @@ impl Calls {
     }
 
     async fn push_both(&self, call: &Call) {
-        let msg = envelope("call-status", None, call.event());
+        let msg = envelope(event::CALL_STATUS, None, call.event());
         self.push(&call.caller, &msg).await;
         self.push(&call.callee, &msg).await;
     }

@@ -23,11 +23,12 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
+use stratus_protocol::control::{self, Route};
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::is_valid_id;
-use stratus_protocol::media::{Layers, RoomInfo};
+use stratus_protocol::media::{AnswerRequest, Layers, RoomInfo};
 use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomSummary, SfuRequest};
-use stratus_protocol::ws::envelope;
+use stratus_protocol::ws::{envelope, event};
 
 /// A node's refusal or a failed call: `status` 0 when no reply came.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,12 +44,13 @@ pub struct ControlFailure {
 /// How the functions reach a media node's control API.
 #[async_trait]
 pub trait MediaControl: Send + Sync + 'static {
-    /// `method` `path` on `node` with a JSON body; the node's JSON reply (`null` when empty).
+    /// `route` (with `args` in its path) on `node` with a JSON body; the node's JSON reply
+    /// (`null` when empty).
     async fn call(
         &self,
         node: &NodeRecord,
-        method: &str,
-        path: &str,
+        route: Route,
+        args: &[&str],
         body: Option<Json>,
     ) -> Result<Json, ControlFailure>;
 }
@@ -201,7 +203,7 @@ impl SfuRooms {
         tracing::warn!(room, from, to = %to.node.id, epoch = to.epoch, "room moved off a lost media node");
         let evicted = rooms::evict_before(self.table.as_ref(), room, to.epoch).await?;
         let msg = envelope(
-            "roomMoved",
+            event::ROOM_MOVED,
             None,
             RoomMoved { room_id: room.into(), from_node_id: from.into(), node_id: to.node.id.clone(), epoch: to.epoch },
         );
@@ -244,15 +246,14 @@ impl SfuRooms {
         Self::allowed(caller, room)?;
         let record = rooms::get(self.table.as_ref(), room).await?;
         let mut p = self.placement(room, now).await?;
-        let path = format!("/v1/rooms/{room}");
         let make = json!({ "maxParticipants": record.max_participants });
-        if let Err(e) = self.media.call(&p.node, "PUT", &path, Some(make.clone())).await {
+        if let Err(e) = self.media.call(&p.node, control::ROOM_CREATE, &[room], Some(make.clone())).await {
             if !e.unreachable {
                 return Err(control_err(e));
             }
             // Its node is gone: move the room (its members hear `roomMoved`) and join there.
             p = self.moved_off_unreachable(room, &p.node, &e, now).await?;
-            self.media.call(&p.node, "PUT", &path, Some(make)).await.map_err(control_err)?;
+            self.media.call(&p.node, control::ROOM_CREATE, &[room], Some(make)).await.map_err(control_err)?;
         }
         let pid = participant_id(conn);
         let member = Member {
@@ -272,7 +273,7 @@ impl SfuRooms {
             "canPublish": caller.can_publish,
             "canSubscribe": caller.can_subscribe,
         });
-        let res = self.media.call(&p.node, "PUT", &format!("{path}/participants/{pid}"), Some(body)).await;
+        let res = self.media.call(&p.node, control::PARTICIPANT_JOIN, &[room, &pid], Some(body)).await;
         let info: RoomInfo = match res.map_err(control_err).and_then(|v| {
             serde_json::from_value(v).map_err(|e| {
                 control_err(ControlFailure { status: 200, unreachable: false, code: None, message: e.to_string() })
@@ -324,12 +325,12 @@ impl SfuRooms {
         &self,
         room: &str,
         node: &NodeRecord,
-        method: &str,
-        path: &str,
+        route: Route,
+        args: &[&str],
         body: Option<Json>,
         now: Millis,
     ) -> Result<Json, RoomError> {
-        match self.media.call(node, method, path, body).await {
+        match self.media.call(node, route, args, body).await {
             Ok(v) => Ok(v),
             Err(e) if e.unreachable => {
                 self.moved_off_unreachable(room, node, &e, now).await?;
@@ -372,8 +373,7 @@ impl SfuRooms {
     /// Best effort: the node may be gone, or may have lost the participant already.
     async fn leave_node(&self, room: &str, pid: &str) {
         if let Ok(Some(node)) = self.live_node(room).await {
-            let path = format!("/v1/rooms/{room}/participants/{pid}");
-            if let Err(e) = self.media.call(&node, "DELETE", &path, None).await
+            if let Err(e) = self.media.call(&node, control::PARTICIPANT_LEAVE, &[room, pid], None).await
                 && e.code != Some(ErrorCode::ParticipantNotFound)
             {
                 tracing::warn!(room, participant = pid, status = e.status, "participant not removed from its node");
@@ -419,10 +419,13 @@ impl SfuRooms {
 
     /// One request of the SFU dialect from connection `conn`; the response's `data`.
     pub async fn handle(&self, caller: &Caller, conn: &str, req: SfuRequest, now: Millis) -> Result<Json, RoomError> {
-        let node_call = |method: &'static str, tail: String, body: Option<Json>| async move {
+        // A participant route: the room and participant come from the connection, `ids` follow.
+        let node_call = |route: Route, ids: Vec<String>, body: Option<Json>| async move {
             let (room, node) = self.context(conn, now).await?;
-            let path = format!("/v1/rooms/{room}/participants/{}{tail}", participant_id(conn));
-            self.call_room_node(&room, &node, method, &path, body, now).await
+            let pid = participant_id(conn);
+            let mut args = vec![room.as_str(), pid.as_str()];
+            args.extend(ids.iter().map(String::as_str));
+            self.call_room_node(&room, &node, route, &args, body, now).await
         };
         match req {
             SfuRequest::CreateRoom(r) => Ok(to_json(&summary(&self.create(caller, &r, now).await?))),
@@ -446,56 +449,58 @@ impl SfuRooms {
                         Err(e) => return Err(e),
                     },
                 };
-                self.media.call(&node, "GET", "/v1/capabilities", None).await.map_err(control_err)
+                self.media.call(&node, control::CAPABILITIES, &[], None).await.map_err(control_err)
             }
-            SfuRequest::CreateWebRtcTransport(r) => node_call("POST", "/transports".into(), Some(to_json(&r))).await,
+            SfuRequest::CreateWebRtcTransport(r) => {
+                node_call(control::TRANSPORT_CREATE, vec![], Some(to_json(&r))).await
+            }
             SfuRequest::ConnectWebRtcTransport(r) => {
                 id(&r.transport_id, "transportId")?;
-                let tail = format!("/transports/{}/answer", r.transport_id);
-                node_call("POST", tail, Some(json!({ "sdp": r.sdp }))).await
+                node_call(control::TRANSPORT_ANSWER, vec![r.transport_id], Some(to_json(&AnswerRequest { sdp: r.sdp })))
+                    .await
             }
             SfuRequest::RestartIce(r) => {
                 id(&r.transport_id, "transportId")?;
-                node_call("POST", format!("/transports/{}/restart-ice", r.transport_id), None).await
+                node_call(control::TRANSPORT_RESTART_ICE, vec![r.transport_id], None).await
             }
             SfuRequest::Publish(r) => {
                 id(&r.transport_id, "transportId")?;
-                node_call("POST", "/producers".into(), Some(to_json(&r))).await
+                node_call(control::PRODUCER_CREATE, vec![], Some(to_json(&r))).await
             }
             SfuRequest::Unpublish(r) => {
                 id(&r.producer_id, "producerId")?;
-                node_call("DELETE", format!("/producers/{}", r.producer_id), None).await?;
+                node_call(control::PRODUCER_CLOSE, vec![r.producer_id.clone()], None).await?;
                 Ok(json!({ "producerId": r.producer_id }))
             }
             SfuRequest::PauseProducer(r) => {
                 id(&r.producer_id, "producerId")?;
-                node_call("POST", format!("/producers/{}/pause", r.producer_id), None).await
+                node_call(control::PRODUCER_PAUSE, vec![r.producer_id], None).await
             }
             SfuRequest::ResumeProducer(r) => {
                 id(&r.producer_id, "producerId")?;
-                node_call("POST", format!("/producers/{}/resume", r.producer_id), None).await
+                node_call(control::PRODUCER_RESUME, vec![r.producer_id], None).await
             }
             SfuRequest::Subscribe(r) => {
                 id(&r.transport_id, "transportId")?;
                 id(&r.producer_id, "producerId")?;
-                node_call("POST", "/consumers".into(), Some(to_json(&r))).await
+                node_call(control::CONSUMER_CREATE, vec![], Some(to_json(&r))).await
             }
             SfuRequest::Unsubscribe(r) => {
                 id(&r.consumer_id, "consumerId")?;
-                node_call("DELETE", format!("/consumers/{}", r.consumer_id), None).await
+                node_call(control::CONSUMER_CLOSE, vec![r.consumer_id], None).await
             }
             SfuRequest::Pause(r) => {
                 id(&r.consumer_id, "consumerId")?;
-                node_call("POST", format!("/consumers/{}/pause", r.consumer_id), None).await
+                node_call(control::CONSUMER_PAUSE, vec![r.consumer_id], None).await
             }
             SfuRequest::Resume(r) => {
                 id(&r.consumer_id, "consumerId")?;
-                node_call("POST", format!("/consumers/{}/resume", r.consumer_id), None).await
+                node_call(control::CONSUMER_RESUME, vec![r.consumer_id], None).await
             }
             SfuRequest::SetPreferredLayers(r) => {
                 id(&r.consumer_id, "consumerId")?;
                 let layers: Layers = r.layers();
-                node_call("PUT", format!("/consumers/{}/layers", r.consumer_id), Some(to_json(&layers))).await
+                node_call(control::CONSUMER_LAYERS, vec![r.consumer_id], Some(to_json(&layers))).await
             }
         }
     }

@@ -29,7 +29,8 @@ use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenType};
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ws::{
-    ClientMessage, Joined, Peer, PeerEvent, RelayKind, WsError, envelope, error_message, parse_client,
+    ClientMessage, Joined, LeaveReason, Peer, PeerJoined, PeerLeft, RelayKind, RoomName, WsError, envelope,
+    error_message, event, parse_client,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -264,7 +265,7 @@ impl Signaling {
 
     /// `$disconnect`: leaves every room (telling the others) and frees the slot.
     pub async fn disconnect(&self, conn: &str, now: Millis) {
-        self.cleanup(vec![conn.to_owned()], "disconnected", now).await;
+        self.cleanup(vec![conn.to_owned()], LeaveReason::Disconnected, now).await;
     }
 
     /// A message from `conn`. Replies and relays go out through the sink; a rejected
@@ -282,7 +283,7 @@ impl Signaling {
     async fn dispatch(&self, conn: &str, rid: Option<String>, msg: ClientMessage, now: Millis) -> Result<(), WsError> {
         match msg {
             ClientMessage::Ping => {
-                self.deliver(conn, &envelope("pong", rid.as_deref(), Map::new()), now).await;
+                self.deliver(conn, &envelope(event::PONG, rid.as_deref(), Map::new()), now).await;
                 Ok(())
             }
             ClientMessage::Join { room } => self.join(conn, &room, rid, now).await,
@@ -378,18 +379,18 @@ impl Signaling {
                 // Joining a room twice is harmless: answer `joined` again, tell no one.
                 let peers = self.members(room).await.map_err(|e| store_err(e, &rid))?;
                 let joined = self.joined(conn, room, &user, &peers);
-                self.deliver(conn, &envelope("joined", rid.as_deref(), joined), now).await;
+                self.deliver(conn, &envelope(event::JOINED, rid.as_deref(), joined), now).await;
                 return Ok(());
             }
             Err(e) => return Err(store_err(e, &rid)),
         }
         let peers = self.members(room).await.map_err(|e| store_err(e, &rid))?;
         let joined = self.joined(conn, room, &user, &peers);
-        self.deliver(conn, &envelope("joined", rid.as_deref(), joined), now).await;
+        self.deliver(conn, &envelope(event::JOINED, rid.as_deref(), joined), now).await;
         let event = envelope(
-            "user-joined",
+            event::USER_JOINED,
             None,
-            PeerEvent { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user, reason: None },
+            PeerJoined { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user },
         );
         let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
         self.fan_out(&others, &event, now).await;
@@ -425,23 +426,18 @@ impl Signaling {
             }
             Err(e) => return Err(store_err(e, &rid)),
         }
-        self.deliver(conn, &envelope("left", rid.as_deref(), serde_json::json!({ "room": room })), now).await;
+        self.deliver(conn, &envelope(event::LEFT, rid.as_deref(), RoomName { room: room.to_owned() }), now).await;
         let user = self.table.get(&conn_key(conn)).await.ok().flatten().map(|m| s(&m, "user_id")).unwrap_or_default();
-        self.announce_left(room, conn, &user, "left").await;
+        self.announce_left(room, conn, &user, LeaveReason::Left).await;
         Ok(())
     }
 
     /// Tells a room's remaining members that `conn` left; cleans up members found gone.
-    async fn announce_left(&self, room: &str, conn: &str, user: &str, reason: &str) -> Vec<String> {
+    async fn announce_left(&self, room: &str, conn: &str, user: &str, reason: LeaveReason) -> Vec<String> {
         let event = envelope(
-            "user-left",
+            event::USER_LEFT,
             None,
-            PeerEvent {
-                room: room.to_owned(),
-                peer_id: conn.to_owned(),
-                user_id: user.to_owned(),
-                reason: Some(reason.to_owned()),
-            },
+            PeerLeft { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user.to_owned(), reason },
         );
         let peers = match self.members(room).await {
             Ok(p) => p,
@@ -521,7 +517,7 @@ impl Signaling {
             Some(target) => match self.sink.post(&target, &out).await {
                 Ok(()) => Ok(()),
                 Err(SinkError::Gone) => {
-                    self.cleanup(vec![target.clone()], "gone", now).await;
+                    self.cleanup(vec![target.clone()], LeaveReason::Gone, now).await;
                     Err(no_peer(&target))
                 }
                 Err(SinkError::Failed(_)) => {
@@ -540,7 +536,7 @@ impl Signaling {
     /// Posts to one connection; a gone connection is cleaned up.
     async fn deliver(&self, conn: &str, message: &str, now: Millis) {
         if let Err(SinkError::Gone) = self.sink.post(conn, message).await {
-            self.cleanup(vec![conn.to_owned()], "gone", now).await;
+            self.cleanup(vec![conn.to_owned()], LeaveReason::Gone, now).await;
         }
     }
 
@@ -548,7 +544,7 @@ impl Signaling {
     async fn fan_out(&self, conns: &[String], message: &str, now: Millis) {
         let gone = self.post_all(conns, message).await;
         if !gone.is_empty() {
-            self.cleanup(gone, "gone", now).await;
+            self.cleanup(gone, LeaveReason::Gone, now).await;
         }
     }
 
@@ -560,7 +556,7 @@ impl Signaling {
 
     /// Removes connections and everything they hold, telling their rooms. Connections found
     /// gone while telling are cleaned up in turn (iteratively, each once).
-    async fn cleanup(&self, initial: Vec<String>, reason: &str, now: Millis) {
+    async fn cleanup(&self, initial: Vec<String>, reason: LeaveReason, now: Millis) {
         let mut queue: VecDeque<String> = initial.into();
         let mut done = BTreeSet::new();
         while let Some(conn) = queue.pop_front() {
@@ -651,7 +647,7 @@ impl Signaling {
                 let _ = self.sink.close(conn).await;
             }
         }
-        self.cleanup(stale, "gone", now).await;
+        self.cleanup(stale, LeaveReason::Gone, now).await;
         Ok(report)
     }
 }

@@ -13,8 +13,9 @@
 //! sides on every change), both carrying a [`CallEvent`].
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum CallType {
     Voice,
@@ -39,7 +40,7 @@ impl CallType {
 }
 
 /// A call's live status (what `call-status` events carry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum CallStatus {
     /// Ringing: initiated, not answered yet.
@@ -50,7 +51,7 @@ pub enum CallStatus {
 }
 
 /// How a call ended, as history reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// Answered, then hung up.
@@ -80,7 +81,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EndReason {
     UserHangup,
@@ -107,7 +108,7 @@ impl EndReason {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct InitiateCall {
     pub caller_id: String,
@@ -116,22 +117,23 @@ pub struct InitiateCall {
     pub call_type: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct EndCall {
     /// `user_hangup` (default), `connection_failed` or `timeout`.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Caller,
     Callee,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Participant {
     pub user_id: String,
     pub role: Role,
@@ -142,13 +144,14 @@ pub struct Participant {
     pub connection_status: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CallView {
     pub call_id: String,
     pub call_type: CallType,
     pub status: CallStatus,
     /// Set once the call is over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub outcome: Option<Outcome>,
     pub caller_id: String,
     pub callee_id: String,
@@ -157,40 +160,46 @@ pub struct CallView {
     pub room: String,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub answered_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ended_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub end_reason: Option<EndReason>,
     /// Seconds from answer to end (0 when never answered); set once the call is over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub duration_seconds: Option<u64>,
     pub participants: Vec<Participant>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ActiveCalls {
     pub user_id: String,
     pub calls: Vec<CallView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct HistoryEntry {
     pub call_id: String,
     pub call_type: CallType,
     /// `completed`, `failed` or `missed`; absent while the call is still going.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub status: Option<Outcome>,
     pub role: Role,
     /// The other side.
     pub peer_id: String,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ended_at: Option<String>,
     pub duration_seconds: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Pagination {
     pub total: u64,
     pub limit: u32,
@@ -198,7 +207,7 @@ pub struct Pagination {
     pub has_more: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct History {
     pub user_id: String,
     pub calls: Vec<HistoryEntry>,
@@ -221,28 +230,31 @@ pub const HISTORY_MAX_LIMIT: u32 = 200;
 /// Presence statuses a user can set. `offline` is also what a user with no connection shows.
 pub const PRESENCE_STATUSES: &[&str] = &["online", "away", "busy", "dnd", "offline"];
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct PresenceUpdate {
     pub status: String,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub message: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PresenceView {
     pub user_id: String,
     /// The chosen status while connected; `offline` with no open connection.
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub message: Option<String>,
     pub online: bool,
     pub in_call: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub last_seen: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Availability {
     pub user_id: String,
     /// Online, not `dnd`, and not in a call.
@@ -250,11 +262,12 @@ pub struct Availability {
     pub status: String,
     pub in_call: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub last_seen: Option<String>,
 }
 
 /// The data of `incoming-call` and `call-status` events.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CallEvent {
     pub call_id: String,
@@ -264,9 +277,12 @@ pub struct CallEvent {
     pub callee_id: String,
     pub room: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub reason: Option<EndReason>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub outcome: Option<Outcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub duration_seconds: Option<u64>,
 }

@@ -6,9 +6,10 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Every error code a client can see. Serialized as `SCREAMING_SNAKE_CASE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     // Common codes.
@@ -155,16 +156,17 @@ impl ErrorCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub details: Option<serde_json::Value>,
 }
 
 /// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
     /// RFC 3339, UTC, milliseconds.

@@ -12,7 +12,10 @@
 //! - [`ice`]    — the ICE servers (STUN, TURN with short-lived credentials) clients use.
 //! - [`ws`]     — WebSocket signaling messages: parsing (envelope and flat dialects), events.
 //! - [`media`]  — SFU: the media node's control bodies, RTP capabilities, room events.
-//! - [`sfu`]    — the WebSocket SFU dialect (createRoom … setPreferredLayers) and REST room bodies.
+//! - [`control`] — the media node's control routes (method + path pattern), declared once.
+//! - [`sfu`]    — the WebSocket SFU dialect (createRoom … setPreferredLayers, declared once with
+//!   their response types) and REST room bodies.
+//! - [`typescript`] — the SDK's `wire.ts`, rendered from these types (checked by a test).
 //!
 //! Field naming: REST bodies use `snake_case` (what the calling services this platform
 //! replaces used); JWT grants keep the camelCase names app developers know (`canPublish`), and
@@ -21,12 +24,14 @@
 
 pub mod auth;
 pub mod calls;
+pub mod control;
 pub mod error;
 pub mod health;
 pub mod ice;
 pub mod ids;
 pub mod media;
 pub mod sfu;
+pub mod typescript;
 pub mod ws;
 
 /// Version of the wire protocol described by this crate. Bumped on breaking changes.

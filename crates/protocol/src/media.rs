@@ -11,15 +11,16 @@
 //!   the answer.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum MediaKind {
     Audio,
     Video,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Send,
@@ -27,13 +28,14 @@ pub enum Direction {
 }
 
 /// A codec the node forwards.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RtpCodec {
     pub kind: MediaKind,
     pub mime_type: String,
     pub clock_rate: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub channels: Option<u16>,
     pub payload_type: u8,
     #[serde(default)]
@@ -42,7 +44,7 @@ pub struct RtpCodec {
     pub rtcp_feedback: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct HeaderExtension {
     pub kind: MediaKind,
@@ -50,7 +52,7 @@ pub struct HeaderExtension {
 }
 
 /// What `getRouterRtpCapabilities` returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RtpCapabilities {
     pub codecs: Vec<RtpCodec>,
@@ -82,13 +84,13 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateTransportRequest {
     pub direction: Direction,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct IceCandidate {
     pub ip: String,
@@ -96,7 +98,7 @@ pub struct IceCandidate {
     pub protocol: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TransportInfo {
     pub transport_id: String,
@@ -106,7 +108,7 @@ pub struct TransportInfo {
 }
 
 /// One track in a publish offer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublishTrack {
     /// The track's `a=mid` in the offer.
@@ -114,13 +116,15 @@ pub struct PublishTrack {
     pub kind: MediaKind,
     /// Simulcast encodings' rids, lowest resolution first (spatial layer 0 is `rids[0]`).
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub rids: Vec<String>,
     /// Free-form label shown to subscribers (`camera`, `screen`, ...).
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub source: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublishRequest {
     pub transport_id: String,
@@ -130,7 +134,7 @@ pub struct PublishRequest {
     pub tracks: Vec<PublishTrack>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProducerInfo {
     pub producer_id: String,
@@ -141,13 +145,14 @@ pub struct ProducerInfo {
     #[serde(default)]
     pub rids: Vec<String>,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub source: Option<String>,
     /// Paused by its publisher (muted): the node forwards nothing of it until it resumes.
     #[serde(default)]
     pub paused: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PublishResponse {
     /// The node's answer.
@@ -155,29 +160,32 @@ pub struct PublishResponse {
     pub producers: Vec<ProducerInfo>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Layers {
     pub spatial_layer: u8,
     /// Highest temporal layer forwarded; all when absent.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub temporal_layer: Option<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscribeRequest {
     /// The subscriber's recv transport.
     pub transport_id: String,
     pub producer_id: String,
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub paused: bool,
     /// Simulcast: the layers to forward; the highest spatial layer when absent.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub preferred_layers: Option<Layers>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsumerInfo {
     pub consumer_id: String,
@@ -194,7 +202,7 @@ pub struct ConsumerInfo {
     pub current_spatial_layer: Option<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscribeResponse {
     pub consumer: ConsumerInfo,
@@ -203,20 +211,20 @@ pub struct SubscribeResponse {
     pub offer: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AnswerRequest {
     pub sdp: String,
 }
 
 /// Responses that may carry the recv transport's next offer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct NegotiationResponse {
     pub offer: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ParticipantInfo {
     pub participant_id: String,
@@ -254,7 +262,7 @@ pub struct NodeStats {
 }
 
 /// Events a node pushes to participants' connections (the `type` field names them).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum RoomEvent {
     #[serde(rename_all = "camelCase")]

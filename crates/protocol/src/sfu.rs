@@ -27,106 +27,106 @@
 //! `consumerLayersChanged`, `negotiationNeeded` ([`crate::media::RoomEvent`]); and from the
 //! functions, `roomMoved` ([`RoomMoved`]): the room's media node was lost, join again.
 
-use crate::media::{CreateTransportRequest, Layers, ParticipantInfo, PublishRequest, SubscribeRequest};
+use crate::media::{
+    ConsumerInfo, CreateTransportRequest, Layers, NegotiationResponse, ParticipantInfo, ProducerInfo, PublishRequest,
+    PublishResponse, RtpCapabilities, SubscribeRequest, SubscribeResponse, TransportInfo,
+};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-/// The request types of the SFU dialect.
-pub const SFU_TYPES: &[&str] = &[
-    "createRoom",
-    "joinRoom",
-    "leaveRoom",
-    "getRouterRtpCapabilities",
-    "createWebRtcTransport",
-    "connectWebRtcTransport",
-    "restartIce",
-    "publish",
-    "unpublish",
-    "pauseProducer",
-    "resumeProducer",
-    "subscribe",
-    "unsubscribe",
-    "pause",
-    "resume",
-    "setPreferredLayers",
-];
+/// Declares the SFU dialect once: each request's variant, wire name, data type and response
+/// type. From the list come [`SfuRequest`], [`SfuRequest::name`], [`SFU_TYPES`],
+/// [`check_response`] and the SDK's `SfuMethods` map (see [`crate::typescript`]).
+macro_rules! sfu_methods {
+    ($($variant:ident $name:literal ($req:ty) -> $res:ty;)*) => {
+        /// The request types of the SFU dialect.
+        pub const SFU_TYPES: &[&str] = &[$($name),*];
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", content = "data", rename_all = "camelCase")]
-pub enum SfuRequest {
-    CreateRoom(CreateRoom),
-    JoinRoom(RoomRef),
-    LeaveRoom(Empty),
-    GetRouterRtpCapabilities(OptionalRoom),
-    CreateWebRtcTransport(CreateTransportRequest),
-    ConnectWebRtcTransport(ConnectTransport),
-    RestartIce(TransportRef),
-    Publish(PublishRequest),
-    Unpublish(ProducerRef),
-    PauseProducer(ProducerRef),
-    ResumeProducer(ProducerRef),
-    Subscribe(SubscribeRequest),
-    Unsubscribe(ConsumerRef),
-    Pause(ConsumerRef),
-    Resume(ConsumerRef),
-    SetPreferredLayers(PreferredLayers),
-}
-
-impl SfuRequest {
-    /// The request's type name; its response is this plus `Response`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            SfuRequest::CreateRoom(_) => "createRoom",
-            SfuRequest::JoinRoom(_) => "joinRoom",
-            SfuRequest::LeaveRoom(_) => "leaveRoom",
-            SfuRequest::GetRouterRtpCapabilities(_) => "getRouterRtpCapabilities",
-            SfuRequest::CreateWebRtcTransport(_) => "createWebRtcTransport",
-            SfuRequest::ConnectWebRtcTransport(_) => "connectWebRtcTransport",
-            SfuRequest::RestartIce(_) => "restartIce",
-            SfuRequest::Publish(_) => "publish",
-            SfuRequest::Unpublish(_) => "unpublish",
-            SfuRequest::PauseProducer(_) => "pauseProducer",
-            SfuRequest::ResumeProducer(_) => "resumeProducer",
-            SfuRequest::Subscribe(_) => "subscribe",
-            SfuRequest::Unsubscribe(_) => "unsubscribe",
-            SfuRequest::Pause(_) => "pause",
-            SfuRequest::Resume(_) => "resume",
-            SfuRequest::SetPreferredLayers(_) => "setPreferredLayers",
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[serde(tag = "type", content = "data")]
+        pub enum SfuRequest {
+            $(#[serde(rename = $name)] $variant($req),)*
         }
-    }
+
+        impl SfuRequest {
+            /// The request's type name; its response is this plus `Response`.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(SfuRequest::$variant(_) => $name,)*
+                }
+            }
+        }
+
+        /// Whether `data` has the shape of the response to request `name` (tests hold every
+        /// answer the server gives to the declared type).
+        pub fn check_response(name: &str, data: &serde_json::Value) -> Result<(), String> {
+            match name {
+                $($name => serde_json::from_value::<$res>(data.clone()).map(|_| ()).map_err(|e| e.to_string()),)*
+                other => Err(format!("{other} is not an SFU request")),
+            }
+        }
+
+        /// `(name, request type, response type)` in TypeScript, for the SDK's method map.
+        pub(crate) fn ts_methods(cfg: &ts_rs::Config) -> Vec<(&'static str, String, String)> {
+            vec![$(($name, <$req as TS>::name(cfg), <$res as TS>::name(cfg)),)*]
+        }
+    };
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+sfu_methods! {
+    CreateRoom "createRoom" (CreateRoom) -> RoomSummary;
+    JoinRoom "joinRoom" (RoomRef) -> JoinRoomResponse;
+    LeaveRoom "leaveRoom" (Empty) -> RoomRef;
+    GetRouterRtpCapabilities "getRouterRtpCapabilities" (OptionalRoom) -> RtpCapabilities;
+    CreateWebRtcTransport "createWebRtcTransport" (CreateTransportRequest) -> TransportInfo;
+    ConnectWebRtcTransport "connectWebRtcTransport" (ConnectTransport) -> NegotiationResponse;
+    RestartIce "restartIce" (TransportRef) -> NegotiationResponse;
+    Publish "publish" (PublishRequest) -> PublishResponse;
+    Unpublish "unpublish" (ProducerRef) -> ProducerRef;
+    PauseProducer "pauseProducer" (ProducerRef) -> ProducerInfo;
+    ResumeProducer "resumeProducer" (ProducerRef) -> ProducerInfo;
+    Subscribe "subscribe" (SubscribeRequest) -> SubscribeResponse;
+    Unsubscribe "unsubscribe" (ConsumerRef) -> NegotiationResponse;
+    Pause "pause" (ConsumerRef) -> ConsumerInfo;
+    Resume "resume" (ConsumerRef) -> ConsumerInfo;
+    SetPreferredLayers "setPreferredLayers" (PreferredLayers) -> ConsumerInfo;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
 /// `createRoom`, and the body of `POST /api/v1/rooms` and `POST /api/v1/rooms/join`. Room
 /// bodies are camelCase like the rest of the SFU dialect; REST callers' snake_case
 /// spellings are accepted too.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateRoom {
     /// A new id is made when absent.
     #[serde(default, alias = "room_id")]
+    #[ts(optional = nullable)]
     pub room_id: Option<String>,
     /// For join: used only when the join creates the room.
     #[serde(default, alias = "max_participants")]
+    #[ts(optional = nullable)]
     pub max_participants: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoomRef {
     pub room_id: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OptionalRoom {
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub room_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectTransport {
     pub transport_id: String,
@@ -134,30 +134,31 @@ pub struct ConnectTransport {
     pub sdp: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransportRef {
     pub transport_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProducerRef {
     pub producer_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConsumerRef {
     pub consumer_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreferredLayers {
     pub consumer_id: String,
     pub spatial_layer: u8,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub temporal_layer: Option<u8>,
 }
 
@@ -168,7 +169,7 @@ impl PreferredLayers {
 }
 
 /// A room as the WebSocket `createRoom` and the REST routes show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomSummary {
     pub room_id: String,
@@ -180,7 +181,7 @@ pub struct RoomSummary {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinRoomResponse {
     pub room_id: String,
@@ -195,7 +196,7 @@ pub struct JoinRoomResponse {
 
 /// Pushed to a room's members when its media node was lost and the room moved: their
 /// transports are gone; join again (the same `roomId`) and publish and subscribe anew.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomMoved {
     pub room_id: String,
@@ -205,7 +206,7 @@ pub struct RoomMoved {
 }
 
 /// `GET /api/v1/rooms`: the caller's rooms with their participants, and totals.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomList {
     pub rooms: Vec<RoomDetail>,
@@ -214,14 +215,14 @@ pub struct RoomList {
 }
 
 /// `GET /api/v1/rooms/{id}`, and one entry of the list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RoomDetail {
     #[serde(flatten)]
     pub room: RoomSummary,
     pub members: Vec<RoomMember>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct RoomMember {
     pub participant_id: String,
@@ -233,7 +234,7 @@ pub struct RoomMember {
 
 /// What `POST /api/v1/rooms/join` answers: the room, placed on a media node, and how to
 /// enter it (connect to `signaling_url` with a token and send `joinRoom {roomId}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinResult {
     pub room_id: String,

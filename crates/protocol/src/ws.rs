@@ -30,10 +30,25 @@
 use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 /// Route keys of the WebSocket API besides `$connect`, `$disconnect` and `$default`, chosen
 /// by `$request.body.type` (other types, aliases included, go to `$default`).
 pub const MESSAGE_ROUTES: &[&str] = &["join", "leave", "offer", "answer", "candidate", "bye", "custom", "ping"];
+
+/// The names of the events the server pushes (besides the SFU room events in
+/// [`crate::media::RoomEvent`] and answers to requests). Their data types are listed with
+/// them in [`crate::typescript`].
+pub mod event {
+    pub const JOINED: &str = "joined";
+    pub const LEFT: &str = "left";
+    pub const USER_JOINED: &str = "user-joined";
+    pub const USER_LEFT: &str = "user-left";
+    pub const PONG: &str = "pong";
+    pub const INCOMING_CALL: &str = "incoming-call";
+    pub const CALL_STATUS: &str = "call-status";
+    pub const ROOM_MOVED: &str = "roomMoved";
+}
 
 /// Largest message the signaling handlers take (API Gateway itself closes connections on
 /// messages over 128 KB; between the two the client gets `MESSAGE_TOO_LARGE`).
@@ -90,11 +105,12 @@ pub enum ClientMessage {
 }
 
 /// A rejected message: what the client gets back as `error`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct WsError {
     pub code: ErrorCode,
     pub message: String,
     #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub request_id: Option<String>,
 }
 
@@ -222,14 +238,14 @@ pub fn parse_client(text: &str) -> Result<(Option<String>, ClientMessage), WsErr
 }
 
 /// One member of a room, as others see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Peer {
     pub peer_id: String,
     pub user_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Joined {
     pub room: String,
@@ -238,14 +254,41 @@ pub struct Joined {
     pub peers: Vec<Peer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `user-joined`: someone joined a room this connection is in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct PeerEvent {
+pub struct PeerJoined {
     pub room: String,
     pub peer_id: String,
     pub user_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+}
+
+/// Why a peer left a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum LeaveReason {
+    /// It sent `leave`.
+    Left,
+    /// Its WebSocket closed.
+    Disconnected,
+    /// Its connection was found gone (a post to it failed, or the sweeper found it stale).
+    Gone,
+}
+
+/// `user-left`: someone left a room this connection is in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerLeft {
+    pub room: String,
+    pub peer_id: String,
+    pub user_id: String,
+    pub reason: LeaveReason,
+}
+
+/// `join` (and `leave`): the room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RoomName {
+    pub room: String,
 }
 
 /// Serializes a server message envelope: `{"type", "requestId"?, "data"}`.
