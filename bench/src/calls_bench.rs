@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::{Clock, ManualClock};
-use stratus_core::signaling::{ConnectionSink, SinkError};
+use stratus_core::sink::{ConnectionSink, SinkError};
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
 use stratus_core::store::{Cond, Item, Key, Page, Query, StoreError, Table, Update, Value, Write, value::item};

@@ -127,7 +127,7 @@ pub fn ice_config(turn_secret: Option<Secret>) -> Result<IceConfig, String> {
 /// second is only accepted by nodes while a rotation is staged), or `None` without keys.
 pub fn sfu_rooms(
     table: Arc<dyn Table>,
-    sink: Arc<dyn stratus_core::signaling::ConnectionSink>,
+    sink: Arc<dyn stratus_core::sink::ConnectionSink>,
     keys: Option<Vec<stratus_control::Key>>,
 ) -> Option<Arc<SfuRooms>> {
     let key = keys?.into_iter().next()?;
@@ -158,7 +158,7 @@ pub async fn rest_state() -> Result<AppState, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock.clone())?;
     let c = credentials(&sdk).await?;
-    let sink: Arc<dyn stratus_core::signaling::ConnectionSink> =
+    let sink: Arc<dyn stratus_core::sink::ConnectionSink> =
         Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
     let state =
         AppState::new(table.clone(), c.authority, clock, ServiceInfo::new("lambda"), sink.clone(), calls_config()?)
@@ -186,7 +186,7 @@ pub async fn ws_services() -> Result<WsServices, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock)?;
     let c = credentials(&sdk).await?;
-    let sink: Arc<dyn stratus_core::signaling::ConnectionSink> =
+    let sink: Arc<dyn stratus_core::sink::ConnectionSink> =
         Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
     let calls = Calls::new(table.clone(), sink.clone(), calls_config()?);
     let sfu = sfu_rooms(table.clone(), sink.clone(), c.control_keys);

@@ -132,7 +132,7 @@ async fn connections_expire_with_api_gateways_maximum_lifetime() {
     w.clock.advance_secs(2 * 3600 + 1);
     let report = w.sig.sweep(w.clock.now_ms()).await.unwrap();
     assert_eq!(report.removed, 2, "both are past the lifetime");
-    use stratus_core::signaling::ConnectionSink;
+    use stratus_core::sink::ConnectionSink;
     let probe = ManagementApiSink::local(&w.apigw.url);
     assert_eq!(probe.alive("new=").await, Ok(false), "the sweeper closed the open connection");
     // Its state is gone too: were it still open, its messages would find no connection.

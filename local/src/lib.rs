@@ -30,7 +30,8 @@ use stratus_core::auth::{AuthConfig, Authority, MIN_JWT_SECRET, Secret};
 use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, SystemClock};
 use stratus_core::sfu::{SfuConfig, SfuRooms};
-use stratus_core::signaling::{ConnectionSink, Signaling, SignalingConfig};
+use stratus_core::signaling::{Signaling, SignalingConfig};
+use stratus_core::sink::ConnectionSink;
 use stratus_core::store::Table;
 use stratus_dynamo::management::ManagementApiSink;
 

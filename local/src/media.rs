@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_core::clock::Clock;
-use stratus_core::signaling::ConnectionSink;
+use stratus_core::sink::ConnectionSink;
 use stratus_core::store::Table;
 use stratus_media_node::registry::{self, Registration};
 use stratus_media_node::sfu::{Sfu, SfuConfig};

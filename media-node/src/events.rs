@@ -4,7 +4,7 @@
 
 use crate::sfu::Outbound;
 use std::sync::Arc;
-use stratus_core::signaling::{ConnectionSink, SinkError};
+use stratus_core::sink::{ConnectionSink, SinkError};
 use stratus_protocol::ws::envelope;
 use tokio::sync::mpsc;
 

@@ -31,7 +31,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_core::clock::{Clock, SystemClock};
-use stratus_core::signaling::ConnectionSink;
+use stratus_core::sink::ConnectionSink;
 use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
 use stratus_dynamo::management::ManagementApiSink;

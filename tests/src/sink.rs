@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use stratus_core::signaling::{ConnectionSink, SinkError};
+use stratus_core::sink::{ConnectionSink, SinkError};
 
 #[derive(Default)]
 pub struct RecordingSink {

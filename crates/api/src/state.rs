@@ -4,7 +4,7 @@ use std::sync::Arc;
 use stratus_core::auth::{Authority, TableRefreshTokens};
 use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::{Clock, Millis};
-use stratus_core::signaling::ConnectionSink;
+use stratus_core::sink::ConnectionSink;
 use stratus_core::store::Table;
 
 /// What `/api/version` and health bodies say about this build.

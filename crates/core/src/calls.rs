@@ -16,8 +16,9 @@
 //! A call that rings past its deadline becomes missed, by the sweeper or by the next read.
 
 use crate::clock::{Millis, rfc3339_ms};
+use crate::p2p::room_members;
 use crate::presence::{self, active_call_key};
-use crate::signaling::{ConnectionSink, room_members};
+use crate::sink::ConnectionSink;
 use crate::store::schema::GSI1;
 use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
 use std::collections::BTreeSet;

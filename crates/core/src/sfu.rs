@@ -17,8 +17,8 @@
 use crate::clock::{Millis, rfc3339_ms};
 use crate::nodes::{self, NodeRecord};
 use crate::rooms::{self, Member, Placement, RoomError, RoomRecord};
-use crate::signaling::ConnectionSink;
-use crate::store::{Cond, Key, Table, Value, Write, value::item};
+use crate::sink::ConnectionSink;
+use crate::store::{Cond, Key, StoreError, Table, Value, Write, value::item};
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -98,6 +98,12 @@ pub fn participant_id(connection: &str) -> String {
 
 fn sfu_key(conn: &str) -> Key {
     Key::new(format!("CONN#{conn}"), "SFU")
+}
+
+/// Drops connection `conn`'s group-room record without telling a node (a deployment without
+/// a fleet cleaning up after one that had it).
+pub async fn forget_connection(table: &dyn Table, conn: &str) -> Result<(), StoreError> {
+    table.delete(&sfu_key(conn), None).await.map(|_| ())
 }
 
 fn rejected(code: ErrorCode, msg: impl Into<String>) -> RoomError {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_apigatewaymanagement::Client;
 use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_apigatewaymanagement::primitives::Blob;
-use stratus_core::signaling::{ConnectionSink, SinkError};
+use stratus_core::sink::{ConnectionSink, SinkError};
 
 pub struct ManagementApiSink {
     client: Client,

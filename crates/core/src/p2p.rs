@@ -1,0 +1,504 @@
+//! Connections and peer-to-peer rooms: a connection's record and slot, joining and leaving
+//! rooms, relaying offers, answers, candidates and custom messages between peers. Pure rules
+//! over the [`Table`]; nothing here posts: operations return the [`Post`]s they want sent and
+//! the front door ([`crate::signaling`]) sends them and cleans up whoever is gone.
+//!
+//! Items (one table, see `store::schema`):
+//!
+//! | pk | sk | what |
+//! |---|---|---|
+//! | `CONN#<c>` | `META` | a connection: user, grants, slot, room count; `gsi1` = `CONNS#<hour>#<shard>` / `<c>` for the sweeper |
+//! | `CONN#<c>` | `ROOM#<r>` | a room the connection is in (so a disconnect finds its rooms with one strongly consistent query) |
+//! | `ROOM#<r>` | `MEMBER#<c>` | a room's member (so a broadcast finds the room's peers) |
+//! | `USER#<u>` | `SLOT#<n>` | one of a user's `max_connections` connection slots |
+//!
+//! Races are settled in the store: a connection takes a free slot with a conditional put
+//! (a user's sixth concurrent connect finds none); joins and leaves are transactions that
+//! keep both membership items and the room count together. Every item carries the
+//! connection's TTL (its maximum lifetime), because `$disconnect` is best-effort.
+
+use crate::clock::Millis;
+use crate::sink::{ConnectionSink, Post};
+use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
+use futures_util::future::join;
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use stratus_protocol::auth::Claims;
+use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ws::{
+    Joined, LeaveReason, Peer, PeerJoined, PeerLeft, RelayKind, RoomName, WsError, envelope, event,
+};
+
+#[derive(Debug, Clone)]
+pub struct SignalingConfig {
+    pub max_connections_per_user: u32,
+    pub max_rooms_per_connection: i64,
+    /// API Gateway closes every connection after 2 hours.
+    pub max_lifetime_ms: Millis,
+    /// Shards of the sweeper's hourly connection index.
+    pub sweep_shards: u32,
+}
+
+impl Default for SignalingConfig {
+    fn default() -> Self {
+        Self {
+            max_connections_per_user: 5,
+            max_rooms_per_connection: 10,
+            max_lifetime_ms: 2 * 3600 * 1000,
+            sweep_shards: 4,
+        }
+    }
+}
+
+/// Why a `$connect` is refused; `status` is the HTTP status the handshake gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// What a connection's record says about who holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionMeta {
+    pub user_id: String,
+    pub grant_room: Option<String>,
+    pub can_publish: bool,
+    pub can_subscribe: bool,
+    pub admin: bool,
+    ttl: Value,
+}
+
+/// What [`P2p::teardown`] took away.
+#[derive(Debug, Default)]
+pub struct Teardown {
+    /// The `user-left` announcements to the rooms it was in.
+    pub posts: Vec<Post>,
+    /// The connection's partition also holds a group-room membership (`SFU`, kept by
+    /// `crate::sfu`), which the front door has that module remove.
+    pub in_group_room: bool,
+}
+
+pub struct P2p {
+    table: Arc<dyn Table>,
+    cfg: SignalingConfig,
+}
+
+fn conn_key(c: &str) -> Key {
+    Key::new(format!("CONN#{c}"), "META")
+}
+
+fn croom_key(c: &str, room: &str) -> Key {
+    Key::new(format!("CONN#{c}"), format!("ROOM#{room}"))
+}
+
+fn member_key(room: &str, c: &str) -> Key {
+    Key::new(format!("ROOM#{room}"), format!("MEMBER#{c}"))
+}
+
+fn slot_key(user: &str, n: u32) -> Key {
+    Key::new(format!("USER#{user}"), format!("SLOT#{n}"))
+}
+
+fn keyed(key: Key, rest: impl IntoIterator<Item = (&'static str, Value)>) -> Item {
+    let mut it = item([("pk", Value::S(key.pk)), ("sk", Value::S(key.sk))]);
+    for (k, v) in rest {
+        it.insert(k.to_owned(), v);
+    }
+    it
+}
+
+fn s(it: &Item, attr: &str) -> String {
+    it.get(attr).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+fn shard_of(c: &str, shards: u32) -> u32 {
+    // FNV-1a: stable across processes and versions, unlike std's hasher.
+    let h = c.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    h % shards.max(1)
+}
+
+fn sweep_partition(hour: i64, shard: u32) -> String {
+    format!("CONNS#{hour}#{shard}")
+}
+
+pub(crate) fn ws_err(code: ErrorCode, msg: impl Into<String>, rid: &Option<String>) -> WsError {
+    WsError::new(code, msg, rid.clone())
+}
+
+pub(crate) fn store_err(e: StoreError, rid: &Option<String>) -> WsError {
+    tracing::error!(error = %e, "signaling store error");
+    let code =
+        if matches!(e, StoreError::Unavailable(_)) { ErrorCode::ServiceUnavailable } else { ErrorCode::InternalError };
+    WsError::new(code, "try again", rid.clone())
+}
+
+/// A room's members (peer and user ids), all pages. Calls read their room with it too.
+pub async fn room_members(table: &dyn Table, room: &str) -> Result<Vec<Peer>, StoreError> {
+    let mut q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("MEMBER#".into())).limit(500);
+    let mut out = Vec::new();
+    loop {
+        let page = table.query(&q).await?;
+        out.extend(
+            page.items.iter().map(|i| Peer {
+                peer_id: s(i, "sk").trim_start_matches("MEMBER#").to_owned(),
+                user_id: s(i, "user_id"),
+            }),
+        );
+        match page.next {
+            Some(c) => q.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+impl P2p {
+    pub fn new(table: Arc<dyn Table>, cfg: SignalingConfig) -> Self {
+        Self { table, cfg }
+    }
+
+    pub fn config(&self) -> &SignalingConfig {
+        &self.cfg
+    }
+
+    /// Records connection `conn` of an authenticated user in one of the user's free slots.
+    pub async fn connect(&self, conn: &str, claims: &Claims, now: Millis) -> Result<(), Refusal> {
+        let refuse = |status, code, message: &str| Refusal { status, code, message: message.to_owned() };
+        let user = &claims.user_id;
+        let ttl = (now + self.cfg.max_lifetime_ms).div_euclid(1000) + 300;
+        let internal = |e: StoreError| {
+            tracing::error!(error = %e, "connect: store error");
+            refuse(503, ErrorCode::ServiceUnavailable, "try again")
+        };
+        let taken: BTreeSet<String> = self
+            .table
+            .query(&Query::table(format!("USER#{user}")).sk(SortKey::BeginsWith("SLOT#".into())).limit(100))
+            .await
+            .map_err(internal)?
+            .items
+            .iter()
+            .map(|i| s(i, "sk"))
+            .collect();
+        let meta = |slot: u32| {
+            keyed(
+                conn_key(conn),
+                [
+                    ("user_id", Value::S(user.clone())),
+                    ("app", Value::S(claims.app.clone())),
+                    ("grant_room", claims.grants.room.clone().map(Value::S).unwrap_or(Value::Null)),
+                    ("can_publish", Value::Bool(claims.grants.can_publish)),
+                    ("can_subscribe", Value::Bool(claims.grants.can_subscribe)),
+                    ("admin", Value::Bool(claims.grants.admin)),
+                    ("connected_at", Value::N(now)),
+                    ("slot", Value::N(i64::from(slot))),
+                    ("rooms", Value::N(0)),
+                    ("ttl", Value::N(ttl)),
+                    (
+                        "gsi1pk",
+                        Value::S(sweep_partition(now.div_euclid(3_600_000), shard_of(conn, self.cfg.sweep_shards))),
+                    ),
+                    ("gsi1sk", Value::S(conn.to_owned())),
+                ],
+            )
+        };
+        for n in 0..self.cfg.max_connections_per_user {
+            if taken.contains(&format!("SLOT#{n}")) {
+                continue;
+            }
+            let slot = keyed(slot_key(user, n), [("conn", Value::S(conn.to_owned())), ("ttl", Value::N(ttl))]);
+            let res = self
+                .table
+                .transact(vec![
+                    Write::Put { item: slot, cond: Some(Cond::NotExists) },
+                    Write::Put { item: meta(n), cond: Some(Cond::NotExists) },
+                ])
+                .await;
+            match res {
+                Ok(()) => {
+                    if let Err(e) = crate::presence::touch(self.table.as_ref(), user, now).await {
+                        tracing::warn!(error = %e, "presence not updated on connect");
+                    }
+                    return Ok(());
+                }
+                Err(StoreError::ConditionFailed) => {
+                    // A repeated $connect for the same connection succeeds once.
+                    if self.table.get(&conn_key(conn)).await.map_err(internal)?.is_some() {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(internal(e)),
+            }
+        }
+        Err(refuse(
+            429,
+            ErrorCode::TooManyConnections,
+            &format!("at most {} concurrent connections per user", self.cfg.max_connections_per_user),
+        ))
+    }
+
+    /// The record of connection `conn`; `UNAUTHORIZED` when it has none (it never connected,
+    /// or was cleaned up).
+    pub async fn meta(&self, conn: &str, rid: &Option<String>) -> Result<ConnectionMeta, WsError> {
+        let meta = self.table.get(&conn_key(conn)).await.map_err(|e| store_err(e, rid))?;
+        let meta = meta.ok_or_else(|| ws_err(ErrorCode::Unauthorized, "unknown connection; reconnect", rid))?;
+        let flag = |a: &str| meta.get(a).and_then(Value::as_bool).unwrap_or(false);
+        Ok(ConnectionMeta {
+            user_id: s(&meta, "user_id"),
+            grant_room: meta.get("grant_room").and_then(Value::as_str).map(str::to_owned),
+            can_publish: flag("can_publish"),
+            can_subscribe: flag("can_subscribe"),
+            admin: flag("admin"),
+            ttl: meta.get("ttl").cloned().unwrap_or(Value::Null),
+        })
+    }
+
+    /// `join`: `joined` to the joiner, `user-joined` to the others.
+    pub async fn join(
+        &self,
+        conn: &str,
+        meta: &ConnectionMeta,
+        room: &str,
+        rid: Option<String>,
+        now: Millis,
+    ) -> Result<Vec<Post>, WsError> {
+        if let Some(grant) = &meta.grant_room
+            && grant != room
+        {
+            return Err(ws_err(ErrorCode::Forbidden, format!("this token is limited to room `{grant}`"), &rid));
+        }
+        let user = meta.user_id.clone();
+        let under_limit = Cond::cmp("rooms", CmpOp::Lt, self.cfg.max_rooms_per_connection);
+        let fields = |key| {
+            keyed(key, [("user_id", Value::S(user.clone())), ("joined_at", Value::N(now)), ("ttl", meta.ttl.clone())])
+        };
+        let res = self
+            .table
+            .transact(vec![
+                Write::Update {
+                    key: conn_key(conn),
+                    update: Update::default().add("rooms", 1),
+                    cond: Some(Cond::Exists.and(under_limit)),
+                },
+                Write::Put { item: fields(member_key(room, conn)), cond: Some(Cond::NotExists) },
+                Write::Put { item: fields(croom_key(conn, room)), cond: Some(Cond::NotExists) },
+            ])
+            .await;
+        let peers = match res {
+            Ok(()) => self.members(room).await.map_err(|e| store_err(e, &rid))?,
+            Err(StoreError::ConditionFailed) => {
+                let already = self.table.get(&croom_key(conn, room)).await.map_err(|e| store_err(e, &rid))?;
+                if already.is_none() {
+                    return Err(ws_err(
+                        ErrorCode::TooManyRooms,
+                        format!("a connection can be in at most {} rooms", self.cfg.max_rooms_per_connection),
+                        &rid,
+                    ));
+                }
+                // Joining a room twice is harmless: answer `joined` again, tell no one.
+                let peers = self.members(room).await.map_err(|e| store_err(e, &rid))?;
+                let joined = joined(conn, room, &user, &peers);
+                return Ok(vec![Post::to(vec![conn.to_owned()], envelope(event::JOINED, rid.as_deref(), joined))]);
+            }
+            Err(e) => return Err(store_err(e, &rid)),
+        };
+        let answer = envelope(event::JOINED, rid.as_deref(), joined(conn, room, &user, &peers));
+        let news = envelope(
+            event::USER_JOINED,
+            None,
+            PeerJoined { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user },
+        );
+        let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
+        Ok(vec![Post::to(vec![conn.to_owned()], answer), Post::to(others, news)])
+    }
+
+    /// `leave`: `left` to the leaver, `user-left` to the others.
+    pub async fn leave(&self, conn: &str, room: &str, rid: Option<String>) -> Result<Vec<Post>, WsError> {
+        let res = self
+            .table
+            .transact(vec![
+                Write::Delete { key: croom_key(conn, room), cond: Some(Cond::Exists) },
+                Write::Delete { key: member_key(room, conn), cond: None },
+                Write::Update {
+                    key: conn_key(conn),
+                    update: Update::default().add("rooms", -1),
+                    cond: Some(Cond::Exists),
+                },
+            ])
+            .await;
+        match res {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => {
+                return Err(ws_err(ErrorCode::NotInRoom, format!("not in room `{room}`"), &rid));
+            }
+            Err(e) => return Err(store_err(e, &rid)),
+        }
+        let answer =
+            Post::to(vec![conn.to_owned()], envelope(event::LEFT, rid.as_deref(), RoomName { room: room.to_owned() }));
+        let user = self.table.get(&conn_key(conn)).await.ok().flatten().map(|m| s(&m, "user_id")).unwrap_or_default();
+        let mut posts = vec![answer];
+        posts.extend(self.announce_left(room, conn, &user, LeaveReason::Left).await);
+        Ok(posts)
+    }
+
+    /// `user-left` for a room's remaining members.
+    async fn announce_left(&self, room: &str, conn: &str, user: &str, reason: LeaveReason) -> Option<Post> {
+        let event = envelope(
+            event::USER_LEFT,
+            None,
+            PeerLeft { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user.to_owned(), reason },
+        );
+        match self.members(room).await {
+            Ok(peers) => {
+                let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
+                Some(Post::to(others, event))
+            }
+            Err(e) => {
+                // The leave itself is done; only the telling is lost.
+                tracing::warn!(error = %e, room, "could not list the room to announce a departure");
+                None
+            }
+        }
+    }
+
+    async fn members(&self, room: &str) -> Result<Vec<Peer>, StoreError> {
+        room_members(self.table.as_ref(), room).await
+    }
+
+    /// The rooms `conn` is in, with its user id as recorded on them.
+    async fn rooms_of(&self, conn: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let q = Query::table(format!("CONN#{conn}")).sk(SortKey::BeginsWith("ROOM#".into())).limit(100);
+        let page = self.table.query(&q).await?;
+        Ok(page.items.iter().map(|i| (s(i, "sk").trim_start_matches("ROOM#").to_owned(), s(i, "user_id"))).collect())
+    }
+
+    /// A relayed message: to peer `to` (a direct post) or to the sender's room.
+    pub async fn relay(
+        &self,
+        conn: &str,
+        kind: RelayKind,
+        to: Option<String>,
+        room: Option<String>,
+        mut data: Map<String, Json>,
+        rid: Option<String>,
+    ) -> Result<Post, WsError> {
+        let not_in = |r: &str| ws_err(ErrorCode::NotInRoom, format!("not in room `{r}`"), &rid);
+        let no_peer = |p: &str| ws_err(ErrorCode::PeerNotFound, format!("no peer `{p}` in a room with you"), &rid);
+        // Where the sender is, and which room this message is for.
+        let (room, user) = match (&room, &to) {
+            (Some(r), Some(target)) => {
+                let (mine, theirs) =
+                    join(self.table.get(&croom_key(conn, r)), self.table.get(&member_key(r, target))).await;
+                let mine = mine.map_err(|e| store_err(e, &rid))?.ok_or_else(|| not_in(r))?;
+                if theirs.map_err(|e| store_err(e, &rid))?.is_none() {
+                    return Err(no_peer(target));
+                }
+                (r.clone(), s(&mine, "user_id"))
+            }
+            (Some(r), None) => {
+                let mine = self.table.get(&croom_key(conn, r)).await.map_err(|e| store_err(e, &rid))?;
+                (r.clone(), s(&mine.ok_or_else(|| not_in(r))?, "user_id"))
+            }
+            (None, Some(target)) => {
+                let (mine, theirs) = join(self.rooms_of(conn), self.rooms_of(target)).await;
+                let mine = mine.map_err(|e| store_err(e, &rid))?;
+                if mine.is_empty() {
+                    return Err(ws_err(ErrorCode::NotInRoom, "join a room first", &rid));
+                }
+                let theirs: BTreeSet<String> =
+                    theirs.map_err(|e| store_err(e, &rid))?.into_iter().map(|(r, _)| r).collect();
+                mine.into_iter().find(|(r, _)| theirs.contains(r)).ok_or_else(|| no_peer(target))?
+            }
+            (None, None) => {
+                let mine = self.rooms_of(conn).await.map_err(|e| store_err(e, &rid))?;
+                match mine.len() {
+                    0 => return Err(ws_err(ErrorCode::NotInRoom, "join a room first", &rid)),
+                    1 => mine.into_iter().next().expect("one room"),
+                    _ => return Err(ws_err(ErrorCode::ValidationError, "in several rooms: say which `room`", &rid)),
+                }
+            }
+        };
+        data.insert("from".into(), Json::String(conn.to_owned()));
+        data.insert("fromUser".into(), Json::String(user));
+        data.insert("room".into(), Json::String(room.clone()));
+        let out = envelope(kind.as_str(), None, &data);
+        match to {
+            Some(target) => Ok(Post::direct(target, out)),
+            None => {
+                let peers = self.members(&room).await.map_err(|e| store_err(e, &rid))?;
+                let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
+                Ok(Post::to(others, out))
+            }
+        }
+    }
+
+    /// Removes connection `conn`'s record, slot and room memberships; returns the
+    /// announcements to its rooms. Items it cannot read are left to the sweeper and the TTL.
+    pub async fn teardown(&self, conn: &str, reason: LeaveReason, now: Millis) -> Result<Teardown, StoreError> {
+        let q = Query::table(format!("CONN#{conn}")).limit(200);
+        let page = self.table.query(&q).await?;
+        let meta = page.items.iter().find(|i| s(i, "sk") == "META").cloned();
+        let user = meta.as_ref().map(|m| s(m, "user_id")).unwrap_or_default();
+        let mut out = Teardown::default();
+        for it in &page.items {
+            let sk = s(it, "sk");
+            out.in_group_room |= sk == "SFU";
+            let Some(room) = sk.strip_prefix("ROOM#") else { continue };
+            let _ = self.table.delete(&member_key(room, conn), None).await;
+            let _ = self.table.delete(&croom_key(conn, room), None).await;
+            out.posts.extend(self.announce_left(room, conn, &user, reason).await);
+        }
+        if let Some(m) = meta {
+            if let Some(slot) = m.get("slot").and_then(Value::as_n) {
+                let mine = Cond::eq("conn", conn);
+                let _ = self.table.delete(&slot_key(&user, slot as u32), Some(mine)).await;
+            }
+            let _ = self.table.delete(&conn_key(conn), None).await;
+            // Presence derives "online" from the slots; this records when they were last seen.
+            let _ = crate::presence::touch(self.table.as_ref(), &user, now).await;
+        }
+        Ok(out)
+    }
+
+    /// The sweeper's list: connections API Gateway no longer has (their `$disconnect` was
+    /// lost) and those past the maximum lifetime. Returns (connections checked, stale ones).
+    pub async fn stale(&self, sink: &dyn ConnectionSink, now: Millis) -> Result<(usize, Vec<String>), StoreError> {
+        let mut checked = 0;
+        let hour = now.div_euclid(3_600_000);
+        let hours = self.cfg.max_lifetime_ms.div_euclid(3_600_000) + 1;
+        let mut stale = Vec::new();
+        for h in (hour - hours)..=hour {
+            for shard in 0..self.cfg.sweep_shards {
+                let mut q = Query::index(crate::store::schema::GSI1, sweep_partition(h, shard)).limit(500);
+                loop {
+                    let page = self.table.query(&q).await?;
+                    for m in &page.items {
+                        checked += 1;
+                        let conn = s(m, "gsi1sk");
+                        let expired = m
+                            .get("connected_at")
+                            .and_then(Value::as_n)
+                            .is_some_and(|t| t + self.cfg.max_lifetime_ms <= now);
+                        if expired || matches!(sink.alive(&conn).await, Ok(false)) {
+                            stale.push(conn);
+                        }
+                    }
+                    match page.next {
+                        Some(c) => q.cursor = Some(c),
+                        None => break,
+                    }
+                }
+            }
+        }
+        Ok((checked, stale))
+    }
+}
+
+fn joined(conn: &str, room: &str, user: &str, peers: &[Peer]) -> Joined {
+    Joined {
+        room: room.to_owned(),
+        peer_id: conn.to_owned(),
+        user_id: user.to_owned(),
+        peers: peers.iter().filter(|p| p.peer_id != conn).cloned().collect(),
+    }
+}
