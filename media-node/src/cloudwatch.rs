@@ -52,7 +52,7 @@ impl Publisher {
 }
 
 /// Publishes `state`'s load every `every` until the process ends.
-pub async fn publish_every(p: Publisher, state: std::sync::Arc<crate::NodeState>, every: Duration) {
+pub async fn publish_every(p: Publisher, state: std::sync::Arc<crate::state::NodeState>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;

@@ -12,8 +12,8 @@
 //!
 //! Then protection is cleared and the process may exit.
 
-use crate::NodeState;
 use crate::protection::Protection;
+use crate::state::NodeState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! The signed control API (`/v1/*`): thin handlers that validate ids and bodies, then run
 //! the operation on the worker that owns the room. Every error is the shared JSON shape.
 
-use crate::NodeState;
 use crate::sfu::SfuError;
+use crate::state::NodeState;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;

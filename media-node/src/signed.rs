@@ -1,7 +1,7 @@
 //! Verifies the RFC 9421 signature of every control request before any handler runs. A
 //! refused request gets 401 with the error shape and a `SIGNATURE_*` code, and does nothing.
 
-use crate::NodeState;
+use crate::state::NodeState;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;

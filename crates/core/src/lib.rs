@@ -4,24 +4,31 @@
 //! no clock of its own: every operation that depends on time takes `now` (milliseconds since
 //! the Unix epoch) from a [`clock::Clock`] its caller owns, so tests move time by hand.
 //!
-//! Layout:
+//! Layout, from the bottom up (a module uses only those above it; `tests/tests/layers.rs`
+//! checks there is no circle and that nothing imports the front door):
 //! - [`clock`]  — the `Clock` trait, the system clock and a manual clock for tests.
 //! - [`store`]  — the table abstraction every store implements (`Table`), its value/condition
 //!   types, the table definitions ([`store::schema`]) and the embedded in-memory twin
 //!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
+//! - [`sink`]   — the `ConnectionSink` port messages to connections go through; posting
+//!   reports who is gone and cleans up nothing.
 //! - [`auth`]   — app credentials, JWT minting/validation and refresh-token rotation.
-//! - [`signaling`] — WebSocket signaling: connections, rooms, relays, cleanup, the sweeper.
-//! - [`calls`]  — 1:1 calls: initiate/answer/end races, missed calls, history, call events.
-//! - [`presence`] — chosen status + facts (open connections, active-call lock), last seen.
 //! - [`ratelimit`] — per-user, per-minute limits counted in the store.
 //! - [`ice`]    — the ICE servers handed to clients, TURN credentials in the REST API style.
+//! - [`presence`] — chosen status + facts (open connections, active-call lock), last seen.
 //! - [`nodes`]  — the media-node registry: heartbeats with a TTL, draining, the live list.
+//! - [`p2p`]    — connection records and peer-to-peer rooms (join, leave, relay); operations
+//!   return the messages they want sent.
 //! - [`rooms`]  — SFU rooms: records, placement on the least-loaded live node with
 //!   conditional writes, re-placement off dead nodes, members with a capacity guard.
+//! - [`calls`]  — 1:1 calls: initiate/answer/end races, missed calls, history, call events.
 //! - [`sfu`]    — group rooms end to end: the WebSocket SFU dialect and REST room operations
 //!   over the rooms, the registry and a `MediaControl` (signed HTTP to a node).
+//! - [`signaling`] — the WebSocket front door: connect, disconnect, messages dispatched to
+//!   the modules above; the only place that posts their messages and cleans up connections.
 //!
 //! Dependencies point one way: `stratus-protocol` ← this crate ← stores, functions, local stack.
+//! docs/architecture.md has the picture.
 
 pub mod auth;
 pub mod calls;

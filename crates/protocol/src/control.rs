@@ -48,6 +48,7 @@ macro_rules! routes {
 routes! {
     CAPABILITIES "GET" "/v1/capabilities";
     STATS "GET" "/v1/stats";
+    NODE_INFO "GET" "/v1/node";
     ROOM_CREATE "PUT" "/v1/rooms/{room}";
     ROOM_GET "GET" "/v1/rooms/{room}";
     ROOM_CLOSE "DELETE" "/v1/rooms/{room}";

@@ -1,0 +1,166 @@
+//! Dependencies point one way: among the modules of `stratus-core`, and among the top-level
+//! modules of the media node, the `crate::` / `super::` references outside tests form a
+//! graph without a cycle. A cycle fails with the modules on it.
+//!
+//! Run alone: `cargo test -p stratus-tests --test layers`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Each top-level module of the crate under `src` (files and directories, the crate root
+/// excepted) and the code it holds, without comments and without its `#[cfg(test)]` tail.
+fn modules(src: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if name == "lib" || name == "main" {
+            continue;
+        }
+        let mut code = String::new();
+        let files: Vec<PathBuf> = if path.is_dir() {
+            walk(&path)
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            vec![path.clone()]
+        } else {
+            continue;
+        };
+        for f in files {
+            code.push_str(&strip(&std::fs::read_to_string(&f).unwrap()));
+            code.push('\n');
+        }
+        out.insert(name, code);
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Code without line comments (doc links name modules without using them) and without the
+/// unit tests, which by this project's convention close the file.
+fn strip(src: &str) -> String {
+    let code = match src.find("#[cfg(test)]") {
+        Some(i) => &src[..i],
+        None => src,
+    };
+    code.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+}
+
+/// The modules `code` (in module `me`) refers to through `crate::`.
+fn uses(me: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let names: Vec<String> = if let Some(group) = rest.strip_prefix('{') {
+            // `use crate::{a, b::C, …}`: the first segment of each entry.
+            let end = group.find('}').unwrap_or(group.len());
+            group[..end].split(',').map(|e| e.trim().split("::").next().unwrap_or("").to_owned()).collect()
+        } else {
+            vec![rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()]
+        };
+        out.extend(names.into_iter().filter(|n| known.contains(n) && n != me));
+    }
+    out
+}
+
+/// A cycle in `graph`, if there is one.
+fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        g: &BTreeMap<String, BTreeSet<String>>,
+        state: &mut BTreeMap<String, u8>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        state.insert(n.to_owned(), 1);
+        stack.push(n.to_owned());
+        for m in g.get(n).into_iter().flatten() {
+            match state.get(m.as_str()).copied().unwrap_or(0) {
+                1 => {
+                    let at = stack.iter().position(|s| s == m).unwrap();
+                    let mut c = stack[at..].to_vec();
+                    c.push(m.clone());
+                    return Some(c);
+                }
+                0 => {
+                    if let Some(c) = visit(m, g, state, stack) {
+                        return Some(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        state.insert(n.to_owned(), 2);
+        None
+    }
+    let mut state = BTreeMap::new();
+    for n in graph.keys() {
+        if state.get(n.as_str()).copied().unwrap_or(0) == 0 {
+            let mut stack = vec![];
+            if let Some(c) = visit(n, graph, &mut state, &mut stack) {
+                return Some(c);
+            }
+        }
+    }
+    None
+}
+
+fn graph_of(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mods = modules(src);
+    let known: BTreeSet<String> = mods.keys().cloned().collect();
+    mods.iter().map(|(m, code)| (m.clone(), uses(m, code, &known))).collect()
+}
+
+fn assert_one_way(crate_dir: &str) {
+    let g = graph_of(&root().join(crate_dir).join("src"));
+    assert!(g.len() > 3, "{crate_dir}: found only {:?}", g.keys());
+    if let Some(c) = cycle(&g) {
+        panic!("{crate_dir}: import circle {}", c.join(" -> "));
+    }
+}
+
+#[test]
+fn core_modules_depend_one_way() {
+    assert_one_way("crates/core");
+}
+
+#[test]
+fn the_front_door_is_the_top_of_core() {
+    let g = graph_of(&root().join("crates/core/src"));
+    let users: Vec<&String> = g.iter().filter(|(_, deps)| deps.contains("signaling")).map(|(m, _)| m).collect();
+    assert!(users.is_empty(), "signaling is imported by {users:?}");
+    assert!(!g["sink"].iter().any(|m| m != "store"), "sink is a leaf: {:?}", g["sink"]);
+}
+
+#[test]
+fn media_node_modules_depend_one_way() {
+    assert_one_way("media-node");
+}
+
+#[test]
+fn the_check_finds_a_circle() {
+    let known: BTreeSet<String> = ["a", "b", "c"].map(String::from).into();
+    let mut g = BTreeMap::new();
+    g.insert("a".to_owned(), uses("a", "use crate::{b, c::X};", &known));
+    g.insert("b".to_owned(), uses("b", "fn f() { crate::c::g() }", &known));
+    g.insert("c".to_owned(), uses("c", &strip("// crate::b in a comment\nuse crate::a::Y;"), &known));
+    assert_eq!(cycle(&g), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
+    g.insert("c".to_owned(), BTreeSet::new());
+    assert_eq!(cycle(&g), None);
+}
