@@ -1,7 +1,7 @@
 //! The signed control API (`/v1/*`): thin handlers that validate ids and bodies, then run
 //! the operation on the worker that owns the room. Every error is the shared JSON shape.
 
-use crate::sfu::SfuError;
+use crate::sfu::{Command, SfuError};
 use crate::state::NodeState;
 use axum::Json;
 use axum::Router;
@@ -102,8 +102,7 @@ async fn create_room(
 
 async fn get_room(State(st): St, Path(room): Path<String>) -> Res<RoomInfo> {
     ids([&room])?;
-    let id = room.clone();
-    ok(st.sfu.in_room(&room, move |w, _| w.room_info(&id)).await?)
+    ok(st.sfu.command(&room, Command::RoomInfo).await?.room()?)
 }
 
 async fn close_room(State(st): St, Path(room): Path<String>) -> Result<StatusCode, ApiError> {
@@ -128,15 +127,13 @@ async fn join(
     {
         return Err(bad("connectionId must be 1-128 of A-Z a-z 0-9 - _ ="));
     }
-    let r = room.clone();
-    let (created, info) = st.sfu.in_room(&room, move |w, _| w.join(&r, &pid, req)).await?;
+    let (created, info) = st.sfu.command(&room, Command::Join { participant: pid, req }).await?.joined()?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
 }
 
 async fn leave(State(st): St, Path((room, pid)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
     ids([&room, &pid])?;
-    let r = room.clone();
-    st.sfu.in_room(&room, move |w, now| w.leave(&r, &pid, now)).await?;
+    st.sfu.command(&room, Command::Leave { participant: pid }).await?.done()?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,8 +144,8 @@ async fn create_transport(
 ) -> Result<(StatusCode, Json<TransportInfo>), ApiError> {
     ids([&room, &pid])?;
     let req: CreateTransportRequest = body(&b)?;
-    let r = room.clone();
-    let info = st.sfu.in_room(&room, move |w, now| w.create_transport(&r, &pid, req.direction, now)).await?;
+    let cmd = Command::CreateTransport { participant: pid, direction: req.direction };
+    let info = st.sfu.command(&room, cmd).await?.transport()?;
     Ok((StatusCode::CREATED, Json(info)))
 }
 
@@ -159,8 +156,8 @@ async fn answer(
 ) -> Res<NegotiationResponse> {
     ids([&room, &pid, &tid])?;
     let req: AnswerRequest = body(&b)?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.answer(&r, &pid, &tid, req.sdp, now)).await?)
+    let cmd = Command::Answer { participant: pid, transport: tid, sdp: req.sdp };
+    ok(st.sfu.command(&room, cmd).await?.negotiation()?)
 }
 
 async fn restart_ice(
@@ -168,8 +165,8 @@ async fn restart_ice(
     Path((room, pid, tid)): Path<(String, String, String)>,
 ) -> Res<NegotiationResponse> {
     ids([&room, &pid, &tid])?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.restart_ice(&r, &pid, &tid, now)).await?)
+    let cmd = Command::RestartIce { participant: pid, transport: tid };
+    ok(st.sfu.command(&room, cmd).await?.negotiation()?)
 }
 
 async fn publish(
@@ -180,8 +177,7 @@ async fn publish(
     ids([&room, &pid])?;
     let req: PublishRequest = body(&b)?;
     ids([&req.transport_id])?;
-    let r = room.clone();
-    let res = st.sfu.in_room(&room, move |w, now| w.publish(&r, &pid, req, now)).await?;
+    let res = st.sfu.command(&room, Command::Publish { participant: pid, req }).await?.published()?;
     Ok((StatusCode::CREATED, Json(res)))
 }
 
@@ -190,21 +186,20 @@ async fn unpublish(
     Path((room, pid, prid)): Path<(String, String, String)>,
 ) -> Result<StatusCode, ApiError> {
     ids([&room, &pid, &prid])?;
-    let r = room.clone();
-    st.sfu.in_room(&room, move |w, now| w.unpublish(&r, &pid, &prid, now)).await?;
+    st.sfu.command(&room, Command::Unpublish { participant: pid, producer: prid }).await?.done()?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn pause_producer(State(st): St, Path((room, pid, prid)): Path<(String, String, String)>) -> Res<ProducerInfo> {
     ids([&room, &pid, &prid])?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.set_producer_paused(&r, &pid, &prid, true, now)).await?)
+    let cmd = Command::PauseProducer { participant: pid, producer: prid, paused: true };
+    ok(st.sfu.command(&room, cmd).await?.producer()?)
 }
 
 async fn resume_producer(State(st): St, Path((room, pid, prid)): Path<(String, String, String)>) -> Res<ProducerInfo> {
     ids([&room, &pid, &prid])?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.set_producer_paused(&r, &pid, &prid, false, now)).await?)
+    let cmd = Command::PauseProducer { participant: pid, producer: prid, paused: false };
+    ok(st.sfu.command(&room, cmd).await?.producer()?)
 }
 
 async fn subscribe(
@@ -215,8 +210,7 @@ async fn subscribe(
     ids([&room, &pid])?;
     let req: SubscribeRequest = body(&b)?;
     ids([&req.transport_id, &req.producer_id])?;
-    let r = room.clone();
-    let res = st.sfu.in_room(&room, move |w, now| w.subscribe(&r, &pid, req, now)).await?;
+    let res = st.sfu.command(&room, Command::Subscribe { participant: pid, req }).await?.subscribed()?;
     Ok((StatusCode::CREATED, Json(res)))
 }
 
@@ -225,27 +219,27 @@ async fn unsubscribe(
     Path((room, pid, cid)): Path<(String, String, String)>,
 ) -> Res<NegotiationResponse> {
     ids([&room, &pid, &cid])?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.unsubscribe(&r, &pid, &cid, now)).await?)
+    let cmd = Command::Unsubscribe { participant: pid, consumer: cid };
+    ok(st.sfu.command(&room, cmd).await?.negotiation()?)
 }
 
 async fn pause(State(st): St, Path((room, pid, cid)): Path<(String, String, String)>) -> Res<ConsumerInfo> {
     ids([&room, &pid, &cid])?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.set_paused(&r, &pid, &cid, true, now)).await?)
+    let cmd = Command::PauseConsumer { participant: pid, consumer: cid, paused: true };
+    ok(st.sfu.command(&room, cmd).await?.consumer()?)
 }
 
 async fn resume(State(st): St, Path((room, pid, cid)): Path<(String, String, String)>) -> Res<ConsumerInfo> {
     ids([&room, &pid, &cid])?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.set_paused(&r, &pid, &cid, false, now)).await?)
+    let cmd = Command::PauseConsumer { participant: pid, consumer: cid, paused: false };
+    ok(st.sfu.command(&room, cmd).await?.consumer()?)
 }
 
 async fn layers(State(st): St, Path((room, pid, cid)): Path<(String, String, String)>, b: Bytes) -> Res<ConsumerInfo> {
     ids([&room, &pid, &cid])?;
     let req: Layers = body(&b)?;
-    let r = room.clone();
-    ok(st.sfu.in_room(&room, move |w, now| w.set_layers(&r, &pid, &cid, req, now)).await?)
+    let cmd = Command::SetLayers { participant: pid, consumer: cid, layers: req };
+    ok(st.sfu.command(&room, cmd).await?.consumer()?)
 }
 
 /// The control routes (declared in `stratus_protocol::control`); the caller adds the

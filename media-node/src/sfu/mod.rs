@@ -10,15 +10,20 @@
 //! Layout:
 //! - [`Sfu`]       — the handle the control API uses: room → worker placement, jobs sent to
 //!   the worker that owns a room, node-wide stats.
-//! - `worker`      — one thread per worker: a UDP socket, every PeerConnection of its rooms,
-//!   the room bookkeeping and the forwarding loop.
+//! - [`engine`]    — the sans-I/O engine: every PeerConnection of a worker's rooms, the room
+//!   bookkeeping, negotiation and forwarding; datagrams, timeouts and commands in, datagrams
+//!   and events out, `now` passed in.
+//! - [`command`]   — control operations as data ([`Command`]) and their answers ([`Reply`]).
+//! - `worker`      — one thread per worker: the run loop that owns the UDP socket and the clock.
 //! - `forward`     — the per-consumer forwarding decision (layers, keyframes, rewriting).
 //! - `codec`       — codecs and extensions negotiated; keyframe and temporal-layer parsing.
 //! - `demux`       — which PeerConnection an incoming datagram belongs to.
 //! - `feedback`    — the interceptor that lets subscribers' keyframe requests reach us.
 
 pub mod codec;
+pub mod command;
 mod demux;
+pub mod engine;
 mod feedback;
 pub mod forward;
 mod worker;
@@ -32,7 +37,8 @@ use stratus_protocol::error::ErrorCode;
 use stratus_protocol::media::RoomEvent;
 use tokio::sync::{mpsc, oneshot};
 
-pub use worker::Worker;
+pub use command::{Command, Reply};
+pub use engine::Engine;
 
 #[derive(Debug, Clone)]
 pub struct SfuConfig {
@@ -72,7 +78,28 @@ pub struct Outbound {
     pub event: RoomEvent,
 }
 
-type Job = Box<dyn FnOnce(&mut Worker, Instant) + Send>;
+/// What a worker's run loop takes besides datagrams.
+enum Job {
+    Room { room: String, cmd: Command, reply: oneshot::Sender<Result<Reply, SfuError>> },
+    Ping(oneshot::Sender<()>),
+    Footprint(oneshot::Sender<[usize; 8]>),
+}
+
+impl Job {
+    fn run(self, engine: &mut Engine, now: Instant) {
+        match self {
+            Job::Room { room, cmd, reply } => {
+                let _ = reply.send(engine.handle_command(&room, cmd, now));
+            }
+            Job::Ping(reply) => {
+                let _ = reply.send(());
+            }
+            Job::Footprint(reply) => {
+                let _ = reply.send(engine.footprint());
+            }
+        }
+    }
+}
 
 struct WorkerHandle {
     jobs: mpsc::UnboundedSender<Job>,
@@ -113,7 +140,7 @@ impl Sfu {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("worker runtime");
                 rt.block_on(async move {
                     let socket = tokio::net::UdpSocket::from_std(socket).expect("worker socket");
-                    Worker::new(i, socket, advertised, metrics, events).run(rx).await;
+                    worker::run(i, socket, advertised, metrics, events, rx).await;
                 });
             })?;
             workers.push(WorkerHandle { jobs: tx, addr: advertised, rooms: 0, thread });
@@ -140,30 +167,20 @@ impl Sfu {
             .ok_or_else(|| SfuError::new(ErrorCode::RoomNotFound, format!("room {room} is not on this node")))
     }
 
-    async fn on_worker<T: Send + 'static>(
-        &self,
-        worker: usize,
-        f: impl FnOnce(&mut Worker, Instant) -> T + Send + 'static,
-    ) -> Result<T, SfuError> {
+    async fn on_worker<T>(&self, worker: usize, job: impl FnOnce(oneshot::Sender<T>) -> Job) -> Result<T, SfuError> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |w, now| {
-            let _ = tx.send(f(w, now));
-        });
-        let sent = self.workers.lock().unwrap()[worker].jobs.send(job);
+        let sent = self.workers.lock().unwrap()[worker].jobs.send(job(tx));
         if sent.is_err() {
             return Err(SfuError::new(ErrorCode::InternalError, "media worker stopped"));
         }
         rx.await.map_err(|_| SfuError::new(ErrorCode::InternalError, "media worker stopped"))
     }
 
-    /// Runs `f` on the worker that owns `room`.
-    pub async fn in_room<T: Send + 'static>(
-        &self,
-        room: &str,
-        f: impl FnOnce(&mut Worker, Instant) -> Result<T, SfuError> + Send + 'static,
-    ) -> Result<T, SfuError> {
+    /// Runs `cmd` on the engine that owns `room`.
+    pub async fn command(&self, room: &str, cmd: Command) -> Result<Reply, SfuError> {
         let w = self.owner(room)?;
-        self.on_worker(w, f).await?
+        let room = room.to_owned();
+        self.on_worker(w, |reply| Job::Room { room, cmd, reply }).await?
     }
 
     /// Opens `room` on the least-loaded worker (or returns the existing one's info).
@@ -186,15 +203,15 @@ impl Sfu {
             }
         };
         let max = max_participants.unwrap_or(self.config.max_participants_per_room);
-        let id = room.to_owned();
-        let info = self.on_worker(w, move |wk, _| wk.create_room(&id, max)).await??;
+        let (room, cmd) = (room.to_owned(), Command::CreateRoom { max_participants: max });
+        let info = self.on_worker(w, |reply| Job::Room { room, cmd, reply }).await??.room()?;
         Ok((created, info))
     }
 
     pub async fn close_room(&self, room: &str) -> Result<(), SfuError> {
         let w = self.owner(room)?;
-        let id = room.to_owned();
-        self.on_worker(w, move |wk, now| wk.close_room(&id, now)).await??;
+        let (id, cmd) = (room.to_owned(), Command::CloseRoom);
+        self.on_worker(w, |reply| Job::Room { room: id, cmd, reply }).await??.done()?;
         if self.rooms.lock().unwrap().remove(room).is_some() {
             self.workers.lock().unwrap()[w].rooms -= 1;
         }
@@ -205,17 +222,17 @@ impl Sfu {
     pub async fn ping(&self) -> Result<usize, SfuError> {
         let n = self.workers.lock().unwrap().len();
         for w in 0..n {
-            self.on_worker(w, |_, _| ()).await?;
+            self.on_worker(w, Job::Ping).await?;
         }
         Ok(n)
     }
 
-    /// The summed sizes of every worker's maps (see `Worker::footprint`).
+    /// The summed sizes of every worker's maps (see `Engine::footprint`).
     pub async fn footprint(&self) -> Result<[usize; 8], SfuError> {
         let n = self.workers.lock().unwrap().len();
         let mut total = [0; 8];
         for w in 0..n {
-            let f = self.on_worker(w, |wk, _| wk.footprint()).await?;
+            let f = self.on_worker(w, Job::Footprint).await?;
             for (t, v) in total.iter_mut().zip(f) {
                 *t += v;
             }
