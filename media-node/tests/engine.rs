@@ -319,3 +319,47 @@ fn leaving_tears_everything_down() {
     assert!(net.events.iter().any(|(to, e)| to == &["conn-bob"]
         && matches!(e, RoomEvent::ProducerClosed { producer_id, .. } if *producer_id == producer.producer_id)));
 }
+
+fn ufrag(sdp: &str) -> String {
+    sdp.lines().find_map(|l| l.strip_prefix("a=ice-ufrag:")).expect("a ufrag").trim().to_owned()
+}
+
+/// Bob answers `offer` on his recv transport; returns the engine's next offer.
+fn bob_answers(net: &mut Net, bob: usize, transport: &str, offer: String) -> Option<String> {
+    let pc = &mut net.peers[bob].pc;
+    pc.set_remote_description(net.now, RTCSessionDescription::offer(offer).unwrap()).unwrap();
+    let answer = pc.create_answer(None).unwrap();
+    pc.set_local_description(net.now, answer).unwrap();
+    let sdp = pc.local_description().unwrap().sdp;
+    let cmd = Command::Answer { participant: "bob".into(), transport: transport.into(), sdp };
+    net.cmd(cmd).negotiation().unwrap().offer
+}
+
+#[test]
+fn an_ice_restart_asked_for_while_an_offer_is_out_comes_after_the_answer() {
+    let mut net = Net::new();
+    let (alice, sender, producer) = publisher(&mut net);
+    let (bob, consumer) = subscriber(&mut net, &producer.producer_id);
+    let restart = || Command::RestartIce { participant: "bob".into(), transport: consumer.transport_id.clone() };
+    let first = net.cmd(restart()).negotiation().unwrap().offer.expect("an offer with new credentials");
+    // A second restart while that offer awaits its answer is owed, not lost.
+    assert_eq!(net.cmd(restart()).negotiation().unwrap().offer, None);
+    let second = bob_answers(&mut net, bob, &consumer.transport_id, first.clone()).expect("the owed restart");
+    assert_ne!(ufrag(&second), ufrag(&first), "the owed offer restarts ICE again");
+    assert_eq!(bob_answers(&mut net, bob, &consumer.transport_id, second), None, "nothing more is owed");
+    // An answer with no offer out is refused.
+    let stale = net.engine.handle_command(
+        ROOM,
+        Command::Answer { participant: "bob".into(), transport: consumer.transport_id.clone(), sdp: "v=0".into() },
+        net.now,
+    );
+    assert_eq!(stale.unwrap_err().code, stratus_protocol::error::ErrorCode::ValidationError);
+    // Media flows over the restarted transport, once ICE has checked the new credentials
+    // (a second of simulated time).
+    let settled = net.now + Duration::from_secs(1);
+    net.run_until("ICE re-checks", Duration::from_secs(2), |n| n.now >= settled);
+    assert!(net.peers[bob].connected);
+    let before = net.peers[bob].got.get(&consumer.ssrc).map_or(0, Vec::len);
+    send_frames(&mut net, alice, sender, 1..30);
+    assert!(net.peers[bob].got[&consumer.ssrc].len() >= before + 19, "frames after the restarts");
+}

@@ -49,7 +49,14 @@ use stratus_protocol::media::*;
 const KEYFRAME_INTERVAL: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(100);
 
-type Key = u64;
+/// Typed handles into the engine's maps: a transport's key cannot index producers.
+macro_rules! keys {
+    ($($name:ident),*) => {$(
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        struct $name(u64);
+    )*};
+}
+keys!(TransportKey, ProducerKey, ConsumerKey);
 
 struct Room {
     max_participants: u32,
@@ -61,9 +68,9 @@ struct Participant {
     connection_id: Option<String>,
     can_publish: bool,
     can_subscribe: bool,
-    transports: Vec<Key>,
-    producers: Vec<Key>,
-    consumers: Vec<Key>,
+    transports: Vec<TransportKey>,
+    producers: Vec<ProducerKey>,
+    consumers: Vec<ConsumerKey>,
 }
 
 struct Transport {
@@ -76,15 +83,12 @@ struct Transport {
     addrs: Vec<SocketAddr>,
     deadline: Option<Instant>,
     /// Send transports: producers by the `rtc` track id their RTP arrives on, and by mid.
-    by_track: HashMap<String, Key>,
-    by_mid: HashMap<String, Key>,
+    by_track: HashMap<String, ProducerKey>,
+    by_mid: HashMap<String, ProducerKey>,
     /// Recv transports: consumers by the track id of their sender (RTCP feedback names it).
-    consumers_by_track: HashMap<String, Key>,
-    /// Recv transports: our offer awaits the client's answer.
-    offer_pending: bool,
-    /// Recv transports: something changed while an offer was pending; offer again after the answer.
-    renegotiate: bool,
-    ice_restart: bool,
+    consumers_by_track: HashMap<String, ConsumerKey>,
+    /// Recv transports: where our offer/answer stands.
+    negotiation: Negotiation,
     /// DTLS is up: packets written now reach the peer (before, they would be lost, and a
     /// consumer's first keyframe with them).
     connected: bool,
@@ -92,12 +96,32 @@ struct Transport {
     dirty: bool,
 }
 
+/// Where a recv transport's offer/answer stands. Send transports stay `Stable`: their
+/// client offers and the node answers at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Negotiation {
+    Stable,
+    /// Our offer awaits the client's answer; `then` is what to do once it is in.
+    Offered {
+        then: Then,
+    },
+}
+
+/// What a recv transport owes its client after the outstanding answer. Ordered: a wanted
+/// ICE restart is not lost to a later plain renegotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Then {
+    Nothing,
+    Offer,
+    RestartIce,
+}
+
 struct Producer {
     id: String,
     room: String,
     participant: String,
     user_id: String,
-    transport: Key,
+    transport: TransportKey,
     kind: MediaKind,
     mid: String,
     rids: Vec<String>,
@@ -109,7 +133,7 @@ struct Producer {
     extensions: Vec<(u8, String)>,
     /// SSRC → spatial layer and the highest sequence number seen (loss accounting).
     streams: Vec<Stream>,
-    consumers: Vec<Key>,
+    consumers: Vec<ConsumerKey>,
     /// Layers whose keyframe a consumer waits for (bit per layer), and when we last asked.
     keyframe_wanted: u32,
     last_keyframe_request: Option<Instant>,
@@ -142,8 +166,8 @@ struct Stream {
 
 struct Consumer {
     id: String,
-    producer: Key,
-    transport: Key,
+    producer: ProducerKey,
+    transport: TransportKey,
     participant: String,
     transceiver: RTCRtpTransceiverId,
     sender: RTCRtpSenderId,
@@ -173,17 +197,17 @@ pub struct Engine {
     closing: VecDeque<Transmit>,
     /// How far `poll_transmit` got through `dirty`.
     flushed: usize,
-    next_key: Key,
+    next_key: u64,
     rooms: HashMap<String, Room>,
-    transports: HashMap<Key, Transport>,
-    transport_ids: HashMap<String, Key>,
-    producers: HashMap<Key, Producer>,
-    producer_ids: HashMap<String, Key>,
-    consumers: HashMap<Key, Consumer>,
-    consumer_ids: HashMap<String, Key>,
-    by_ufrag: HashMap<String, Key>,
-    by_addr: HashMap<SocketAddr, Key>,
-    dirty: Vec<Key>,
+    transports: HashMap<TransportKey, Transport>,
+    transport_ids: HashMap<String, TransportKey>,
+    producers: HashMap<ProducerKey, Producer>,
+    producer_ids: HashMap<String, ProducerKey>,
+    consumers: HashMap<ConsumerKey, Consumer>,
+    consumer_ids: HashMap<String, ConsumerKey>,
+    by_ufrag: HashMap<String, TransportKey>,
+    by_addr: HashMap<SocketAddr, TransportKey>,
+    dirty: Vec<TransportKey>,
     /// Arrival instants of the packets forwarded since the last flush (delay histogram).
     arrivals: Vec<Instant>,
     next_tick: Instant,
@@ -350,12 +374,12 @@ impl Engine {
         self.transports.values().filter_map(|t| t.deadline).fold(self.next_tick, Instant::min)
     }
 
-    fn key(&mut self) -> Key {
+    fn key(&mut self) -> u64 {
         self.next_key += 1;
         self.next_key
     }
 
-    fn touch(&mut self, key: Key) {
+    fn touch(&mut self, key: TransportKey) {
         if let Some(t) = self.transports.get_mut(&key)
             && !t.dirty
         {
@@ -401,7 +425,7 @@ impl Engine {
     }
 
     /// Handles what a PeerConnection produced for us: state changes, tracks, RTP and RTCP.
-    fn drain(&mut self, key: Key, now: Instant) {
+    fn drain(&mut self, key: TransportKey, now: Instant) {
         let mut events = vec![];
         let mut rtp = vec![];
         let mut feedback = vec![];
@@ -431,7 +455,7 @@ impl Engine {
 
     /// Runs what is due at `now` (PeerConnection timers, keyframe requests).
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<Key> =
+        let due: Vec<TransportKey> =
             self.transports.iter().filter(|(_, t)| t.deadline.is_some_and(|d| d <= now)).map(|(k, _)| *k).collect();
         for key in due {
             if let Some(t) = self.transports.get_mut(&key) {
@@ -445,7 +469,7 @@ impl Engine {
         }
         if now >= self.next_tick {
             self.next_tick = now + TICK;
-            let wanting: Vec<Key> =
+            let wanting: Vec<ProducerKey> =
                 self.producers.iter().filter(|(_, p)| p.keyframe_wanted != 0).map(|(k, _)| *k).collect();
             for pk in wanting {
                 self.request_keyframe(pk, now);
@@ -453,7 +477,7 @@ impl Engine {
         }
     }
 
-    fn on_event(&mut self, key: Key, event: RTCPeerConnectionEvent, now: Instant) {
+    fn on_event(&mut self, key: TransportKey, event: RTCPeerConnectionEvent, now: Instant) {
         match event {
             RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
                 self.bind_track(key, init.receiver_id, init.track_id)
@@ -464,7 +488,7 @@ impl Engine {
                 t.connected = state == RTCPeerConnectionState::Connected;
                 match state {
                     RTCPeerConnectionState::Connected if t.direction == Direction::Recv => {
-                        let consumers: Vec<Key> = t.consumers_by_track.values().copied().collect();
+                        let consumers: Vec<ConsumerKey> = t.consumers_by_track.values().copied().collect();
                         for ck in consumers {
                             if let Some(c) = self.consumers.get_mut(&ck) {
                                 c.fwd.restart();
@@ -484,7 +508,7 @@ impl Engine {
     }
 
     /// A publisher's track started: tie its `rtc` track id to the producer of its mid.
-    fn bind_track(&mut self, key: Key, receiver: RTCRtpReceiverId, track_id: String) {
+    fn bind_track(&mut self, key: TransportKey, receiver: RTCRtpReceiverId, track_id: String) {
         let Some(t) = self.transports.get_mut(&key) else { return };
         let mid = t.pc.get_transceivers().collect::<Vec<_>>().into_iter().find_map(|tid| {
             let tr = t.pc.rtp_transceiver(tid)?;
@@ -522,7 +546,7 @@ impl Engine {
 
     // ---------------------------------------------------------------- forwarding
 
-    fn forward(&mut self, from: Key, track: &str, mut packet: rtc::rtp::Packet, at: Instant) {
+    fn forward(&mut self, from: TransportKey, track: &str, mut packet: rtc::rtp::Packet, at: Instant) {
         let Some(&pk) = self.transports.get(&from).and_then(|t| t.by_track.get(track)) else { return };
         let Some(p) = self.producers.get_mut(&pk) else { return };
         self.metrics.packets_in.fetch_add(1, Relaxed);
@@ -651,7 +675,7 @@ impl Engine {
 
     /// Subscriber feedback: a PLI or FIR on a consumer asks its publisher for a keyframe (NACKs
     /// are answered by the consumer leg's own retransmission buffer inside `rtc`).
-    fn on_feedback(&mut self, key: Key, track: &str, packets: Vec<Box<dyn rtc::rtcp::Packet>>, now: Instant) {
+    fn on_feedback(&mut self, key: TransportKey, track: &str, packets: Vec<Box<dyn rtc::rtcp::Packet>>, now: Instant) {
         let Some(&ck) = self.transports.get(&key).and_then(|t| t.consumers_by_track.get(track)) else { return };
         let wants = packets.iter().any(|p| {
             let any = p.as_any();
@@ -662,7 +686,7 @@ impl Engine {
         }
     }
 
-    fn consumer_wants_keyframe(&mut self, ck: Key, now: Instant) {
+    fn consumer_wants_keyframe(&mut self, ck: ConsumerKey, now: Instant) {
         let Some(c) = self.consumers.get(&ck) else { return };
         let pk = c.producer;
         let layer = c.fwd.current().or(c.preferred.map(|l| l.spatial_layer));
@@ -678,7 +702,7 @@ impl Engine {
 
     /// Sends the PLIs the producer's consumers are waiting for, unless one went out less than
     /// `KEYFRAME_INTERVAL` ago (then the tick sends them when the interval has passed).
-    fn request_keyframe(&mut self, pk: Key, now: Instant) {
+    fn request_keyframe(&mut self, pk: ProducerKey, now: Instant) {
         let Some(p) = self.producers.get_mut(&pk) else { return };
         if p.keyframe_wanted == 0
             || p.last_keyframe_request.is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_INTERVAL)
@@ -739,7 +763,7 @@ impl Engine {
         }
     }
 
-    fn emit_to_consumer_owner(&mut self, ck: Key, f: impl FnOnce(&str, &Consumer) -> RoomEvent) {
+    fn emit_to_consumer_owner(&mut self, ck: ConsumerKey, f: impl FnOnce(&str, &Consumer) -> RoomEvent) {
         let Some(c) = self.consumers.get(&ck) else { return };
         let Some(t) = self.transports.get(&c.transport) else { return };
         let (to, event) = (self.connection_of(&t.room, &c.participant), f(&t.room, c));
@@ -757,7 +781,7 @@ impl Engine {
             .ok_or_else(|| err(ErrorCode::ParticipantNotFound, format!("participant {pid} is not in room {room}")))
     }
 
-    fn owned_transport(&mut self, room: &str, pid: &str, transport_id: &str) -> Result<Key, SfuError> {
+    fn owned_transport(&mut self, room: &str, pid: &str, transport_id: &str) -> Result<TransportKey, SfuError> {
         self.participant(room, pid)?;
         let key = self.transport_ids.get(transport_id).copied();
         match key.and_then(|k| self.transports.get(&k).map(|t| (k, t))) {
@@ -766,7 +790,7 @@ impl Engine {
         }
     }
 
-    fn owned_producer(&mut self, room: &str, pid: &str, producer_id: &str) -> Result<Key, SfuError> {
+    fn owned_producer(&mut self, room: &str, pid: &str, producer_id: &str) -> Result<ProducerKey, SfuError> {
         self.participant(room, pid)?;
         match self.producer_ids.get(producer_id).copied() {
             Some(pk) if self.producers.get(&pk).is_some_and(|p| p.participant == pid && p.room == room) => Ok(pk),
@@ -774,7 +798,7 @@ impl Engine {
         }
     }
 
-    fn owned_consumer(&mut self, room: &str, pid: &str, consumer_id: &str) -> Result<Key, SfuError> {
+    fn owned_consumer(&mut self, room: &str, pid: &str, consumer_id: &str) -> Result<ConsumerKey, SfuError> {
         self.participant(room, pid)?;
         match self.consumer_ids.get(consumer_id).copied() {
             Some(k) if self.consumers.get(&k).is_some_and(|c| c.participant == pid) => Ok(k),
@@ -810,7 +834,7 @@ impl Engine {
         Ok(RoomInfo { room_id: room.to_owned(), max_participants: r.max_participants, participants })
     }
 
-    fn producer_info(&self, pk: Key) -> Option<ProducerInfo> {
+    fn producer_info(&self, pk: ProducerKey) -> Option<ProducerInfo> {
         let p = self.producers.get(&pk)?;
         Some(ProducerInfo {
             producer_id: p.id.clone(),
@@ -923,7 +947,7 @@ impl Engine {
         let pc = self
             .new_peer_connection(now)
             .map_err(|e| err(ErrorCode::InternalError, format!("peer connection: {e}")))?;
-        let key = self.key();
+        let key = TransportKey(self.key());
         let id = new_id("tr");
         self.transports.insert(
             key,
@@ -940,9 +964,7 @@ impl Engine {
                 by_track: HashMap::new(),
                 by_mid: HashMap::new(),
                 consumers_by_track: HashMap::new(),
-                offer_pending: false,
-                renegotiate: false,
-                ice_restart: false,
+                negotiation: Negotiation::Stable,
                 connected: false,
                 dirty: false,
             },
@@ -999,7 +1021,7 @@ impl Engine {
 
     /// Registers the ufrag of the transport's current local description (new after an ICE
     /// restart) so STUN for it finds the transport.
-    fn learn_ufrag(&mut self, key: Key) {
+    fn learn_ufrag(&mut self, key: TransportKey) {
         let Some(t) = self.transports.get_mut(&key) else { return };
         if let Some(u) = t.pc.local_description().and_then(|d| sdp_ufrag(&d.sdp))
             && !t.ufrags.contains(&u)
@@ -1064,7 +1086,7 @@ impl Engine {
         self.touch(key);
         let mut producers = vec![];
         for track in req.tracks {
-            let pk = self.key();
+            let pk = ProducerKey(self.key());
             let id = new_id("pr");
             self.producers.insert(
                 pk,
@@ -1172,7 +1194,7 @@ impl Engine {
         let (kind, stream, clock) =
             (p.kind, p.participant.clone(), if p.kind == MediaKind::Audio { 48000 } else { 90000 });
         let codec = p.codecs.first().map(|c| c.2.clone());
-        let ck = self.key();
+        let ck = ConsumerKey(self.key());
         let id = new_id("co");
         let ssrc = rand::rng().random::<u32>();
         let (rtc_kind, default_codec) = match kind {
@@ -1232,11 +1254,11 @@ impl Engine {
         self.producers.get_mut(&pk).expect("producer").consumers.push(ck);
         self.participant(room, pid)?.consumers.push(ck);
         Metrics::add(&self.metrics.consumers, 1);
-        let offer = self.offer(key, now)?;
+        let offer = self.offer(key, false, now)?;
         Ok(SubscribeResponse { consumer: self.consumer_info(ck).expect("consumer"), offer })
     }
 
-    fn consumer_info(&self, ck: Key) -> Option<ConsumerInfo> {
+    fn consumer_info(&self, ck: ConsumerKey) -> Option<ConsumerInfo> {
         let c = self.consumers.get(&ck)?;
         let p = self.producers.get(&c.producer);
         Some(ConsumerInfo {
@@ -1252,24 +1274,23 @@ impl Engine {
         })
     }
 
-    /// A new offer on a recv transport, or `None` (and a note to offer after the answer) when
-    /// one is already outstanding.
-    fn offer(&mut self, key: Key, now: Instant) -> Result<Option<String>, SfuError> {
+    /// A new offer on a recv transport (with new ICE credentials when `restart_ice`), or
+    /// `None` and a note to offer after the answer when one is already outstanding.
+    fn offer(&mut self, key: TransportKey, restart_ice: bool, now: Instant) -> Result<Option<String>, SfuError> {
         let t = self.transports.get_mut(&key).expect("transport");
-        if t.offer_pending {
-            t.renegotiate = true;
+        if let Negotiation::Offered { then } = t.negotiation {
+            let want = if restart_ice { Then::RestartIce } else { Then::Offer };
+            t.negotiation = Negotiation::Offered { then: then.max(want) };
             return Ok(None);
         }
-        if t.ice_restart {
+        if restart_ice {
             t.pc.restart_ice();
-            t.ice_restart = false;
         }
         let offer = t.pc.create_offer(None).map_err(|e| err(ErrorCode::InternalError, e.to_string()))?;
         t.pc.set_local_description(now, offer).map_err(|e| err(ErrorCode::InternalError, e.to_string()))?;
-        t.offer_pending = true;
-        t.renegotiate = false;
+        t.negotiation = Negotiation::Offered { then: Then::Nothing };
         let sdp = t.pc.local_description().map(|d| d.sdp);
-        let mids: Vec<(Key, Option<String>)> = t
+        let mids: Vec<(ConsumerKey, Option<String>)> = t
             .consumers_by_track
             .values()
             .map(|ck| {
@@ -1302,26 +1323,30 @@ impl Engine {
     ) -> Result<NegotiationResponse, SfuError> {
         let key = self.owned_transport(room, pid, transport_id)?;
         let t = self.transports.get_mut(&key).expect("transport");
-        if t.direction != Direction::Recv || !t.offer_pending {
+        // Only recv transports ever offer, so this also refuses answers on send transports.
+        let Negotiation::Offered { then } = t.negotiation else {
             return Err(err(ErrorCode::ValidationError, "no offer on this transport awaits an answer"));
-        }
+        };
         sdp_media(&sdp)?;
         let answer = RTCSessionDescription::answer(sdp).map_err(|e| err(ErrorCode::InvalidSdp, e.to_string()))?;
         t.pc.set_remote_description(now, answer).map_err(|e| err(ErrorCode::InvalidSdp, e.to_string()))?;
-        t.offer_pending = false;
+        t.negotiation = Negotiation::Stable;
         self.touch(key);
         // The subscriber's payload types and extension ids are known now.
-        let cks: Vec<Key> = self.transports[&key].consumers_by_track.values().copied().collect();
+        let cks: Vec<ConsumerKey> = self.transports[&key].consumers_by_track.values().copied().collect();
         for ck in cks {
             self.map_consumer(ck);
             self.consumer_wants_keyframe(ck, now);
         }
-        let renegotiate = self.transports[&key].renegotiate;
-        let offer = if renegotiate { self.offer(key, now)? } else { None };
+        let offer = match then {
+            Then::Nothing => None,
+            Then::Offer => self.offer(key, false, now)?,
+            Then::RestartIce => self.offer(key, true, now)?,
+        };
         Ok(NegotiationResponse { offer })
     }
 
-    fn map_consumer(&mut self, ck: Key) {
+    fn map_consumer(&mut self, ck: ConsumerKey) {
         let Some(c) = self.consumers.get_mut(&ck) else { return };
         let Some(p) = self.producers.get(&c.producer) else { return };
         let Some(t) = self.transports.get_mut(&c.transport) else { return };
@@ -1434,13 +1459,12 @@ impl Engine {
             // (a publish with no new tracks), which this node answers with new credentials.
             return Ok(NegotiationResponse { offer: None });
         }
-        t.ice_restart = true;
-        Ok(NegotiationResponse { offer: self.offer(key, now)? })
+        Ok(NegotiationResponse { offer: self.offer(key, true, now)? })
     }
 
     // ---------------------------------------------------------------- teardown
 
-    fn close_producer(&mut self, pk: Key, now: Instant) {
+    fn close_producer(&mut self, pk: ProducerKey, now: Instant) {
         let Some(p) = self.producers.remove(&pk) else { return };
         self.producer_ids.remove(&p.id);
         Metrics::add(&self.metrics.producers, -1);
@@ -1470,7 +1494,7 @@ impl Engine {
 
     /// Removes a consumer; with `renegotiate`, its transceiver stops and the subscriber gets a
     /// new offer (returned, or deferred while another is outstanding).
-    fn close_consumer(&mut self, ck: Key, renegotiate: bool, now: Instant) -> Option<String> {
+    fn close_consumer(&mut self, ck: ConsumerKey, renegotiate: bool, now: Instant) -> Option<String> {
         let c = self.consumers.remove(&ck)?;
         self.consumer_ids.remove(&c.id);
         Metrics::add(&self.metrics.consumers, -1);
@@ -1488,13 +1512,13 @@ impl Engine {
         if t.pc.remove_track(c.sender).is_err() || !renegotiate {
             return None;
         }
-        self.offer(c.transport, now).ok().flatten()
+        self.offer(c.transport, false, now).ok().flatten()
     }
 
-    fn close_transport(&mut self, key: Key, now: Instant) {
+    fn close_transport(&mut self, key: TransportKey, now: Instant) {
         let Some(t) = self.transports.get(&key) else { return };
-        let producers: Vec<Key> = t.by_mid.values().copied().collect();
-        let consumers: Vec<Key> = t.consumers_by_track.values().copied().collect();
+        let producers: Vec<ProducerKey> = t.by_mid.values().copied().collect();
+        let consumers: Vec<ConsumerKey> = t.consumers_by_track.values().copied().collect();
         for pk in producers {
             self.close_producer(pk, now);
         }
