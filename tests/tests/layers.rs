@@ -164,3 +164,35 @@ fn the_check_finds_a_circle() {
     g.insert("c".to_owned(), BTreeSet::new());
     assert_eq!(cycle(&g), None);
 }
+
+/// `"ABC#` string literals in `code`: key prefixes.
+fn key_prefixes(code: &str) -> Vec<String> {
+    let b = code.as_bytes();
+    let mut out = vec![];
+    for (i, _) in code.match_indices('"') {
+        let caps = b[i + 1..].iter().take_while(|c| c.is_ascii_uppercase() || **c == b'_').count();
+        if caps > 0 && b.get(i + 1 + caps) == Some(&b'#') {
+            out.push(code[i..i + 2 + caps].to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn key_layouts_are_spelled_only_in_the_records_modules() {
+    let mut found = vec![];
+    for dir in
+        ["crates/core/src", "crates/api/src", "crates/dynamo/src", "functions/src", "local/src", "media-node/src"]
+    {
+        for f in walk(&root().join(dir)) {
+            if f.components().any(|c| c.as_os_str() == "records") {
+                continue;
+            }
+            for p in key_prefixes(&strip(&std::fs::read_to_string(&f).unwrap())) {
+                found.push(format!("{}: {p}", f.strip_prefix(root()).unwrap_or(&f).display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "key prefixes outside crates/core/src/records: {found:#?}");
+    assert_eq!(key_prefixes(r##"Key::new(format!("CONN#{c}"), "META"); let ph = "#n";"##), vec!["\"CONN#"]);
+}

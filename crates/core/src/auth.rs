@@ -152,7 +152,7 @@ pub trait RefreshTokens: Send + Sync {
 pub struct TableRefreshTokens(pub Arc<dyn Table>);
 
 fn refresh_key(jti: &str) -> Key {
-    Key::new(format!("REFRESH#{jti}"), "REFRESH")
+    crate::records::refresh::key(jti)
 }
 
 #[async_trait]

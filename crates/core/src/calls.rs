@@ -19,8 +19,7 @@ use crate::clock::{Millis, rfc3339_ms};
 use crate::p2p::room_members;
 use crate::presence::{self, active_call_key};
 use crate::sink::ConnectionSink;
-use crate::store::schema::GSI1;
-use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
+use crate::store::{CmpOp, Cond, Item, StoreError, Table, Update, Value, Write, value::item};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_protocol::calls::{
@@ -80,17 +79,10 @@ pub struct Call {
     pub duration_secs: Option<u64>,
 }
 
-fn call_key(id: &str) -> Key {
-    Key::new(format!("CALL#{id}"), "META")
-}
-
-fn hist_key(user: &str, created_at: Millis, id: &str) -> Key {
-    Key::new(format!("HIST#{user}"), format!("{created_at:013}#{id}"))
-}
-
-fn count_key(user: &str) -> Key {
-    Key::new(format!("HISTCOUNT#{user}"), "COUNT")
-}
+use crate::records::{
+    self,
+    call::{history as hist_key, history_count as count_key, meta as call_key},
+};
 
 fn status_str(s: CallStatus) -> &'static str {
     match s {
@@ -122,7 +114,7 @@ fn n(it: &Item, a: &str) -> Option<i64> {
 impl Call {
     fn from_item(it: &Item) -> Option<Call> {
         Some(Call {
-            id: s(it, "pk")?.strip_prefix("CALL#")?.to_owned(),
+            id: records::call::id_of(s(it, "pk")?)?.to_owned(),
             call_type: CallType::parse(s(it, "call_type")?)?,
             status: parse_status(s(it, "status")?)?,
             outcome: s(it, "outcome").and_then(Outcome::parse),
@@ -244,17 +236,18 @@ impl Calls {
         // Locks outlive the deadline by under a second (TTL is in whole seconds).
         let lock_ttl = (deadline + 999).div_euclid(1000);
         let shard = (now.rem_euclid(i64::from(self.cfg.ringing_shards.max(1)))) as u32;
+        let key = call_key(&id);
         let call_item = item([
-            ("pk", Value::S(format!("CALL#{id}"))),
-            ("sk", "META".into()),
+            ("pk", Value::S(key.pk)),
+            ("sk", Value::S(key.sk)),
             ("call_type", call_type.as_str().into()),
             ("status", "connecting".into()),
             ("caller", caller.into()),
             ("callee", callee.into()),
             ("created_at", Value::N(now)),
             ("ring_deadline", Value::N(deadline)),
-            ("gsi1pk", Value::S(format!("RINGING#{shard}"))),
-            ("gsi1sk", Value::S(format!("{deadline:013}#{id}"))),
+            ("gsi1pk", Value::S(records::call::ringing_partition(shard))),
+            ("gsi1sk", Value::S(records::call::ringing_sk(deadline, &id))),
         ]);
         let lock = |user: &str| {
             let k = active_call_key(user);
@@ -493,7 +486,7 @@ impl Calls {
     ) -> Result<(Vec<HistoryEntry>, u64), CallError> {
         // Calls that rang out but nobody has looked at yet are the newest few: finish them
         // so statuses and totals are current.
-        let newest = self.table.query(&Query::table(format!("HIST#{user}")).backward().limit(5)).await?;
+        let newest = self.table.query(&records::call::history_newest_first(user).limit(5)).await?;
         for h in &newest.items {
             if h.get("status").is_none() && n(h, "ring_deadline").is_some_and(|d| d <= now) {
                 if let Some(id) = s(h, "call_id") {
@@ -513,7 +506,7 @@ impl Calls {
         let mut skipped = 0u32;
         // Unfiltered, exactly offset + limit entries are needed; filtered, read in large pages.
         let page = if call_type.is_none() && outcome.is_none() { (offset + limit).clamp(1, 200) } else { 200 };
-        let mut q = Query::table(format!("HIST#{user}")).backward().limit(page);
+        let mut q = records::call::history_newest_first(user).limit(page);
         'pages: loop {
             let page = self.table.query(&q).await?;
             for h in &page.items {
@@ -542,7 +535,7 @@ impl Calls {
     pub async fn expire_due(&self, now: Millis) -> Result<usize, CallError> {
         let mut done = 0;
         for shard in 0..self.cfg.ringing_shards.max(1) {
-            let q = Query::index(GSI1, format!("RINGING#{shard}")).sk(SortKey::Lt(format!("{now:013}~"))).limit(500);
+            let q = records::call::ringing_before(shard, now).limit(500);
             let page = self.table.query(&q).await?;
             for it in &page.items {
                 if let Some(call) = Call::from_item(it).filter(|c| c.overdue(now)) {

@@ -10,6 +10,8 @@
 //! - [`store`]  — the table abstraction every store implements (`Table`), its value/condition
 //!   types, the table definitions ([`store::schema`]) and the embedded in-memory twin
 //!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
+//! - [`records`] — where each stored entity lives: key layouts and sort-key prefixes, the
+//!   only place they are spelled.
 //! - [`sink`]   — the `ConnectionSink` port messages to connections go through; posting
 //!   reports who is gone and cleans up nothing.
 //! - [`auth`]   — app credentials, JWT minting/validation and refresh-token rotation.
@@ -38,6 +40,7 @@ pub mod nodes;
 pub mod p2p;
 pub mod presence;
 pub mod ratelimit;
+pub mod records;
 pub mod rooms;
 pub mod sfu;
 pub mod signaling;

@@ -36,7 +36,7 @@ pub struct NodeRecord {
 }
 
 fn key(id: &str) -> Key {
-    Key::new(format!("NODE#{id}"), "META")
+    crate::records::node::meta(id)
 }
 
 fn n(it: &Item, a: &str) -> i64 {
@@ -50,7 +50,7 @@ fn s(it: &Item, a: &str) -> String {
 impl NodeRecord {
     fn from_item(it: &Item) -> Option<NodeRecord> {
         Some(NodeRecord {
-            id: it.get("pk")?.as_str()?.strip_prefix("NODE#")?.to_owned(),
+            id: crate::records::node::id_of(it.get("pk")?.as_str()?)?.to_owned(),
             control_url: s(it, "control_url"),
             control_cert_sha256: it.get("control_cert_sha256").and_then(Value::as_str).map(str::to_owned),
             public_ip: s(it, "public_ip"),

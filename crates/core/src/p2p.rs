@@ -19,7 +19,7 @@
 
 use crate::clock::Millis;
 use crate::sink::{ConnectionSink, Post};
-use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, value::item};
+use crate::store::{CmpOp, Cond, Item, Key, Query, StoreError, Table, Update, Value, Write, value::item};
 use futures_util::future::join;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
@@ -85,21 +85,9 @@ pub struct P2p {
     cfg: SignalingConfig,
 }
 
-fn conn_key(c: &str) -> Key {
-    Key::new(format!("CONN#{c}"), "META")
-}
-
-fn croom_key(c: &str, room: &str) -> Key {
-    Key::new(format!("CONN#{c}"), format!("ROOM#{room}"))
-}
-
-fn member_key(room: &str, c: &str) -> Key {
-    Key::new(format!("ROOM#{room}"), format!("MEMBER#{c}"))
-}
-
-fn slot_key(user: &str, n: u32) -> Key {
-    Key::new(format!("USER#{user}"), format!("SLOT#{n}"))
-}
+use crate::records::connection::{self, meta as conn_key, room as croom_key, sweep_partition};
+use crate::records::p2p_room::{self, member as member_key};
+use crate::records::user::{self, slot as slot_key};
 
 fn keyed(key: Key, rest: impl IntoIterator<Item = (&'static str, Value)>) -> Item {
     let mut it = item([("pk", Value::S(key.pk)), ("sk", Value::S(key.sk))]);
@@ -119,10 +107,6 @@ fn shard_of(c: &str, shards: u32) -> u32 {
     h % shards.max(1)
 }
 
-fn sweep_partition(hour: i64, shard: u32) -> String {
-    format!("CONNS#{hour}#{shard}")
-}
-
 pub(crate) fn ws_err(code: ErrorCode, msg: impl Into<String>, rid: &Option<String>) -> WsError {
     WsError::new(code, msg, rid.clone())
 }
@@ -136,15 +120,14 @@ pub(crate) fn store_err(e: StoreError, rid: &Option<String>) -> WsError {
 
 /// A room's members (peer and user ids), all pages. Calls read their room with it too.
 pub async fn room_members(table: &dyn Table, room: &str) -> Result<Vec<Peer>, StoreError> {
-    let mut q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("MEMBER#".into())).limit(500);
+    let mut q = p2p_room::members(room).limit(500);
     let mut out = Vec::new();
     loop {
         let page = table.query(&q).await?;
         out.extend(
-            page.items.iter().map(|i| Peer {
-                peer_id: s(i, "sk").trim_start_matches("MEMBER#").to_owned(),
-                user_id: s(i, "user_id"),
-            }),
+            page.items
+                .iter()
+                .map(|i| Peer { peer_id: p2p_room::member_of(&s(i, "sk")).to_owned(), user_id: s(i, "user_id") }),
         );
         match page.next {
             Some(c) => q.cursor = Some(c),
@@ -173,7 +156,7 @@ impl P2p {
         };
         let taken: BTreeSet<String> = self
             .table
-            .query(&Query::table(format!("USER#{user}")).sk(SortKey::BeginsWith("SLOT#".into())).limit(100))
+            .query(&user::slots(user).limit(100))
             .await
             .map_err(internal)?
             .items
@@ -203,7 +186,7 @@ impl P2p {
             )
         };
         for n in 0..self.cfg.max_connections_per_user {
-            if taken.contains(&format!("SLOT#{n}")) {
+            if taken.contains(&user::slot_sk(n)) {
                 continue;
             }
             let slot = keyed(slot_key(user, n), [("conn", Value::S(conn.to_owned())), ("ttl", Value::N(ttl))]);
@@ -367,9 +350,12 @@ impl P2p {
 
     /// The rooms `conn` is in, with its user id as recorded on them.
     async fn rooms_of(&self, conn: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let q = Query::table(format!("CONN#{conn}")).sk(SortKey::BeginsWith("ROOM#".into())).limit(100);
-        let page = self.table.query(&q).await?;
-        Ok(page.items.iter().map(|i| (s(i, "sk").trim_start_matches("ROOM#").to_owned(), s(i, "user_id"))).collect())
+        let page = self.table.query(&connection::rooms(conn).limit(100)).await?;
+        let room_of = |sk: &str| match connection::item(sk) {
+            connection::Item::Room(r) => r.to_owned(),
+            _ => String::new(),
+        };
+        Ok(page.items.iter().map(|i| (room_of(&s(i, "sk")), s(i, "user_id"))).collect())
     }
 
     /// A relayed message: to peer `to` (a direct post) or to the sender's room.
@@ -435,15 +421,20 @@ impl P2p {
     /// Removes connection `conn`'s record, slot and room memberships; returns the
     /// announcements to its rooms. Items it cannot read are left to the sweeper and the TTL.
     pub async fn teardown(&self, conn: &str, reason: LeaveReason, now: Millis) -> Result<Teardown, StoreError> {
-        let q = Query::table(format!("CONN#{conn}")).limit(200);
-        let page = self.table.query(&q).await?;
-        let meta = page.items.iter().find(|i| s(i, "sk") == "META").cloned();
+        let page = self.table.query(&connection::all(conn).limit(200)).await?;
+        let meta = page.items.iter().find(|i| connection::item(&s(i, "sk")) == connection::Item::Meta).cloned();
         let user = meta.as_ref().map(|m| s(m, "user_id")).unwrap_or_default();
         let mut out = Teardown::default();
         for it in &page.items {
             let sk = s(it, "sk");
-            out.in_group_room |= sk == "SFU";
-            let Some(room) = sk.strip_prefix("ROOM#") else { continue };
+            let room = match connection::item(&sk) {
+                connection::Item::Room(room) => room,
+                connection::Item::GroupRoom => {
+                    out.in_group_room = true;
+                    continue;
+                }
+                _ => continue,
+            };
             let _ = self.table.delete(&member_key(room, conn), None).await;
             let _ = self.table.delete(&croom_key(conn, room), None).await;
             out.posts.extend(self.announce_left(room, conn, &user, reason).await);

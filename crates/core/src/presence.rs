@@ -4,22 +4,22 @@
 //! Connects and disconnects update `last_seen`; calls update `in_call` by their locks.
 
 use crate::clock::{Millis, rfc3339_ms};
-use crate::store::{Key, Query, SortKey, StoreError, Table, Update, Value};
+use crate::store::{Key, StoreError, Table, Update, Value};
 use stratus_protocol::calls::{Availability, PRESENCE_STATUSES, PresenceView};
 
 pub const MAX_MESSAGE_CHARS: usize = 140;
 
 pub fn presence_key(user: &str) -> Key {
-    Key::new(format!("USER#{user}"), "PRESENCE")
+    crate::records::user::presence(user)
 }
 
 pub fn active_call_key(user: &str) -> Key {
-    Key::new(format!("USER#{user}"), "ACTIVECALL")
+    crate::records::user::active_call(user)
 }
 
 /// The user's open connections (their live slots).
 pub async fn connections(table: &dyn Table, user: &str) -> Result<Vec<String>, StoreError> {
-    let q = Query::table(format!("USER#{user}")).sk(SortKey::BeginsWith("SLOT#".into())).limit(100);
+    let q = crate::records::user::slots(user).limit(100);
     let page = table.query(&q).await?;
     Ok(page.items.iter().filter_map(|i| i.get("conn").and_then(Value::as_str).map(str::to_owned)).collect())
 }

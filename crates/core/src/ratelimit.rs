@@ -4,7 +4,7 @@
 //! with the minute.
 
 use crate::clock::Millis;
-use crate::store::{CmpOp, Cond, Key, StoreError, Table, Update};
+use crate::store::{CmpOp, Cond, StoreError, Table, Update};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -31,7 +31,7 @@ pub enum RateError {
 pub async fn hit(table: &dyn Table, user: &str, limit: Limit, now: Millis) -> Result<(), RateError> {
     let secs = now.div_euclid(1000);
     let minute = secs.div_euclid(60);
-    let key = Key::new(format!("RATE#{user}#{}", limit.name), format!("M#{minute}"));
+    let key = crate::records::rate::key(user, limit.name, minute);
     let under = Cond::AttrNotExists("n".into()).or(Cond::cmp("n", CmpOp::Lt, limit.per_minute));
     let update = Update::default().add("n", 1).set("ttl", (minute + 2) * 60);
     match table.update(&key, update, Some(under)).await {

@@ -14,9 +14,7 @@
 use crate::clock::Millis;
 use crate::nodes::NodeRecord;
 use crate::store::schema::GSI1;
-use crate::store::{
-    CmpOp, Cond, Item, Key, Query, SortKey, StoreError, Table, Update, Value, Write, query_all, value::item,
-};
+use crate::store::{CmpOp, Cond, Item, Key, Query, StoreError, Table, Update, Value, Write, query_all, value::item};
 use stratus_protocol::error::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -64,11 +62,11 @@ pub struct Placement {
 }
 
 fn meta_key(room: &str) -> Key {
-    Key::new(format!("ROOM#{room}"), "META")
+    crate::records::room::meta(room)
 }
 
 fn member_key(room: &str, participant: &str) -> Key {
-    Key::new(format!("ROOM#{room}"), format!("P#{participant}"))
+    crate::records::room::participant(room, participant)
 }
 
 fn s(it: &Item, a: &str) -> Option<String> {
@@ -82,7 +80,7 @@ fn n(it: &Item, a: &str) -> i64 {
 impl RoomRecord {
     fn from_item(it: &Item) -> Option<RoomRecord> {
         Some(RoomRecord {
-            id: it.get("pk")?.as_str()?.strip_prefix("ROOM#")?.to_owned(),
+            id: crate::records::room::id_of(it.get("pk")?.as_str()?)?.to_owned(),
             owner: s(it, "owner").unwrap_or_default(),
             max_participants: n(it, "max_participants"),
             participants: n(it, "participants"),
@@ -303,13 +301,13 @@ pub async fn leave(table: &dyn Table, room: &str, participant: &str) -> Result<(
 }
 
 pub async fn members(table: &dyn Table, room: &str) -> Result<Vec<Member>, RoomError> {
-    let q = Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith("P#".into())).limit(500);
+    let q = crate::records::room::participants(room).limit(500);
     let items = query_all(table, q).await?;
     Ok(items
         .iter()
         .filter_map(|it| {
             Some(Member {
-                participant_id: it.get("sk")?.as_str()?.strip_prefix("P#")?.to_owned(),
+                participant_id: crate::records::room::participant_of(it.get("sk")?.as_str()?)?.to_owned(),
                 user_id: s(it, "user_id")?,
                 connection_id: s(it, "connection_id"),
                 joined_at: n(it, "joined_at"),

@@ -97,7 +97,7 @@ pub fn participant_id(connection: &str) -> String {
 }
 
 fn sfu_key(conn: &str) -> Key {
-    Key::new(format!("CONN#{conn}"), "SFU")
+    crate::records::connection::group_room(conn)
 }
 
 /// Drops connection `conn`'s group-room record without telling a node (a deployment without
