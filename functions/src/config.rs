@@ -3,13 +3,13 @@
 
 use aws_config::BehaviorVersion;
 use std::sync::Arc;
-use stratus_api::{AppState, ServiceInfo};
+use stratus_api::ServiceInfo;
+use stratus_api::graph::{Graph, Parts};
 use stratus_core::auth::{AuthConfig, Authority, CredentialsDoc, Secret};
-use stratus_core::calls::{Calls, CallsConfig};
+use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, SystemClock};
 use stratus_core::ice::IceConfig;
-use stratus_core::sfu::{SfuConfig, SfuRooms};
-use stratus_core::signaling::{Signaling, SignalingConfig};
+use stratus_core::sfu::MediaControl;
 use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
 use stratus_dynamo::DynamoTable;
@@ -123,16 +123,11 @@ pub fn ice_config(turn_secret: Option<Secret>) -> Result<IceConfig, String> {
     IceConfig::new(list(STUN_URLS_ENV), list(TURN_URLS_ENV), turn_secret, ttl)
 }
 
-/// Group rooms driven over signed HTTPS with the first control key (the signing one; the
+/// Media nodes driven over signed HTTPS with the first control key (the signing one; the
 /// second is only accepted by nodes while a rotation is staged), or `None` without keys.
-pub fn sfu_rooms(
-    table: Arc<dyn Table>,
-    sink: Arc<dyn stratus_core::sink::ConnectionSink>,
-    keys: Option<Vec<stratus_control::Key>>,
-) -> Option<Arc<SfuRooms>> {
+pub fn media_control(keys: Option<Vec<stratus_control::Key>>) -> Option<Arc<dyn MediaControl>> {
     let key = keys?.into_iter().next()?;
-    let media = Arc::new(stratus_control::client::NodeControl::new(key));
-    Some(Arc::new(SfuRooms::new(table, sink, media, SfuConfig::default())))
+    Some(Arc::new(stratus_control::client::NodeControl::new(key)))
 }
 
 /// The main table on DynamoDB.
@@ -152,47 +147,22 @@ pub fn calls_config() -> Result<CallsConfig, String> {
     Ok(cfg)
 }
 
-/// Everything the REST function serves with.
-pub async fn rest_state() -> Result<AppState, String> {
+/// The service graph on AWS: DynamoDB, the Management API, keys and secrets from Secrets
+/// Manager, the settings from the environment. Every function serves from it.
+pub async fn graph() -> Result<Graph, String> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table = table(&sdk, clock.clone())?;
     let c = credentials(&sdk).await?;
     let sink: Arc<dyn stratus_core::sink::ConnectionSink> =
         Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
-    let state =
-        AppState::new(table.clone(), c.authority, clock, ServiceInfo::new("lambda"), sink.clone(), calls_config()?)
-            .with_ice(ice_config(c.turn_secret).unwrap_or_else(|e| {
-                // The rest of the API stays up; the route says no relay is offered.
-                tracing::error!(error = %e, "ICE servers misconfigured; handing out none");
-                IceConfig::default()
-            }));
-    Ok(match sfu_rooms(table, sink, c.control_keys) {
-        Some(sfu) => state.with_sfu(sfu),
-        None => state,
-    })
-}
-
-/// What the WebSocket functions (routes and sweeper) serve with.
-pub struct WsServices {
-    pub signaling: Signaling,
-    pub calls: Calls,
-    pub sfu: Option<Arc<SfuRooms>>,
-}
-
-/// Everything the WebSocket functions (routes and sweeper) serve with.
-pub async fn ws_services() -> Result<WsServices, String> {
-    let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let table = table(&sdk, clock)?;
-    let c = credentials(&sdk).await?;
-    let sink: Arc<dyn stratus_core::sink::ConnectionSink> =
-        Arc::new(ManagementApiSink::new(&sdk, &env(WS_ENDPOINT_ENV)?));
-    let calls = Calls::new(table.clone(), sink.clone(), calls_config()?);
-    let sfu = sfu_rooms(table.clone(), sink.clone(), c.control_keys);
-    let mut signaling = Signaling::new(table, sink, Arc::new(c.authority), SignalingConfig::default());
-    if let Some(s) = &sfu {
-        signaling = signaling.with_sfu(s.clone());
-    }
-    Ok(WsServices { signaling, calls, sfu })
+    let ice = ice_config(c.turn_secret).unwrap_or_else(|e| {
+        // The rest of the API stays up; the route says no relay is offered.
+        tracing::error!(error = %e, "ICE servers misconfigured; handing out none");
+        IceConfig::default()
+    });
+    let parts = Parts::new(table, sink, Arc::new(c.authority), clock, ServiceInfo::new("lambda"), calls_config()?)
+        .with_media(media_control(c.control_keys))
+        .with_ice(ice);
+    Ok(Graph::build(parts))
 }

@@ -25,12 +25,12 @@ use clap::Parser;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use stratus_api::{AppState, ServiceInfo};
+use stratus_api::ServiceInfo;
+use stratus_api::graph::{Graph, Parts};
 use stratus_core::auth::{AuthConfig, Authority, MIN_JWT_SECRET, Secret};
 use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, SystemClock};
-use stratus_core::sfu::{SfuConfig, SfuRooms};
-use stratus_core::signaling::{Signaling, SignalingConfig};
+use stratus_core::sfu::MediaControl;
 use stratus_core::sink::ConnectionSink;
 use stratus_core::store::Table;
 use stratus_dynamo::management::ManagementApiSink;
@@ -188,19 +188,17 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         Some(k) => stratus_control::parse_keys(k)?,
         None => vec![stratus_control::Key::new("local", Secret::random_hex().expose().to_vec())?],
     };
-    let media = Arc::new(stratus_control::client::NodeControl::new(keys[0].clone()));
-    let sfu = Arc::new(SfuRooms::new(table.clone(), sink.clone(), media, SfuConfig::default()));
+    let media: Arc<dyn MediaControl> = Arc::new(stratus_control::client::NodeControl::new(keys[0].clone()));
     let mut media_nodes = Vec::new();
     for _ in 0..opts.media_nodes {
         let heartbeat = Duration::from_secs(opts.heartbeat_secs.max(1));
         media_nodes.push(media::start(table.clone(), sink.clone(), keys.clone(), clock.clone(), heartbeat).await?);
     }
-    let state =
-        AppState::new(table.clone(), auth.clone(), clock.clone(), ServiceInfo::new("local"), sink.clone(), calls)
-            .with_sfu(sfu.clone())
-            .with_ice(ice);
-    let sig =
-        Arc::new(Signaling::new(table.clone(), sink, auth.clone(), SignalingConfig::default()).with_sfu(sfu.clone()));
+    let parts = Parts::new(table.clone(), sink, auth.clone(), clock.clone(), ServiceInfo::new("local"), calls)
+        .with_media(Some(media))
+        .with_ice(ice);
+    let Graph { state, signaling: sig, sfu } = Graph::build(parts);
+    let sfu = sfu.expect("the local stack always has a fleet");
     let room_sweep_every = Duration::from_secs(opts.room_sweep_secs.max(1));
     let room_clock = clock.clone();
     tokio::spawn(async move {

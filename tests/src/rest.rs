@@ -9,11 +9,12 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use stratus_api::graph::{Graph, Parts};
 use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority, Secret};
 use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, ManualClock};
-use stratus_core::signaling::{Signaling, SignalingConfig};
+use stratus_core::signaling::Signaling;
 use stratus_core::store::Table;
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
@@ -27,7 +28,7 @@ pub struct TestApi {
     /// What call events were pushed to which connection.
     pub sink: Arc<RecordingSink>,
     /// Signaling on the same table and sink, to open WebSocket connections (presence).
-    pub signaling: Signaling,
+    pub signaling: Arc<Signaling>,
     pub auth: Arc<Authority>,
     pub clock: ManualClock,
     pub table: Arc<dyn Table>,
@@ -64,9 +65,10 @@ impl TestApi {
         let auth = Arc::new(Authority::new(cfg));
         let sink = Arc::new(RecordingSink::default());
         let calls = CallsConfig { signaling_url: "ws://test/ws".into(), ..CallsConfig::default() };
-        let state =
-            f(AppState::new(table.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), sink.clone(), calls));
-        let signaling = Signaling::new(table.clone(), sink.clone(), auth.clone(), SignalingConfig::default());
+        // The same wiring as the functions and the local stack, on a recording sink.
+        let parts = Parts::new(table.clone(), sink.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), calls);
+        let graph = Graph::build(parts);
+        let (state, signaling) = (f(graph.state), graph.signaling);
         Self { router: stratus_api::router(state), sink, signaling, auth, clock, table, app_secret, jwt_secret }
     }
 

@@ -6,6 +6,8 @@
 //!
 //! Layout:
 //! - [`state`]     — `AppState`: the store, the token authority, the clock, service info.
+//! - [`graph`]     — the service graph (REST state, WebSocket front door, group rooms) built
+//!   in one place for the Lambda mains, the local stack and the test harness.
 //! - [`error`]     — `ApiError` and the one JSON error shape; every failure goes through it.
 //! - [`extract`]   — `ApiJson` (JSON bodies with size/type/shape errors in our shape) and
 //!   `AuthUser` (a valid bearer access token).
@@ -16,6 +18,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod graph;
 pub mod middleware;
 pub mod routes;
 pub mod state;

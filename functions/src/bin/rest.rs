@@ -22,7 +22,7 @@ async fn apigw_request_id(mut req: Request, next: Next) -> Response {
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     stratus_api::telemetry::init();
-    let state = stratus_functions::config::logged(stratus_functions::config::rest_state().await)?;
+    let state = stratus_functions::config::logged(stratus_functions::config::graph().await)?.state;
     let app = stratus_api::router(state).layer(from_fn(apigw_request_id));
     lambda_http::run(app).await
 }

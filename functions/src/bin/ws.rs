@@ -3,14 +3,13 @@
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use lambda_runtime::{LambdaEvent, service_fn};
-use std::sync::Arc;
 use stratus_core::clock::{Clock, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratus_api::telemetry::init();
-    let services = stratus_functions::config::logged(stratus_functions::config::ws_services().await)?;
-    let sig = Arc::new(services.signaling);
+    let graph = stratus_functions::config::logged(stratus_functions::config::graph().await)?;
+    let sig = graph.signaling;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
         let sig = sig.clone();
         async move {

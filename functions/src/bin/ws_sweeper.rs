@@ -4,20 +4,19 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use stratus_core::clock::{Clock, SystemClock};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     stratus_api::telemetry::init();
-    let s = stratus_functions::config::logged(stratus_functions::config::ws_services().await)?;
-    let (sig, calls, sfu) = (Arc::new(s.signaling), Arc::new(s.calls), s.sfu);
+    let g = stratus_functions::config::logged(stratus_functions::config::graph().await)?;
+    let (sig, state, sfu) = (g.signaling, g.state, g.sfu);
     lambda_runtime::run(service_fn(move |_ev: LambdaEvent<Value>| {
-        let (sig, calls, sfu) = (sig.clone(), calls.clone(), sfu.clone());
+        let (sig, state, sfu) = (sig.clone(), state.clone(), sfu.clone());
         async move {
             let now = SystemClock.now_ms();
             let report = sig.sweep(now).await?;
-            let missed = calls.expire_due(now).await?;
+            let missed = state.calls.expire_due(now).await?;
             let moved = match &sfu {
                 Some(sfu) => sfu.sweep(now).await?,
                 None => 0,
