@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use stratus_core::auth::AuthError;
 use stratus_core::clock::{SystemClock, rfc3339_ms};
+use stratus_core::error::Rejection;
 use stratus_core::store::StoreError;
 use stratus_protocol::error::{ErrorBody, ErrorCode, ErrorDetail};
 
@@ -52,44 +53,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<stratus_core::calls::CallError> for ApiError {
-    fn from(e: stratus_core::calls::CallError) -> Self {
+/// The one mapping of the core's rejections to the HTTP error shape.
+impl From<Rejection> for ApiError {
+    fn from(e: Rejection) -> Self {
         match e {
-            stratus_core::calls::CallError::Rejected(code, msg) => ApiError::new(code, msg),
-            stratus_core::calls::CallError::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<stratus_core::ratelimit::RateError> for ApiError {
-    fn from(e: stratus_core::ratelimit::RateError) -> Self {
-        match e {
-            stratus_core::ratelimit::RateError::Limited { retry_after_secs } => {
+            Rejection::Rejected(code, msg) => ApiError::new(code, msg),
+            Rejection::Limited { retry_after_secs } => {
                 let mut err = ApiError::new(ErrorCode::RateLimited, "too many requests; retry later")
                     .details(serde_json::json!({ "retry_after_seconds": retry_after_secs }));
                 err.retry_after = Some(retry_after_secs);
                 err
             }
-            stratus_core::ratelimit::RateError::Store(s) => s.into(),
-        }
-    }
-}
-
-impl From<stratus_core::presence::PresenceError> for ApiError {
-    fn from(e: stratus_core::presence::PresenceError) -> Self {
-        match e {
-            stratus_core::presence::PresenceError::Invalid(m) => ApiError::new(ErrorCode::ValidationError, m),
-            stratus_core::presence::PresenceError::Store(s) => s.into(),
+            Rejection::Store(s) => s.into(),
         }
     }
 }
 
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::Store(s) => s.into(),
-            other => ApiError::new(other.code(), other.to_string()),
-        }
+        Rejection::from(e).into()
     }
 }
 

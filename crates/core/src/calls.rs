@@ -46,13 +46,8 @@ impl Default for CallsConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CallError {
-    #[error("{1}")]
-    Rejected(ErrorCode, String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+/// Calls' errors are the core's one rejection type.
+pub type CallError = crate::error::Rejection;
 
 fn rejected(code: ErrorCode, msg: impl Into<String>) -> CallError {
     CallError::Rejected(code, msg.into())

@@ -10,6 +10,8 @@
 //! - [`store`]  — the table abstraction every store implements (`Table`), its value/condition
 //!   types, the table definitions ([`store::schema`]) and the embedded in-memory twin
 //!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
+//! - [`error`]  — `Rejection`, the one error every domain module reports (refused with a
+//!   code, rate limited, or the store failed).
 //! - [`records`] — where each stored entity lives: key layouts and sort-key prefixes, the
 //!   only place they are spelled.
 //! - [`sink`]   — the `ConnectionSink` port messages to connections go through; posting
@@ -35,6 +37,7 @@
 pub mod auth;
 pub mod calls;
 pub mod clock;
+pub mod error;
 pub mod ice;
 pub mod nodes;
 pub mod p2p;

@@ -18,6 +18,7 @@
 //! connection's TTL (its maximum lifetime), because `$disconnect` is best-effort.
 
 use crate::clock::Millis;
+use crate::error::Rejection;
 use crate::sink::{ConnectionSink, Post};
 use crate::store::{CmpOp, Cond, Item, Key, Query, StoreError, Table, Update, Value, Write, value::item};
 use futures_util::future::join;
@@ -26,9 +27,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ws::{
-    Joined, LeaveReason, Peer, PeerJoined, PeerLeft, RelayKind, RoomName, WsError, envelope, event,
-};
+use stratus_protocol::ws::{Joined, LeaveReason, Peer, PeerJoined, PeerLeft, RelayKind, RoomName, envelope, event};
 
 #[derive(Debug, Clone)]
 pub struct SignalingConfig {
@@ -105,17 +104,6 @@ fn shard_of(c: &str, shards: u32) -> u32 {
     // FNV-1a: stable across processes and versions, unlike std's hasher.
     let h = c.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     h % shards.max(1)
-}
-
-pub(crate) fn ws_err(code: ErrorCode, msg: impl Into<String>, rid: &Option<String>) -> WsError {
-    WsError::new(code, msg, rid.clone())
-}
-
-pub(crate) fn store_err(e: StoreError, rid: &Option<String>) -> WsError {
-    tracing::error!(error = %e, "signaling store error");
-    let code =
-        if matches!(e, StoreError::Unavailable(_)) { ErrorCode::ServiceUnavailable } else { ErrorCode::InternalError };
-    WsError::new(code, "try again", rid.clone())
 }
 
 /// A room's members (peer and user ids), all pages. Calls read their room with it too.
@@ -222,9 +210,9 @@ impl P2p {
 
     /// The record of connection `conn`; `UNAUTHORIZED` when it has none (it never connected,
     /// or was cleaned up).
-    pub async fn meta(&self, conn: &str, rid: &Option<String>) -> Result<ConnectionMeta, WsError> {
-        let meta = self.table.get(&conn_key(conn)).await.map_err(|e| store_err(e, rid))?;
-        let meta = meta.ok_or_else(|| ws_err(ErrorCode::Unauthorized, "unknown connection; reconnect", rid))?;
+    pub async fn meta(&self, conn: &str) -> Result<ConnectionMeta, Rejection> {
+        let meta = self.table.get(&conn_key(conn)).await?;
+        let meta = meta.ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
         let flag = |a: &str| meta.get(a).and_then(Value::as_bool).unwrap_or(false);
         Ok(ConnectionMeta {
             user_id: s(&meta, "user_id"),
@@ -244,11 +232,11 @@ impl P2p {
         room: &str,
         rid: Option<String>,
         now: Millis,
-    ) -> Result<Vec<Post>, WsError> {
+    ) -> Result<Vec<Post>, Rejection> {
         if let Some(grant) = &meta.grant_room
             && grant != room
         {
-            return Err(ws_err(ErrorCode::Forbidden, format!("this token is limited to room `{grant}`"), &rid));
+            return Err(Rejection::new(ErrorCode::Forbidden, format!("this token is limited to room `{grant}`")));
         }
         let user = meta.user_id.clone();
         let under_limit = Cond::cmp("rooms", CmpOp::Lt, self.cfg.max_rooms_per_connection);
@@ -268,22 +256,21 @@ impl P2p {
             ])
             .await;
         let peers = match res {
-            Ok(()) => self.members(room).await.map_err(|e| store_err(e, &rid))?,
+            Ok(()) => self.members(room).await?,
             Err(StoreError::ConditionFailed) => {
-                let already = self.table.get(&croom_key(conn, room)).await.map_err(|e| store_err(e, &rid))?;
+                let already = self.table.get(&croom_key(conn, room)).await?;
                 if already.is_none() {
-                    return Err(ws_err(
+                    return Err(Rejection::new(
                         ErrorCode::TooManyRooms,
                         format!("a connection can be in at most {} rooms", self.cfg.max_rooms_per_connection),
-                        &rid,
                     ));
                 }
                 // Joining a room twice is harmless: answer `joined` again, tell no one.
-                let peers = self.members(room).await.map_err(|e| store_err(e, &rid))?;
+                let peers = self.members(room).await?;
                 let joined = joined(conn, room, &user, &peers);
                 return Ok(vec![Post::to(vec![conn.to_owned()], envelope(event::JOINED, rid.as_deref(), joined))]);
             }
-            Err(e) => return Err(store_err(e, &rid)),
+            Err(e) => return Err(e.into()),
         };
         let answer = envelope(event::JOINED, rid.as_deref(), joined(conn, room, &user, &peers));
         let news = envelope(
@@ -296,7 +283,7 @@ impl P2p {
     }
 
     /// `leave`: `left` to the leaver, `user-left` to the others.
-    pub async fn leave(&self, conn: &str, room: &str, rid: Option<String>) -> Result<Vec<Post>, WsError> {
+    pub async fn leave(&self, conn: &str, room: &str, rid: Option<String>) -> Result<Vec<Post>, Rejection> {
         let res = self
             .table
             .transact(vec![
@@ -312,9 +299,9 @@ impl P2p {
         match res {
             Ok(()) => {}
             Err(StoreError::ConditionFailed) => {
-                return Err(ws_err(ErrorCode::NotInRoom, format!("not in room `{room}`"), &rid));
+                return Err(Rejection::new(ErrorCode::NotInRoom, format!("not in room `{room}`")));
             }
-            Err(e) => return Err(store_err(e, &rid)),
+            Err(e) => return Err(e.into()),
         }
         let answer =
             Post::to(vec![conn.to_owned()], envelope(event::LEFT, rid.as_deref(), RoomName { room: room.to_owned() }));
@@ -366,41 +353,39 @@ impl P2p {
         to: Option<String>,
         room: Option<String>,
         mut data: Map<String, Json>,
-        rid: Option<String>,
-    ) -> Result<Post, WsError> {
-        let not_in = |r: &str| ws_err(ErrorCode::NotInRoom, format!("not in room `{r}`"), &rid);
-        let no_peer = |p: &str| ws_err(ErrorCode::PeerNotFound, format!("no peer `{p}` in a room with you"), &rid);
+    ) -> Result<Post, Rejection> {
+        let not_in = |r: &str| Rejection::new(ErrorCode::NotInRoom, format!("not in room `{r}`"));
+        let no_peer = |p: &str| Rejection::new(ErrorCode::PeerNotFound, format!("no peer `{p}` in a room with you"));
         // Where the sender is, and which room this message is for.
         let (room, user) = match (&room, &to) {
             (Some(r), Some(target)) => {
                 let (mine, theirs) =
                     join(self.table.get(&croom_key(conn, r)), self.table.get(&member_key(r, target))).await;
-                let mine = mine.map_err(|e| store_err(e, &rid))?.ok_or_else(|| not_in(r))?;
-                if theirs.map_err(|e| store_err(e, &rid))?.is_none() {
+                let mine = mine?.ok_or_else(|| not_in(r))?;
+                if theirs?.is_none() {
                     return Err(no_peer(target));
                 }
                 (r.clone(), s(&mine, "user_id"))
             }
             (Some(r), None) => {
-                let mine = self.table.get(&croom_key(conn, r)).await.map_err(|e| store_err(e, &rid))?;
+                let mine = self.table.get(&croom_key(conn, r)).await?;
                 (r.clone(), s(&mine.ok_or_else(|| not_in(r))?, "user_id"))
             }
             (None, Some(target)) => {
                 let (mine, theirs) = join(self.rooms_of(conn), self.rooms_of(target)).await;
-                let mine = mine.map_err(|e| store_err(e, &rid))?;
+                let mine = mine?;
                 if mine.is_empty() {
-                    return Err(ws_err(ErrorCode::NotInRoom, "join a room first", &rid));
+                    return Err(Rejection::new(ErrorCode::NotInRoom, "join a room first"));
                 }
-                let theirs: BTreeSet<String> =
-                    theirs.map_err(|e| store_err(e, &rid))?.into_iter().map(|(r, _)| r).collect();
+                let theirs: BTreeSet<String> = theirs?.into_iter().map(|(r, _)| r).collect();
                 mine.into_iter().find(|(r, _)| theirs.contains(r)).ok_or_else(|| no_peer(target))?
             }
             (None, None) => {
-                let mine = self.rooms_of(conn).await.map_err(|e| store_err(e, &rid))?;
+                let mine = self.rooms_of(conn).await?;
                 match mine.len() {
-                    0 => return Err(ws_err(ErrorCode::NotInRoom, "join a room first", &rid)),
+                    0 => return Err(Rejection::new(ErrorCode::NotInRoom, "join a room first")),
                     1 => mine.into_iter().next().expect("one room"),
-                    _ => return Err(ws_err(ErrorCode::ValidationError, "in several rooms: say which `room`", &rid)),
+                    _ => return Err(Rejection::new(ErrorCode::ValidationError, "in several rooms: say which `room`")),
                 }
             }
         };
@@ -411,7 +396,7 @@ impl P2p {
         match to {
             Some(target) => Ok(Post::direct(target, out)),
             None => {
-                let peers = self.members(&room).await.map_err(|e| store_err(e, &rid))?;
+                let peers = self.members(&room).await?;
                 let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
                 Ok(Post::to(others, out))
             }

@@ -6,6 +6,7 @@
 use crate::clock::{Millis, rfc3339_ms};
 use crate::store::{Key, StoreError, Table, Update, Value};
 use stratus_protocol::calls::{Availability, PRESENCE_STATUSES, PresenceView};
+use stratus_protocol::error::ErrorCode;
 
 pub const MAX_MESSAGE_CHARS: usize = 140;
 
@@ -59,13 +60,8 @@ pub fn availability(v: PresenceView) -> Availability {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum PresenceError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+/// Presence's errors are the core's one rejection type.
+pub type PresenceError = crate::error::Rejection;
 
 /// `PUT /presence/status` for `user`.
 pub async fn set(
@@ -76,14 +72,18 @@ pub async fn set(
     now: Millis,
 ) -> Result<PresenceView, PresenceError> {
     if !PRESENCE_STATUSES.contains(&status) {
-        return Err(PresenceError::Invalid(format!("status must be one of {}", PRESENCE_STATUSES.join(", "))));
+        return Err(PresenceError::new(
+            ErrorCode::ValidationError,
+            format!("status must be one of {}", PRESENCE_STATUSES.join(", ")),
+        ));
     }
     let mut update = Update::default().set("status", status).set("last_seen", now).set("updated_at", now);
     match message {
         Some(m) if m.chars().count() > MAX_MESSAGE_CHARS || m.chars().any(char::is_control) => {
-            return Err(PresenceError::Invalid(format!(
-                "message must be at most {MAX_MESSAGE_CHARS} printable characters"
-            )));
+            return Err(PresenceError::new(
+                ErrorCode::ValidationError,
+                format!("message must be at most {MAX_MESSAGE_CHARS} printable characters"),
+            ));
         }
         Some(m) => update = update.set("message", m),
         None => update = update.remove("message"),

@@ -18,14 +18,8 @@ pub const HISTORY_QUERIES: Limit = Limit { name: "history", per_minute: 100 };
 /// A client asks once per peer connection setup and before credentials expire.
 pub const ICE_SERVERS: Limit = Limit { name: "ice", per_minute: 30 };
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RateError {
-    /// Over the limit; retry after this many seconds (when the minute turns).
-    #[error("rate limited")]
-    Limited { retry_after_secs: u64 },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+/// Rate limits' errors are the core's one rejection type (`Limited` when over).
+pub type RateError = crate::error::Rejection;
 
 /// Counts one request of `user` against `limit` at `now`.
 pub async fn hit(table: &dyn Table, user: &str, limit: Limit, now: Millis) -> Result<(), RateError> {

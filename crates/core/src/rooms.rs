@@ -17,13 +17,8 @@ use crate::store::schema::GSI1;
 use crate::store::{CmpOp, Cond, Item, Key, Query, StoreError, Table, Update, Value, Write, query_all, value::item};
 use stratus_protocol::error::ErrorCode;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum RoomError {
-    #[error("{1}")]
-    Rejected(ErrorCode, String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+/// Rooms' errors are the core's one rejection type.
+pub type RoomError = crate::error::Rejection;
 
 fn rejected(code: ErrorCode, msg: impl Into<String>) -> RoomError {
     RoomError::Rejected(code, msg.into())

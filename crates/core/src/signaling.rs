@@ -6,7 +6,8 @@
 
 use crate::auth::{AuthError, Authority};
 use crate::clock::Millis;
-use crate::p2p::{P2p, store_err, ws_err};
+use crate::error::Rejection;
+use crate::p2p::P2p;
 use crate::sink::{ConnectionSink, Post, SinkError, post_all};
 use crate::store::{StoreError, Table};
 use std::collections::{BTreeSet, VecDeque};
@@ -74,7 +75,9 @@ impl Signaling {
     /// message gets an `error` and changes nothing.
     pub async fn message(&self, conn: &str, body: &str, now: Millis) {
         let (rid, res) = match parse_client(body) {
-            Ok((rid, msg)) => (rid.clone(), self.dispatch(conn, rid, msg, now).await),
+            Ok((rid, msg)) => {
+                (rid.clone(), self.dispatch(conn, rid.clone(), msg, now).await.map_err(|e| ws_error(e, &rid)))
+            }
             Err(e) => (e.request_id.clone(), Err(e)),
         };
         let (posts, mut error) = match res {
@@ -94,10 +97,11 @@ impl Signaling {
                 Err(SinkError::Gone) => {
                     gone.push(target.clone());
                     let msg = format!("no peer `{target}` in a room with you");
-                    error = Some(ws_err(ErrorCode::PeerNotFound, msg, &rid));
+                    error = Some(WsError::new(ErrorCode::PeerNotFound, msg, rid.clone()));
                 }
                 Err(SinkError::Failed(_)) => {
-                    error = Some(ws_err(ErrorCode::ServiceUnavailable, "delivery failed; try again", &rid));
+                    error =
+                        Some(WsError::new(ErrorCode::ServiceUnavailable, "delivery failed; try again", rid.clone()));
                 }
             }
         }
@@ -117,7 +121,7 @@ impl Signaling {
         rid: Option<String>,
         msg: ClientMessage,
         now: Millis,
-    ) -> Result<Vec<Post>, WsError> {
+    ) -> Result<Vec<Post>, Rejection> {
         match msg {
             ClientMessage::Ping => {
                 let pong = envelope(event::PONG, rid.as_deref(), serde_json::Map::new());
@@ -126,7 +130,7 @@ impl Signaling {
             ClientMessage::Join { room } => self.join(conn, &room, rid, now).await,
             ClientMessage::Leave { room } => self.p2p.leave(conn, &room, rid).await,
             ClientMessage::Relay { kind, to, room, data } => {
-                Ok(vec![self.p2p.relay(conn, kind, to, room, data, rid).await?])
+                Ok(vec![self.p2p.relay(conn, kind, to, room, data).await?])
             }
             ClientMessage::Sfu(req) => self.sfu(conn, rid, req, now).await,
         }
@@ -134,31 +138,27 @@ impl Signaling {
 
     /// `join`, after the call-room rule: while a call lasts only its two users may enter
     /// its signaling room.
-    async fn join(&self, conn: &str, room: &str, rid: Option<String>, now: Millis) -> Result<Vec<Post>, WsError> {
-        let meta = self.p2p.meta(conn, &rid).await?;
+    async fn join(&self, conn: &str, room: &str, rid: Option<String>, now: Millis) -> Result<Vec<Post>, Rejection> {
+        let meta = self.p2p.meta(conn).await?;
         if let Some(call_id) = crate::calls::call_id_of_room(room)
-            && !crate::calls::may_join_call_room(self.table.as_ref(), &meta.user_id, call_id)
-                .await
-                .map_err(|e| store_err(e, &rid))?
+            && !crate::calls::may_join_call_room(self.table.as_ref(), &meta.user_id, call_id).await?
         {
-            return Err(ws_err(
+            return Err(Rejection::new(
                 ErrorCode::Forbidden,
                 "only the call's participants may join its room while it lasts",
-                &rid,
             ));
         }
         self.p2p.join(conn, &meta, room, rid, now).await
     }
 
-    async fn sfu(&self, conn: &str, rid: Option<String>, req: SfuRequest, now: Millis) -> Result<Vec<Post>, WsError> {
+    async fn sfu(&self, conn: &str, rid: Option<String>, req: SfuRequest, now: Millis) -> Result<Vec<Post>, Rejection> {
         let Some(sfu) = &self.sfu else {
-            return Err(ws_err(
+            return Err(Rejection::new(
                 ErrorCode::ServiceUnavailable,
                 "group rooms need a media fleet; none is configured",
-                &rid,
             ));
         };
-        let meta = self.p2p.meta(conn, &rid).await?;
+        let meta = self.p2p.meta(conn).await?;
         let caller = crate::sfu::Caller {
             user_id: meta.user_id,
             connection_id: Some(conn.to_owned()),
@@ -168,11 +168,8 @@ impl Signaling {
             admin: meta.admin,
         };
         let kind = format!("{}Response", req.name());
-        match sfu.handle(&caller, conn, req, now).await {
-            Ok(data) => Ok(vec![Post::to(vec![conn.to_owned()], envelope(&kind, rid.as_deref(), data))]),
-            Err(crate::rooms::RoomError::Rejected(code, msg)) => Err(ws_err(code, msg, &rid)),
-            Err(crate::rooms::RoomError::Store(e)) => Err(store_err(e, &rid)),
-        }
+        let data = sfu.handle(&caller, conn, req, now).await?;
+        Ok(vec![Post::to(vec![conn.to_owned()], envelope(&kind, rid.as_deref(), data))])
     }
 
     /// Removes connections and everything they hold, telling their rooms. Connections found
@@ -221,6 +218,20 @@ impl Signaling {
         self.cleanup(stale, LeaveReason::Gone, now).await;
         Ok(report)
     }
+}
+
+/// The one mapping of a rejection to the WebSocket `error` a client gets.
+fn ws_error(e: Rejection, rid: &Option<String>) -> WsError {
+    let message = match &e {
+        Rejection::Rejected(_, m) => m.clone(),
+        Rejection::Limited { retry_after_secs } => format!("too many requests; retry in {retry_after_secs} s"),
+        Rejection::Store(s) => {
+            // The store's message may name tables or endpoints: log it, don't send it.
+            tracing::error!(error = %s, "signaling store error");
+            "try again".to_owned()
+        }
+    };
+    WsError::new(e.code(), message, rid.clone())
 }
 
 impl From<AuthError> for Refusal {

@@ -16,15 +16,6 @@ use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::sfu::{CreateRoom, JoinResult, RoomDetail, RoomList, RoomMember};
 
-impl From<RoomError> for ApiError {
-    fn from(e: RoomError) -> Self {
-        match e {
-            RoomError::Rejected(code, msg) => ApiError::new(code, msg),
-            RoomError::Store(s) => s.into(),
-        }
-    }
-}
-
 fn caller(c: &Claims) -> Caller {
     Caller {
         user_id: c.user_id.clone(),
