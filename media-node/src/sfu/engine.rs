@@ -193,8 +193,9 @@ pub struct Engine {
     local: SocketAddr,
     metrics: Arc<Metrics>,
     events: VecDeque<Outbound>,
-    /// What closed transports queued (DTLS close_notify), sent before anything else.
-    closing: VecDeque<Transmit>,
+    /// Datagrams taken from transports (and what closed ones queued, DTLS close_notify),
+    /// handed out by `poll_transmit`.
+    ready: VecDeque<Transmit>,
     /// How far `poll_transmit` got through `dirty`.
     flushed: usize,
     next_key: u64,
@@ -260,7 +261,7 @@ impl Engine {
             local,
             metrics,
             events: VecDeque::new(),
-            closing: VecDeque::new(),
+            ready: VecDeque::new(),
             flushed: 0,
             next_key: 1,
             rooms: HashMap::new(),
@@ -334,22 +335,24 @@ impl Engine {
 
     /// The next datagram to send, until there is none.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        if let Some(t) = self.closing.pop_front() {
-            return Some(t);
-        }
-        while let Some(&key) = self.dirty.get(self.flushed) {
-            if let Some(t) = self.transports.get_mut(&key) {
-                if let Some(out) = t.pc.poll_write() {
-                    return Some(Transmit { to: out.transport.peer_addr, data: out.message });
-                }
-                t.dirty = false;
-                t.deadline = t.pc.poll_timeout();
+        loop {
+            if let Some(t) = self.ready.pop_front() {
+                return Some(t);
             }
+            // One transport at a time, all of its output at once (one map lookup each).
+            let Some(&key) = self.dirty.get(self.flushed) else {
+                self.dirty.clear();
+                self.flushed = 0;
+                return None;
+            };
             self.flushed += 1;
+            let Some(t) = self.transports.get_mut(&key) else { continue };
+            t.dirty = false;
+            while let Some(out) = t.pc.poll_write() {
+                self.ready.push_back(Transmit { to: out.transport.peer_addr, data: out.message });
+            }
+            t.deadline = t.pc.poll_timeout();
         }
-        self.dirty.clear();
-        self.flushed = 0;
-        None
     }
 
     /// After the transmits are out: the forwarding delay of what they carried, at `now`.
@@ -1529,7 +1532,7 @@ impl Engine {
         let _ = t.pc.close();
         // Whatever close queued (DTLS close_notify) is sent now; the PeerConnection goes with it.
         while let Some(out) = t.pc.poll_write() {
-            self.closing.push_back(Transmit { to: out.transport.peer_addr, data: out.message });
+            self.ready.push_back(Transmit { to: out.transport.peer_addr, data: out.message });
         }
         for u in &t.ufrags {
             self.by_ufrag.remove(u);
