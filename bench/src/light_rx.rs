@@ -10,7 +10,7 @@ use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::event::RTCPeerConnectionEvent;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
-use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate, RTCIceCandidateInit};
+use rtc::peer_connection::transport::RTCIceCandidateInit;
 use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
 use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
@@ -52,19 +52,7 @@ impl LightSubscriber {
             .with_media_engine(media)
             .build(Instant::now())
             .expect("peer connection");
-        let host = CandidateHostConfig {
-            base_config: CandidateConfig {
-                network: "udp".to_owned(),
-                address: local.ip().to_string(),
-                port: local.port(),
-                component: 1,
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-        .new_candidate_host()
-        .unwrap();
-        pc.add_local_candidate(RTCIceCandidate::from(&host).to_json().unwrap()).unwrap();
+        pc.add_local_candidate(stratus_media_node::sfu::engine::host_candidate(local).unwrap()).unwrap();
         pc.add_local_candidate(RTCIceCandidateInit::default()).unwrap();
         let pc = Arc::new(Mutex::new(pc));
         let kick = Arc::new(Notify::new());

@@ -11,7 +11,6 @@ use rtc::peer_connection::event::RTCPeerConnectionEvent;
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
-use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
 use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
 use rtc::rtp;
 use rtc::rtp_transceiver::RTCRtpSenderId;
@@ -24,6 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stratus_media_node::metrics::Metrics;
 use stratus_media_node::sfu::codec;
+use stratus_media_node::sfu::engine::host_candidate;
 use stratus_media_node::sfu::{Command, Engine};
 use stratus_protocol::media::*;
 
@@ -48,19 +48,7 @@ impl Peer {
             .with_media_engine(codec::media_engine().unwrap())
             .build(now)
             .unwrap();
-        let host = CandidateHostConfig {
-            base_config: CandidateConfig {
-                network: "udp".to_owned(),
-                address: addr.ip().to_string(),
-                port: addr.port(),
-                component: 1,
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-        .new_candidate_host()
-        .unwrap();
-        pc.add_local_candidate(RTCIceCandidate::from(&host).to_json().unwrap()).unwrap();
+        pc.add_local_candidate(host_candidate(addr).unwrap()).unwrap();
         Peer { pc, addr, connected: false, got: HashMap::new() }
     }
 

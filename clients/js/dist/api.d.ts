@@ -1,21 +1,9 @@
-import type { CallType, CallView, EndReason, RoomSummary } from './protocol.js';
+import type { CallType, CallView, EndReason, JoinResult, PresenceView, RoomSummary } from './protocol.js';
 import type { TokenSource } from './signaling.js';
-export interface RoomJoinResult {
-    roomId: string;
-    created: boolean;
-    nodeId: string;
-    participants: number;
-    maxParticipants: number;
-    signalingUrl: string;
-}
-export interface Presence {
-    user_id: string;
-    status: string;
-    message?: string;
-    online: boolean;
-    in_call: boolean;
-    last_seen?: string;
-}
+/** `POST /api/v1/rooms/join` (the generated `JoinResult`). */
+export type RoomJoinResult = JoinResult;
+/** `GET /api/v1/presence/status/{user}` (the generated `PresenceView`). */
+export type Presence = PresenceView;
 export declare class RestClient {
     private readonly baseUrl;
     private readonly token;

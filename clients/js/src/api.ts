@@ -2,26 +2,14 @@
 // back as `StratusError` with the server's code and status.
 
 import { StratusError, fromRestBody } from './errors.js';
-import type { CallType, CallView, EndReason, RoomSummary } from './protocol.js';
+import type { CallType, CallView, EndReason, JoinResult, PresenceView, RoomSummary } from './protocol.js';
 import type { TokenSource } from './signaling.js';
 
-export interface RoomJoinResult {
-  roomId: string;
-  created: boolean;
-  nodeId: string;
-  participants: number;
-  maxParticipants: number;
-  signalingUrl: string;
-}
+/** `POST /api/v1/rooms/join` (the generated `JoinResult`). */
+export type RoomJoinResult = JoinResult;
 
-export interface Presence {
-  user_id: string;
-  status: string;
-  message?: string;
-  online: boolean;
-  in_call: boolean;
-  last_seen?: string;
-}
+/** `GET /api/v1/presence/status/{user}` (the generated `PresenceView`). */
+export type Presence = PresenceView;
 
 export class RestClient {
   constructor(

@@ -182,6 +182,22 @@ struct Consumer {
     negotiated: bool,
 }
 
+/// The UDP host candidate at `addr` (the one candidate of a sans-I/O peer that does not gather).
+pub fn host_candidate(addr: SocketAddr) -> Result<RTCIceCandidateInit, rtc::shared::error::Error> {
+    let host = CandidateHostConfig {
+        base_config: CandidateConfig {
+            network: "udp".to_owned(),
+            address: addr.ip().to_string(),
+            port: addr.port(),
+            component: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .new_candidate_host()?;
+    RTCIceCandidate::from(&host).to_json()
+}
+
 /// A datagram to send.
 #[derive(Debug)]
 pub struct Transmit {
@@ -1006,18 +1022,7 @@ impl Engine {
             .with_media_engine(media)
             .with_interceptor_registry(registry)
             .build(now)?;
-        let host = CandidateHostConfig {
-            base_config: CandidateConfig {
-                network: "udp".to_owned(),
-                address: self.local.ip().to_string(),
-                port: self.local.port(),
-                component: 1,
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-        .new_candidate_host()?;
-        pc.add_local_candidate(RTCIceCandidate::from(&host).to_json()?)?;
+        pc.add_local_candidate(host_candidate(self.local)?)?;
         pc.add_local_candidate(RTCIceCandidateInit::default())?;
         Ok(pc)
     }
