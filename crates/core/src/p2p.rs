@@ -86,7 +86,7 @@ pub struct P2p {
 
 use crate::records::connection::{self, meta as conn_key, room as croom_key, sweep_partition};
 use crate::records::p2p_room::{self, member as member_key};
-use crate::records::user::{self, slot as slot_key};
+use crate::records::user::{self as users, slot as slot_key};
 
 fn keyed(key: Key, rest: impl IntoIterator<Item = (&'static str, Value)>) -> Item {
     let mut it = item([("pk", Value::S(key.pk)), ("sk", Value::S(key.sk))]);
@@ -144,7 +144,7 @@ impl P2p {
         };
         let taken: BTreeSet<String> = self
             .table
-            .query(&user::slots(user).limit(100))
+            .query(&users::slots(user).limit(100))
             .await
             .map_err(internal)?
             .items
@@ -174,10 +174,10 @@ impl P2p {
             )
         };
         for n in 0..self.cfg.max_connections_per_user {
-            if taken.contains(&user::slot_sk(n)) {
+            if taken.contains(&users::slot_sk(n)) {
                 continue;
             }
-            let slot = keyed(slot_key(user, n), [("conn", Value::S(conn.to_owned())), ("ttl", Value::N(ttl))]);
+            let slot = users::slot_item(user, n, conn, ttl);
             let res = self
                 .table
                 .transact(vec![
@@ -426,8 +426,7 @@ impl P2p {
         }
         if let Some(m) = meta {
             if let Some(slot) = m.get("slot").and_then(Value::as_n) {
-                let mine = Cond::eq("conn", conn);
-                let _ = self.table.delete(&slot_key(&user, slot as u32), Some(mine)).await;
+                let _ = self.table.delete(&slot_key(&user, slot as u32), Some(users::slot_held_by(conn))).await;
             }
             let _ = self.table.delete(&conn_key(conn), None).await;
             // Presence derives "online" from the slots; this records when they were last seen.

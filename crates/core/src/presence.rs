@@ -22,7 +22,7 @@ pub fn active_call_key(user: &str) -> Key {
 pub async fn connections(table: &dyn Table, user: &str) -> Result<Vec<String>, StoreError> {
     let q = crate::records::user::slots(user).limit(100);
     let page = table.query(&q).await?;
-    Ok(page.items.iter().filter_map(|i| i.get("conn").and_then(Value::as_str).map(str::to_owned)).collect())
+    Ok(page.items.iter().filter_map(|i| crate::records::user::slot_holder(i).map(str::to_owned)).collect())
 }
 
 /// Records activity (connect, disconnect, status change).
