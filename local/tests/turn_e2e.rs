@@ -72,9 +72,10 @@ async fn a_p2p_call_between_hosts_that_cannot_reach_each_other_goes_through_turn
     )
     .spawn()
     .expect("node runs in the namespace");
-    // bob must be online before alice calls.
+    // bob must be online before alice calls (Chromium starting in a namespace on a loaded
+    // machine can take most of a minute).
     let mut online = false;
-    for _ in 0..120 {
+    for _ in 0..360 {
         if local.get_as("carol", "/api/v1/presence/status/bob").await["online"] == true {
             online = true;
             break;
