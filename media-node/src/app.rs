@@ -1,8 +1,9 @@
 //! The node's HTTP surface: operations endpoints (health, readiness, status, metrics)
 //! unsigned, the control routes behind the signature check.
 
+use crate::routes::{self, Serve};
+use crate::signed;
 use crate::state::NodeState;
-use crate::{routes, signed};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -92,7 +93,7 @@ async fn metrics_json(State(st): State<Arc<NodeState>>) -> Json<NodeStats> {
 
 pub fn app(state: Arc<NodeState>) -> Router {
     let control = routes::control()
-        .route(stratus_protocol::control::NODE_INFO.pattern, get(node_info))
+        .serve(stratus_protocol::control::NODE_INFO, node_info)
         .layer(axum::middleware::from_fn_with_state(state.clone(), signed::verify));
     Router::new()
         .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))

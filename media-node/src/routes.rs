@@ -11,7 +11,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::routing::{MethodFilter, on};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -247,33 +247,36 @@ async fn layers(State(st): St, Path((room, pid, cid)): Path<(String, String, Str
 pub fn control() -> Router<Arc<NodeState>> {
     use stratus_protocol::control as c;
     Router::new()
-        .route(c::CAPABILITIES.pattern, at(c::CAPABILITIES, capabilities))
-        .route(c::STATS.pattern, at(c::STATS, stats))
-        .route(c::ROOM_CREATE.pattern, at(c::ROOM_CREATE, create_room))
-        .route(c::ROOM_GET.pattern, at(c::ROOM_GET, get_room))
-        .route(c::ROOM_CLOSE.pattern, at(c::ROOM_CLOSE, close_room))
-        .route(c::PARTICIPANT_JOIN.pattern, at(c::PARTICIPANT_JOIN, join))
-        .route(c::PARTICIPANT_LEAVE.pattern, at(c::PARTICIPANT_LEAVE, leave))
-        .route(c::TRANSPORT_CREATE.pattern, at(c::TRANSPORT_CREATE, create_transport))
-        .route(c::TRANSPORT_ANSWER.pattern, at(c::TRANSPORT_ANSWER, answer))
-        .route(c::TRANSPORT_RESTART_ICE.pattern, at(c::TRANSPORT_RESTART_ICE, restart_ice))
-        .route(c::PRODUCER_CREATE.pattern, at(c::PRODUCER_CREATE, publish))
-        .route(c::PRODUCER_CLOSE.pattern, at(c::PRODUCER_CLOSE, unpublish))
-        .route(c::PRODUCER_PAUSE.pattern, at(c::PRODUCER_PAUSE, pause_producer))
-        .route(c::PRODUCER_RESUME.pattern, at(c::PRODUCER_RESUME, resume_producer))
-        .route(c::CONSUMER_CREATE.pattern, at(c::CONSUMER_CREATE, subscribe))
-        .route(c::CONSUMER_CLOSE.pattern, at(c::CONSUMER_CLOSE, unsubscribe))
-        .route(c::CONSUMER_PAUSE.pattern, at(c::CONSUMER_PAUSE, pause))
-        .route(c::CONSUMER_RESUME.pattern, at(c::CONSUMER_RESUME, resume))
-        .route(c::CONSUMER_LAYERS.pattern, at(c::CONSUMER_LAYERS, layers))
+        .serve(c::CAPABILITIES, capabilities)
+        .serve(c::STATS, stats)
+        .serve(c::ROOM_CREATE, create_room)
+        .serve(c::ROOM_GET, get_room)
+        .serve(c::ROOM_CLOSE, close_room)
+        .serve(c::PARTICIPANT_JOIN, join)
+        .serve(c::PARTICIPANT_LEAVE, leave)
+        .serve(c::TRANSPORT_CREATE, create_transport)
+        .serve(c::TRANSPORT_ANSWER, answer)
+        .serve(c::TRANSPORT_RESTART_ICE, restart_ice)
+        .serve(c::PRODUCER_CREATE, publish)
+        .serve(c::PRODUCER_CLOSE, unpublish)
+        .serve(c::PRODUCER_PAUSE, pause_producer)
+        .serve(c::PRODUCER_RESUME, resume_producer)
+        .serve(c::CONSUMER_CREATE, subscribe)
+        .serve(c::CONSUMER_CLOSE, unsubscribe)
+        .serve(c::CONSUMER_PAUSE, pause)
+        .serve(c::CONSUMER_RESUME, resume)
+        .serve(c::CONSUMER_LAYERS, layers)
 }
 
-/// `handler` on the route's method (axum merges the methods of one pattern).
-fn at<H, T>(route: Route, handler: H) -> MethodRouter<Arc<NodeState>>
-where
-    H: Handler<T, Arc<NodeState>>,
-    T: 'static,
-{
-    let method = Method::from_bytes(route.method.as_bytes()).expect("control routes use standard methods");
-    on(MethodFilter::try_from(method).expect("a filterable method"), handler)
+/// Serving a declared route: its handler on its method at its pattern (axum merges the
+/// methods of one pattern).
+pub(crate) trait Serve {
+    fn serve<H: Handler<T, Arc<NodeState>>, T: 'static>(self, route: Route, handler: H) -> Self;
+}
+
+impl Serve for Router<Arc<NodeState>> {
+    fn serve<H: Handler<T, Arc<NodeState>>, T: 'static>(self, route: Route, handler: H) -> Self {
+        let method = Method::from_bytes(route.method.as_bytes()).expect("control routes use standard methods");
+        self.route(route.pattern, on(MethodFilter::try_from(method).expect("a filterable method"), handler))
+    }
 }

@@ -6,7 +6,7 @@
 use crate::state::{AppState, ServiceInfo};
 use std::sync::Arc;
 use stratus_core::auth::Authority;
-use stratus_core::calls::{Calls, CallsConfig};
+use stratus_core::calls::CallsConfig;
 use stratus_core::clock::Clock;
 use stratus_core::ice::IceConfig;
 use stratus_core::sfu::{MediaControl, SfuConfig, SfuRooms};
@@ -82,9 +82,5 @@ impl Graph {
             signaling = signaling.with_sfu(s.clone());
         }
         Graph { state, signaling: Arc::new(signaling), sfu }
-    }
-
-    pub fn calls(&self) -> &Calls {
-        &self.state.calls
     }
 }

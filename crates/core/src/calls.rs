@@ -18,6 +18,10 @@
 use crate::clock::{Millis, rfc3339_ms};
 use crate::p2p::room_members;
 use crate::presence::{self, active_call_key};
+use crate::records::{
+    self,
+    call::{history as hist_key, history_count as count_key, meta as call_key},
+};
 use crate::sink::ConnectionSink;
 use crate::store::{CmpOp, Cond, Item, StoreError, Table, Update, Value, Write, value::item};
 use std::collections::BTreeSet;
@@ -73,11 +77,6 @@ pub struct Call {
     pub end_reason: Option<EndReason>,
     pub duration_secs: Option<u64>,
 }
-
-use crate::records::{
-    self,
-    call::{history as hist_key, history_count as count_key, meta as call_key},
-};
 
 fn status_str(s: CallStatus) -> &'static str {
     match s {

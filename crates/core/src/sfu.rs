@@ -27,7 +27,7 @@ use stratus_protocol::control::{self, Route};
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::is_valid_id;
 use stratus_protocol::media::{AnswerRequest, Layers, RoomInfo};
-use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomSummary, SfuRequest};
+use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomRef, RoomSummary, SfuRequest};
 use stratus_protocol::ws::{envelope, event};
 
 /// A node's refusal or a failed call: `status` 0 when no reply came.
@@ -436,7 +436,7 @@ impl SfuRooms {
         match req {
             SfuRequest::CreateRoom(r) => Ok(to_json(&summary(&self.create(caller, &r, now).await?))),
             SfuRequest::JoinRoom(r) => Ok(to_json(&self.join(caller, conn, &r.room_id, now).await?)),
-            SfuRequest::LeaveRoom(_) => Ok(json!({ "roomId": self.leave_connection(conn).await? })),
+            SfuRequest::LeaveRoom(_) => Ok(to_json(&RoomRef { room_id: self.leave_connection(conn).await? })),
             SfuRequest::GetRouterRtpCapabilities(r) => {
                 let node = match &r.room_id {
                     Some(room) => {
@@ -476,7 +476,7 @@ impl SfuRooms {
             SfuRequest::Unpublish(r) => {
                 id(&r.producer_id, "producerId")?;
                 node_call(control::PRODUCER_CLOSE, vec![r.producer_id.clone()], None).await?;
-                Ok(json!({ "producerId": r.producer_id }))
+                Ok(to_json(&r))
             }
             SfuRequest::PauseProducer(r) => {
                 id(&r.producer_id, "producerId")?;

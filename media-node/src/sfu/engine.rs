@@ -212,8 +212,6 @@ pub struct Engine {
     /// Datagrams taken from transports (and what closed ones queued, DTLS close_notify),
     /// handed out by `poll_transmit`.
     ready: VecDeque<Transmit>,
-    /// How far `poll_transmit` got through `dirty`.
-    flushed: usize,
     next_key: u64,
     rooms: HashMap<String, Room>,
     transports: HashMap<TransportKey, Transport>,
@@ -224,7 +222,8 @@ pub struct Engine {
     consumer_ids: HashMap<String, ConsumerKey>,
     by_ufrag: HashMap<String, TransportKey>,
     by_addr: HashMap<SocketAddr, TransportKey>,
-    dirty: Vec<TransportKey>,
+    /// Transports with output waiting, in the order they got it.
+    dirty: VecDeque<TransportKey>,
     /// Arrival instants of the packets forwarded since the last flush (delay histogram).
     arrivals: Vec<Instant>,
     next_tick: Instant,
@@ -278,7 +277,6 @@ impl Engine {
             metrics,
             events: VecDeque::new(),
             ready: VecDeque::new(),
-            flushed: 0,
             next_key: 1,
             rooms: HashMap::new(),
             transports: HashMap::new(),
@@ -289,7 +287,7 @@ impl Engine {
             consumer_ids: HashMap::new(),
             by_ufrag: HashMap::new(),
             by_addr: HashMap::new(),
-            dirty: vec![],
+            dirty: VecDeque::new(),
             arrivals: vec![],
             next_tick: now + TICK,
         }
@@ -346,7 +344,7 @@ impl Engine {
 
     /// When the engine next needs [`handle_timeout`](Self::handle_timeout).
     pub fn poll_timeout(&self) -> Instant {
-        self.next_deadline()
+        self.transports.values().filter_map(|t| t.deadline).fold(self.next_tick, Instant::min)
     }
 
     /// The next datagram to send, until there is none.
@@ -356,12 +354,7 @@ impl Engine {
                 return Some(t);
             }
             // One transport at a time, all of its output at once (one map lookup each).
-            let Some(&key) = self.dirty.get(self.flushed) else {
-                self.dirty.clear();
-                self.flushed = 0;
-                return None;
-            };
-            self.flushed += 1;
+            let key = self.dirty.pop_front()?;
             let Some(t) = self.transports.get_mut(&key) else { continue };
             t.dirty = false;
             while let Some(out) = t.pc.poll_write() {
@@ -386,11 +379,7 @@ impl Engine {
     /// How many transports have output waiting (the run loop flushes before reading more
     /// when a fan-out made many).
     pub fn pending_transports(&self) -> usize {
-        self.dirty.len() - self.flushed
-    }
-
-    fn next_deadline(&self) -> Instant {
-        self.transports.values().filter_map(|t| t.deadline).fold(self.next_tick, Instant::min)
+        self.dirty.len()
     }
 
     fn key(&mut self) -> u64 {
@@ -403,7 +392,7 @@ impl Engine {
             && !t.dirty
         {
             t.dirty = true;
-            self.dirty.push(key);
+            self.dirty.push_back(key);
         }
     }
 
@@ -664,7 +653,7 @@ impl Engine {
                             forwarded = true;
                             if !t.dirty {
                                 t.dirty = true;
-                                self.dirty.push(c.transport);
+                                self.dirty.push_back(c.transport);
                             }
                         }
                         Err(e) => tracing::trace!(consumer = %c.id, error = %e, "write_rtp refused"),
@@ -1548,13 +1537,7 @@ impl Engine {
             }
         }
         self.transport_ids.remove(&t.id);
-        // Dropped from the flush list without disturbing `poll_transmit`'s place in it.
-        if let Some(i) = self.dirty.iter().position(|k| *k == key) {
-            self.dirty.remove(i);
-            if i < self.flushed {
-                self.flushed -= 1;
-            }
-        }
+        self.dirty.retain(|k| *k != key);
         if let Some(r) = self.rooms.get_mut(&t.room)
             && let Some(p) = r.participants.get_mut(&t.participant)
         {

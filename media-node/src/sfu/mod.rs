@@ -178,9 +178,12 @@ impl Sfu {
 
     /// Runs `cmd` on the engine that owns `room`.
     pub async fn command(&self, room: &str, cmd: Command) -> Result<Reply, SfuError> {
-        let w = self.owner(room)?;
+        self.command_on(self.owner(room)?, room, cmd).await
+    }
+
+    async fn command_on(&self, worker: usize, room: &str, cmd: Command) -> Result<Reply, SfuError> {
         let room = room.to_owned();
-        self.on_worker(w, |reply| Job::Room { room, cmd, reply }).await?
+        self.on_worker(worker, |reply| Job::Room { room, cmd, reply }).await?
     }
 
     /// Opens `room` on the least-loaded worker (or returns the existing one's info).
@@ -203,15 +206,13 @@ impl Sfu {
             }
         };
         let max = max_participants.unwrap_or(self.config.max_participants_per_room);
-        let (room, cmd) = (room.to_owned(), Command::CreateRoom { max_participants: max });
-        let info = self.on_worker(w, |reply| Job::Room { room, cmd, reply }).await??.room()?;
+        let info = self.command_on(w, room, Command::CreateRoom { max_participants: max }).await?.room()?;
         Ok((created, info))
     }
 
     pub async fn close_room(&self, room: &str) -> Result<(), SfuError> {
         let w = self.owner(room)?;
-        let (id, cmd) = (room.to_owned(), Command::CloseRoom);
-        self.on_worker(w, |reply| Job::Room { room: id, cmd, reply }).await??.done()?;
+        self.command_on(w, room, Command::CloseRoom).await?.done()?;
         if self.rooms.lock().unwrap().remove(room).is_some() {
             self.workers.lock().unwrap()[w].rooms -= 1;
         }
