@@ -196,3 +196,42 @@ fn key_layouts_are_spelled_only_in_the_records_modules() {
     assert!(found.is_empty(), "key prefixes outside crates/core/src/records: {found:#?}");
     assert_eq!(key_prefixes(r##"Key::new(format!("CONN#{c}"), "META"); let ph = "#n";"##), vec!["\"CONN#"]);
 }
+
+/// Places in `code` that spell an item's attributes by hand: building an item, reading an
+/// attribute, or naming one in an update or a condition.
+fn attribute_spellings(code: &str) -> Vec<String> {
+    const PATTERNS: [&str; 9] = [
+        "item([",
+        "Value::S(",
+        "Value::N(",
+        ".get(\"",
+        "Cond::eq(\"",
+        "Cond::cmp(\"",
+        ".set(\"",
+        ".add(\"",
+        ".remove(\"",
+    ];
+    let mut out: Vec<String> = PATTERNS.iter().filter(|p| code.contains(*p)).map(|p| (*p).to_owned()).collect();
+    if code.contains("AttrNotExists(") {
+        out.push("AttrNotExists(".to_owned());
+    }
+    out
+}
+
+#[test]
+fn domain_modules_work_with_typed_records_not_attributes() {
+    // The store (the table itself) and the records modules spell attributes; nothing else in
+    // core does: it reads and writes typed records and asks records for updates and conditions.
+    let mut found = vec![];
+    for f in walk(&root().join("crates/core/src")) {
+        if f.components().any(|c| c.as_os_str() == "records" || c.as_os_str() == "store") {
+            continue;
+        }
+        for p in attribute_spellings(&strip(&std::fs::read_to_string(&f).unwrap())) {
+            found.push(format!("{}: {p}", f.strip_prefix(root()).unwrap_or(&f).display()));
+        }
+    }
+    assert!(found.is_empty(), "attributes spelled outside crates/core/src/records: {found:#?}");
+    let hand = r#"let v = it.get("user_id"); Update::default().set("status", s);"#;
+    assert_eq!(attribute_spellings(hand), vec![".get(\"", ".set(\""]);
+}

@@ -5,7 +5,8 @@
 //! other algorithm is refused), checks the issuer, and checks `exp`/`nbf` against the `now`
 //! the caller passes, so tests decide what time it is.
 
-use crate::store::{Cond, Key, StoreError, Table, Value};
+use crate::records::refresh;
+use crate::store::{Cond, StoreError, Table};
 use async_trait::async_trait;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
@@ -151,25 +152,15 @@ pub trait RefreshTokens: Send + Sync {
 /// [`RefreshTokens`] on the main table: `REFRESH#<jti>` items with a TTL.
 pub struct TableRefreshTokens(pub Arc<dyn Table>);
 
-fn refresh_key(jti: &str) -> Key {
-    crate::records::refresh::key(jti)
-}
-
 #[async_trait]
 impl RefreshTokens for TableRefreshTokens {
     async fn record(&self, jti: &str, user_id: &str, expires_at: i64) -> Result<(), StoreError> {
-        let key = refresh_key(jti);
-        let item = crate::store::value::item([
-            ("pk", Value::S(key.pk)),
-            ("sk", Value::S(key.sk)),
-            ("user_id", user_id.into()),
-            ("ttl", Value::N(expires_at)),
-        ]);
-        self.0.put(item, Some(Cond::NotExists)).await
+        let record = refresh::Refresh { user_id: user_id.to_owned(), ttl: expires_at };
+        self.0.put(refresh::encode(jti, &record), Some(Cond::NotExists)).await
     }
 
     async fn consume(&self, jti: &str) -> Result<bool, StoreError> {
-        match self.0.delete(&refresh_key(jti), Some(Cond::Exists)).await {
+        match self.0.delete(&refresh::key(jti), Some(Cond::Exists)).await {
             Ok(_) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),

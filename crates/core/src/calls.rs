@@ -1,13 +1,9 @@
 //! 1:1 calls: initiate → (answer) → end, with history and the events both sides get.
 //!
-//! Items:
-//!
-//! | pk | sk | what |
-//! |---|---|---|
-//! | `CALL#<id>` | `META` | the call; while ringing also `gsi1` = `RINGING#<shard>` / `<deadline>#<id>` for the sweeper |
-//! | `USER#<u>` | `ACTIVECALL` | the lock that keeps a user in one call at a time; its TTL is the ring deadline, then the maximum call length |
-//! | `HIST#<u>` | `<created ms, 13 digits>#<id>` | one history entry per participant, newest last |
-//! | `HISTCOUNT#<u>` | `COUNT` | history totals per call type and outcome, for pagination totals |
+//! Stored as the call record, one history entry per participant with the user's totals
+//! ([`crate::records::call`]) and the active-call lock of each side
+//! ([`crate::records::user::ActiveCall`], its TTL the ring deadline, then the maximum call
+//! length).
 //!
 //! Races are settled by transactions: an initiate puts both locks with `NotExists` (of many
 //! initiates towards one callee exactly one succeeds; a lock whose ring deadline passed is
@@ -18,12 +14,10 @@
 use crate::clock::{Millis, rfc3339_ms};
 use crate::p2p::room_members;
 use crate::presence::{self, active_call_key};
-use crate::records::{
-    self,
-    call::{history as hist_key, history_count as count_key, meta as call_key},
-};
+use crate::records::call::{self as record, history as hist_key, history_count as count_key, meta as call_key};
+use crate::records::user::{self as users, ActiveCall};
 use crate::sink::ConnectionSink;
-use crate::store::{CmpOp, Cond, Item, StoreError, Table, Update, Value, Write, value::item};
+use crate::store::{Cond, StoreError, Table, Write};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_protocol::calls::{
@@ -62,67 +56,9 @@ fn not_found() -> CallError {
 }
 
 /// A call as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Call {
-    pub id: String,
-    pub call_type: CallType,
-    pub status: CallStatus,
-    pub outcome: Option<Outcome>,
-    pub caller: String,
-    pub callee: String,
-    pub created_at: Millis,
-    pub ring_deadline: Millis,
-    pub answered_at: Option<Millis>,
-    pub ended_at: Option<Millis>,
-    pub end_reason: Option<EndReason>,
-    pub duration_secs: Option<u64>,
-}
-
-fn status_str(s: CallStatus) -> &'static str {
-    match s {
-        CallStatus::Connecting => "connecting",
-        CallStatus::Active => "active",
-        CallStatus::Ended => "ended",
-        CallStatus::Failed => "failed",
-    }
-}
-
-fn parse_status(s: &str) -> Option<CallStatus> {
-    Some(match s {
-        "connecting" => CallStatus::Connecting,
-        "active" => CallStatus::Active,
-        "ended" => CallStatus::Ended,
-        "failed" => CallStatus::Failed,
-        _ => return None,
-    })
-}
-
-fn s<'a>(it: &'a Item, a: &str) -> Option<&'a str> {
-    it.get(a).and_then(Value::as_str)
-}
-
-fn n(it: &Item, a: &str) -> Option<i64> {
-    it.get(a).and_then(Value::as_n)
-}
+pub use crate::records::call::Call;
 
 impl Call {
-    fn from_item(it: &Item) -> Option<Call> {
-        Some(Call {
-            id: records::call::id_of(s(it, "pk")?)?.to_owned(),
-            call_type: CallType::parse(s(it, "call_type")?)?,
-            status: parse_status(s(it, "status")?)?,
-            outcome: s(it, "outcome").and_then(Outcome::parse),
-            caller: s(it, "caller")?.to_owned(),
-            callee: s(it, "callee")?.to_owned(),
-            created_at: n(it, "created_at")?,
-            ring_deadline: n(it, "ring_deadline")?,
-            answered_at: n(it, "answered_at"),
-            ended_at: n(it, "ended_at"),
-            end_reason: s(it, "end_reason").and_then(EndReason::parse),
-            duration_secs: n(it, "duration").map(|d| d as u64),
-        })
-    }
-
     pub fn room(&self) -> String {
         format!("call:{}", self.id)
     }
@@ -181,7 +117,7 @@ impl Calls {
         if !is_valid_id(id) {
             return Ok(None);
         }
-        let Some(call) = self.table.get(&call_key(id)).await?.as_ref().and_then(Call::from_item) else {
+        let Some(call) = self.table.get(&call_key(id)).await?.as_ref().and_then(record::decode) else {
             return Ok(None);
         };
         if call.overdue(now) {
@@ -230,50 +166,42 @@ impl Calls {
         // Locks outlive the deadline by under a second (TTL is in whole seconds).
         let lock_ttl = (deadline + 999).div_euclid(1000);
         let shard = (now.rem_euclid(i64::from(self.cfg.ringing_shards.max(1)))) as u32;
-        let key = call_key(&id);
-        let call_item = item([
-            ("pk", Value::S(key.pk)),
-            ("sk", Value::S(key.sk)),
-            ("call_type", call_type.as_str().into()),
-            ("status", "connecting".into()),
-            ("caller", caller.into()),
-            ("callee", callee.into()),
-            ("created_at", Value::N(now)),
-            ("ring_deadline", Value::N(deadline)),
-            ("gsi1pk", Value::S(records::call::ringing_partition(shard))),
-            ("gsi1sk", Value::S(records::call::ringing_sk(deadline, &id))),
-        ]);
-        let lock = |user: &str| {
-            let k = active_call_key(user);
-            item([
-                ("pk", Value::S(k.pk)),
-                ("sk", Value::S(k.sk)),
-                ("call_id", Value::S(id.clone())),
-                ("ttl", Value::N(lock_ttl)),
-            ])
+        let call = Call {
+            id,
+            call_type,
+            status: CallStatus::Connecting,
+            outcome: None,
+            caller: caller.to_owned(),
+            callee: callee.to_owned(),
+            created_at: now,
+            ring_deadline: deadline,
+            answered_at: None,
+            ended_at: None,
+            end_reason: None,
+            duration_secs: None,
         };
+        let lock =
+            |user: &str| users::encode_active_call(user, &ActiveCall { call_id: call.id.clone(), ttl: lock_ttl });
         let hist = |user: &str, role: Role, peer: &str| {
-            let k = hist_key(user, now, &id);
-            item([
-                ("pk", Value::S(k.pk)),
-                ("sk", Value::S(k.sk)),
-                ("call_id", Value::S(id.clone())),
-                ("call_type", call_type.as_str().into()),
-                ("role", if role == Role::Caller { "caller" } else { "callee" }.into()),
-                ("peer", peer.into()),
-                ("created_at", Value::N(now)),
-                ("ring_deadline", Value::N(deadline)),
-            ])
+            let entry = record::History {
+                call_id: call.id.clone(),
+                call_type,
+                role,
+                peer: peer.to_owned(),
+                created_at: now,
+                ring_deadline: deadline,
+                status: None,
+                ended_at: None,
+                duration: None,
+            };
+            record::encode_history(user, &entry)
         };
-        let count = |user: &str| Write::Update {
-            key: count_key(user),
-            update: Update::default().add("all", 1).add(call_type.as_str(), 1),
-            cond: None,
-        };
+        let count =
+            |user: &str| Write::Update { key: count_key(user), update: record::counted_start(call_type), cond: None };
         let res = self
             .table
             .transact(vec![
-                Write::Put { item: call_item, cond: Some(Cond::NotExists) },
+                Write::Put { item: record::encode_ringing(&call, shard), cond: Some(Cond::NotExists) },
                 Write::Put { item: lock(caller), cond: Some(Cond::NotExists) },
                 Write::Put { item: lock(callee), cond: Some(Cond::NotExists) },
                 Write::Put { item: hist(caller, Role::Caller, callee), cond: None },
@@ -289,20 +217,6 @@ impl Calls {
             }
             Err(e) => return Err(e.into()),
         }
-        let call = Call {
-            id,
-            call_type,
-            status: CallStatus::Connecting,
-            outcome: None,
-            caller: caller.to_owned(),
-            callee: callee.to_owned(),
-            created_at: now,
-            ring_deadline: deadline,
-            answered_at: None,
-            ended_at: None,
-            end_reason: None,
-            duration_secs: None,
-        };
         self.push(callee, &envelope(event::INCOMING_CALL, None, call.event())).await;
         self.push(caller, &envelope(event::CALL_STATUS, None, call.event())).await;
         Ok(call)
@@ -319,27 +233,19 @@ impl Calls {
             _ => return Err(rejected(ErrorCode::CallAlreadyEnded, "the call has ended")),
         }
         let lock_ttl = (now + self.cfg.max_call_ms).div_euclid(1000);
-        let mine = Cond::eq("call_id", id);
+        let mine = users::locked_by(id);
         let res = self
             .table
             .transact(vec![
-                Write::Update {
-                    key: call_key(id),
-                    update: Update::default()
-                        .set("status", "active")
-                        .set("answered_at", now)
-                        .remove("gsi1pk")
-                        .remove("gsi1sk"),
-                    cond: Some(Cond::eq("status", "connecting").and(Cond::cmp("ring_deadline", CmpOp::Gt, now))),
-                },
+                Write::Update { key: call_key(id), update: record::answered(now), cond: Some(record::ringing_at(now)) },
                 Write::Update {
                     key: active_call_key(&call.caller),
-                    update: Update::default().set("ttl", lock_ttl),
+                    update: users::lock_until(lock_ttl),
                     cond: Some(mine.clone()),
                 },
                 Write::Update {
                     key: active_call_key(&call.callee),
-                    update: Update::default().set("ttl", lock_ttl),
+                    update: users::lock_until(lock_ttl),
                     cond: Some(mine),
                 },
             ])
@@ -389,7 +295,7 @@ impl Calls {
             // Someone else finished it first: read what they wrote.
             None => {
                 let it = self.table.get(&call_key(&id)).await?;
-                it.as_ref().and_then(Call::from_item).ok_or_else(not_found)
+                it.as_ref().and_then(record::decode).ok_or_else(not_found)
             }
         }
     }
@@ -404,21 +310,15 @@ impl Calls {
         now: Millis,
     ) -> Result<Option<Call>, CallError> {
         let duration = call.answered_at.map(|a| ((now - a).max(0) / 1000) as u64).unwrap_or(0);
-        let from = status_str(call.status);
-        let mine = Cond::NotExists.or(Cond::eq("call_id", call.id.as_str()));
+        let mine = Cond::NotExists.or(users::locked_by(&call.id));
         let hist_done = |user: &str| Write::Update {
             key: hist_key(user, call.created_at, &call.id),
-            update: Update::default()
-                .set("status", outcome.as_str())
-                .set("ended_at", now)
-                .set("duration", duration as i64),
+            update: record::history_ended(outcome, now, duration),
             cond: None,
         };
         let counted = |user: &str| Write::Update {
             key: count_key(user),
-            update: Update::default()
-                .add(outcome.as_str(), 1)
-                .add(format!("{}_{}", call.call_type.as_str(), outcome.as_str()), 1),
+            update: record::counted_end(call.call_type, outcome),
             cond: None,
         };
         let res = self
@@ -426,15 +326,8 @@ impl Calls {
             .transact(vec![
                 Write::Update {
                     key: call_key(&call.id),
-                    update: Update::default()
-                        .set("status", status_str(status))
-                        .set("outcome", outcome.as_str())
-                        .set("end_reason", reason.as_str())
-                        .set("ended_at", now)
-                        .set("duration", duration as i64)
-                        .remove("gsi1pk")
-                        .remove("gsi1sk"),
-                    cond: Some(Cond::eq("status", from)),
+                    update: record::ended(status, outcome, reason, now, duration),
+                    cond: Some(record::status_is(call.status)),
                 },
                 Write::Delete { key: active_call_key(&call.caller), cond: Some(mine.clone()) },
                 Write::Delete { key: active_call_key(&call.callee), cond: Some(mine) },
@@ -463,9 +356,9 @@ impl Calls {
 
     /// The calls `user` is in now (at most one: the lock allows no more).
     pub async fn active(&self, user: &str, now: Millis) -> Result<Vec<Call>, CallError> {
-        let Some(lock) = self.table.get(&active_call_key(user)).await? else { return Ok(Vec::new()) };
-        let Some(id) = lock.get("call_id").and_then(Value::as_str) else { return Ok(Vec::new()) };
-        Ok(self.load(id, now).await?.filter(|c| !c.is_over()).into_iter().collect())
+        let lock = self.table.get(&active_call_key(user)).await?;
+        let Some(lock) = lock.as_ref().and_then(users::decode_active_call) else { return Ok(Vec::new()) };
+        Ok(self.load(&lock.call_id, now).await?.filter(|c| !c.is_over()).into_iter().collect())
     }
 
     /// `user`'s history, newest first, filtered, with the total matching count.
@@ -480,31 +373,23 @@ impl Calls {
     ) -> Result<(Vec<HistoryEntry>, u64), CallError> {
         // Calls that rang out but nobody has looked at yet are the newest few: finish them
         // so statuses and totals are current.
-        let newest = self.table.query(&records::call::history_newest_first(user).limit(5)).await?;
-        for h in &newest.items {
-            if h.get("status").is_none() && n(h, "ring_deadline").is_some_and(|d| d <= now) {
-                if let Some(id) = s(h, "call_id") {
-                    self.load(id, now).await?;
-                }
+        let newest = self.table.query(&record::history_newest_first(user).limit(5)).await?;
+        for h in newest.items.iter().filter_map(record::decode_history) {
+            if h.status.is_none() && h.ring_deadline <= now {
+                self.load(&h.call_id, now).await?;
             }
         }
-        let counts = self.table.get(&count_key(user)).await?.unwrap_or_default();
-        let counter = match (call_type, outcome) {
-            (None, None) => "all".to_owned(),
-            (Some(t), None) => t.as_str().to_owned(),
-            (None, Some(o)) => o.as_str().to_owned(),
-            (Some(t), Some(o)) => format!("{}_{}", t.as_str(), o.as_str()),
-        };
-        let total = n(&counts, &counter).unwrap_or(0).max(0) as u64;
+        let totals = self.table.get(&count_key(user)).await?.unwrap_or_default();
+        let total = record::count(&totals, call_type, outcome);
         let mut out = Vec::new();
         let mut skipped = 0u32;
         // Unfiltered, exactly offset + limit entries are needed; filtered, read in large pages.
         let page = if call_type.is_none() && outcome.is_none() { (offset + limit).clamp(1, 200) } else { 200 };
-        let mut q = records::call::history_newest_first(user).limit(page);
+        let mut q = record::history_newest_first(user).limit(page);
         'pages: loop {
             let page = self.table.query(&q).await?;
-            for h in &page.items {
-                let Some(entry) = entry_of(h) else { continue };
+            for h in page.items.iter().filter_map(record::decode_history) {
+                let entry = entry_of(h);
                 if call_type.is_some_and(|t| t != entry.call_type) || outcome.is_some_and(|o| Some(o) != entry.status) {
                     continue;
                 }
@@ -529,10 +414,10 @@ impl Calls {
     pub async fn expire_due(&self, now: Millis) -> Result<usize, CallError> {
         let mut done = 0;
         for shard in 0..self.cfg.ringing_shards.max(1) {
-            let q = records::call::ringing_before(shard, now).limit(500);
+            let q = record::ringing_before(shard, now).limit(500);
             let page = self.table.query(&q).await?;
             for it in &page.items {
-                if let Some(call) = Call::from_item(it).filter(|c| c.overdue(now)) {
+                if let Some(call) = record::decode(it).filter(|c| c.overdue(now)) {
                     self.expire(call, now).await?;
                     done += 1;
                 }
@@ -603,17 +488,17 @@ impl Calls {
     }
 }
 
-fn entry_of(h: &Item) -> Option<HistoryEntry> {
-    Some(HistoryEntry {
-        call_id: s(h, "call_id")?.to_owned(),
-        call_type: CallType::parse(s(h, "call_type")?)?,
-        status: s(h, "status").and_then(Outcome::parse),
-        role: if s(h, "role")? == "caller" { Role::Caller } else { Role::Callee },
-        peer_id: s(h, "peer")?.to_owned(),
-        created_at: rfc3339_ms(n(h, "created_at")?),
-        ended_at: n(h, "ended_at").map(rfc3339_ms),
-        duration_seconds: n(h, "duration").unwrap_or(0).max(0) as u64,
-    })
+fn entry_of(h: record::History) -> HistoryEntry {
+    HistoryEntry {
+        call_id: h.call_id,
+        call_type: h.call_type,
+        status: h.status,
+        role: h.role,
+        peer_id: h.peer,
+        created_at: rfc3339_ms(h.created_at),
+        ended_at: h.ended_at.map(rfc3339_ms),
+        duration_seconds: h.duration.unwrap_or(0),
+    }
 }
 
 /// The call a signaling room belongs to (`call:<id>`), if any.
@@ -624,5 +509,5 @@ pub fn call_id_of_room(room: &str) -> Option<&str> {
 /// Whether `user` may join the signaling room of call `id` now.
 pub async fn may_join_call_room(table: &dyn Table, user: &str, id: &str) -> Result<bool, StoreError> {
     let it = table.get(&call_key(id)).await?;
-    Ok(it.as_ref().and_then(Call::from_item).is_some_and(|c| c.role_of(user).is_some() && !c.is_over()))
+    Ok(it.as_ref().and_then(record::decode).is_some_and(|c| c.role_of(user).is_some() && !c.is_over()))
 }

@@ -12,8 +12,9 @@
 //!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
 //! - [`error`]  — `Rejection`, the one error every domain module reports (refused with a
 //!   code, rate limited, or the store failed).
-//! - [`records`] — where each stored entity lives: key layouts and sort-key prefixes, the
-//!   only place they are spelled.
+//! - [`records`] — each stored entity: its key layout and its typed record (serde, turned
+//!   into an item by [`records::codec`]), with the updates and conditions on its attributes;
+//!   the only place key prefixes and attribute names are spelled (`layers.rs` checks).
 //! - [`sink`]   — the `ConnectionSink` port messages to connections go through; posting
 //!   reports who is gone and cleans up nothing.
 //! - [`auth`]   — app credentials, JWT minting/validation and refresh-token rotation.

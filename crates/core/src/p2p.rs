@@ -3,14 +3,9 @@
 //! over the [`Table`]; nothing here posts: operations return the [`Post`]s they want sent and
 //! the front door ([`crate::signaling`]) sends them and cleans up whoever is gone.
 //!
-//! Items (one table, see `store::schema`):
-//!
-//! | pk | sk | what |
-//! |---|---|---|
-//! | `CONN#<c>` | `META` | a connection: user, grants, slot, room count; `gsi1` = `CONNS#<hour>#<shard>` / `<c>` for the sweeper |
-//! | `CONN#<c>` | `ROOM#<r>` | a room the connection is in (so a disconnect finds its rooms with one strongly consistent query) |
-//! | `ROOM#<r>` | `MEMBER#<c>` | a room's member (so a broadcast finds the room's peers) |
-//! | `USER#<u>` | `SLOT#<n>` | one of a user's `max_connections` connection slots |
+//! Stored as the connection's record and its side of each P2P room membership
+//! ([`crate::records::connection`]), the room's side ([`crate::records::p2p_room`]) and the
+//! user's connection slots ([`crate::records::user::Slot`]).
 //!
 //! Races are settled in the store: a connection takes a free slot with a conditional put
 //! (a user's sixth concurrent connect finds none); joins and leaves are transactions that
@@ -20,7 +15,7 @@
 use crate::clock::Millis;
 use crate::error::Rejection;
 use crate::sink::{ConnectionSink, Post};
-use crate::store::{CmpOp, Cond, Item, Key, Query, StoreError, Table, Update, Value, Write, value::item};
+use crate::store::{Cond, Item, StoreError, Table, Write};
 use futures_util::future::join;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
@@ -59,15 +54,7 @@ pub struct Refusal {
 }
 
 /// What a connection's record says about who holds it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnectionMeta {
-    pub user_id: String,
-    pub grant_room: Option<String>,
-    pub can_publish: bool,
-    pub can_subscribe: bool,
-    pub admin: bool,
-    ttl: Value,
-}
+pub use crate::records::connection::Connection as ConnectionMeta;
 
 /// What [`P2p::teardown`] took away.
 #[derive(Debug, Default)]
@@ -84,20 +71,13 @@ pub struct P2p {
     cfg: SignalingConfig,
 }
 
-use crate::records::connection::{self, meta as conn_key, room as croom_key, sweep_partition};
+use crate::records::connection::{self, Kind, Membership, meta as conn_key, room as croom_key};
 use crate::records::p2p_room::{self, member as member_key};
 use crate::records::user::{self as users, slot as slot_key};
 
-fn keyed(key: Key, rest: impl IntoIterator<Item = (&'static str, Value)>) -> Item {
-    let mut it = item([("pk", Value::S(key.pk)), ("sk", Value::S(key.sk))]);
-    for (k, v) in rest {
-        it.insert(k.to_owned(), v);
-    }
-    it
-}
-
-fn s(it: &Item, attr: &str) -> String {
-    it.get(attr).and_then(Value::as_str).unwrap_or_default().to_owned()
+/// The user id a membership item records ("" when it does not decode).
+fn user_of(it: &Item) -> String {
+    connection::decode_membership(it).map(|m| m.user_id).unwrap_or_default()
 }
 
 fn shard_of(c: &str, shards: u32) -> u32 {
@@ -113,9 +93,7 @@ pub async fn room_members(table: &dyn Table, room: &str) -> Result<Vec<Peer>, St
     loop {
         let page = table.query(&q).await?;
         out.extend(
-            page.items
-                .iter()
-                .map(|i| Peer { peer_id: p2p_room::member_of(&s(i, "sk")).to_owned(), user_id: s(i, "user_id") }),
+            page.items.iter().filter_map(|i| Some(Peer { peer_id: p2p_room::member_of(i)?, user_id: user_of(i) })),
         );
         match page.next {
             Some(c) => q.cursor = Some(c),
@@ -142,42 +120,36 @@ impl P2p {
             tracing::error!(error = %e, "connect: store error");
             refuse(503, ErrorCode::ServiceUnavailable, "try again")
         };
-        let taken: BTreeSet<String> = self
+        let taken: BTreeSet<u32> = self
             .table
             .query(&users::slots(user).limit(100))
             .await
             .map_err(internal)?
             .items
             .iter()
-            .map(|i| s(i, "sk"))
+            .filter_map(users::decode_slot)
+            .map(|(n, _)| n)
             .collect();
         let meta = |slot: u32| {
-            keyed(
-                conn_key(conn),
-                [
-                    ("user_id", Value::S(user.clone())),
-                    ("app", Value::S(claims.app.clone())),
-                    ("grant_room", claims.grants.room.clone().map(Value::S).unwrap_or(Value::Null)),
-                    ("can_publish", Value::Bool(claims.grants.can_publish)),
-                    ("can_subscribe", Value::Bool(claims.grants.can_subscribe)),
-                    ("admin", Value::Bool(claims.grants.admin)),
-                    ("connected_at", Value::N(now)),
-                    ("slot", Value::N(i64::from(slot))),
-                    ("rooms", Value::N(0)),
-                    ("ttl", Value::N(ttl)),
-                    (
-                        "gsi1pk",
-                        Value::S(sweep_partition(now.div_euclid(3_600_000), shard_of(conn, self.cfg.sweep_shards))),
-                    ),
-                    ("gsi1sk", Value::S(conn.to_owned())),
-                ],
-            )
+            let record = ConnectionMeta {
+                user_id: user.clone(),
+                app: claims.app.clone(),
+                grant_room: claims.grants.room.clone(),
+                can_publish: claims.grants.can_publish,
+                can_subscribe: claims.grants.can_subscribe,
+                admin: claims.grants.admin,
+                connected_at: now,
+                slot: Some(slot),
+                rooms: 0,
+                ttl,
+            };
+            connection::encode(conn, &record, shard_of(conn, self.cfg.sweep_shards))
         };
         for n in 0..self.cfg.max_connections_per_user {
-            if taken.contains(&users::slot_sk(n)) {
+            if taken.contains(&n) {
                 continue;
             }
-            let slot = users::slot_item(user, n, conn, ttl);
+            let slot = users::encode_slot(user, n, &users::Slot { conn: conn.to_owned(), ttl });
             let res = self
                 .table
                 .transact(vec![
@@ -212,16 +184,9 @@ impl P2p {
     /// or was cleaned up).
     pub async fn meta(&self, conn: &str) -> Result<ConnectionMeta, Rejection> {
         let meta = self.table.get(&conn_key(conn)).await?;
-        let meta = meta.ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
-        let flag = |a: &str| meta.get(a).and_then(Value::as_bool).unwrap_or(false);
-        Ok(ConnectionMeta {
-            user_id: s(&meta, "user_id"),
-            grant_room: meta.get("grant_room").and_then(Value::as_str).map(str::to_owned),
-            can_publish: flag("can_publish"),
-            can_subscribe: flag("can_subscribe"),
-            admin: flag("admin"),
-            ttl: meta.get("ttl").cloned().unwrap_or(Value::Null),
-        })
+        meta.as_ref()
+            .and_then(connection::decode)
+            .ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))
     }
 
     /// `join`: `joined` to the joiner, `user-joined` to the others.
@@ -239,16 +204,15 @@ impl P2p {
             return Err(Rejection::new(ErrorCode::Forbidden, format!("this token is limited to room `{grant}`")));
         }
         let user = meta.user_id.clone();
-        let under_limit = Cond::cmp("rooms", CmpOp::Lt, self.cfg.max_rooms_per_connection);
-        let fields = |key| {
-            keyed(key, [("user_id", Value::S(user.clone())), ("joined_at", Value::N(now)), ("ttl", meta.ttl.clone())])
-        };
+        let under_limit = connection::rooms_below(self.cfg.max_rooms_per_connection);
+        let membership = Membership { user_id: user.clone(), joined_at: now, ttl: meta.ttl };
+        let fields = |key| connection::encode_membership(key, &membership);
         let res = self
             .table
             .transact(vec![
                 Write::Update {
                     key: conn_key(conn),
-                    update: Update::default().add("rooms", 1),
+                    update: connection::rooms_counted(1),
                     cond: Some(Cond::Exists.and(under_limit)),
                 },
                 Write::Put { item: fields(member_key(room, conn)), cond: Some(Cond::NotExists) },
@@ -289,11 +253,7 @@ impl P2p {
             .transact(vec![
                 Write::Delete { key: croom_key(conn, room), cond: Some(Cond::Exists) },
                 Write::Delete { key: member_key(room, conn), cond: None },
-                Write::Update {
-                    key: conn_key(conn),
-                    update: Update::default().add("rooms", -1),
-                    cond: Some(Cond::Exists),
-                },
+                Write::Update { key: conn_key(conn), update: connection::rooms_counted(-1), cond: Some(Cond::Exists) },
             ])
             .await;
         match res {
@@ -305,7 +265,8 @@ impl P2p {
         }
         let answer =
             Post::to(vec![conn.to_owned()], envelope(event::LEFT, rid.as_deref(), RoomName { room: room.to_owned() }));
-        let user = self.table.get(&conn_key(conn)).await.ok().flatten().map(|m| s(&m, "user_id")).unwrap_or_default();
+        let record = self.table.get(&conn_key(conn)).await.ok().flatten();
+        let user = record.as_ref().and_then(connection::decode).map(|m| m.user_id).unwrap_or_default();
         let mut posts = vec![answer];
         posts.extend(self.announce_left(room, conn, &user, LeaveReason::Left).await);
         Ok(posts)
@@ -338,11 +299,11 @@ impl P2p {
     /// The rooms `conn` is in, with its user id as recorded on them.
     async fn rooms_of(&self, conn: &str) -> Result<Vec<(String, String)>, StoreError> {
         let page = self.table.query(&connection::rooms(conn).limit(100)).await?;
-        let room_of = |sk: &str| match connection::item(sk) {
-            connection::Item::Room(r) => r.to_owned(),
-            _ => String::new(),
+        let room_of = |it: &Item| match connection::kind(it) {
+            Kind::Room(r) => Some((r, user_of(it))),
+            _ => None,
         };
-        Ok(page.items.iter().map(|i| (room_of(&s(i, "sk")), s(i, "user_id"))).collect())
+        Ok(page.items.iter().filter_map(room_of).collect())
     }
 
     /// A relayed message: to peer `to` (a direct post) or to the sender's room.
@@ -365,11 +326,11 @@ impl P2p {
                 if theirs?.is_none() {
                     return Err(no_peer(target));
                 }
-                (r.clone(), s(&mine, "user_id"))
+                (r.clone(), user_of(&mine))
             }
             (Some(r), None) => {
                 let mine = self.table.get(&croom_key(conn, r)).await?;
-                (r.clone(), s(&mine.ok_or_else(|| not_in(r))?, "user_id"))
+                (r.clone(), user_of(&mine.ok_or_else(|| not_in(r))?))
             }
             (None, Some(target)) => {
                 let (mine, theirs) = join(self.rooms_of(conn), self.rooms_of(target)).await;
@@ -407,26 +368,25 @@ impl P2p {
     /// announcements to its rooms. Items it cannot read are left to the sweeper and the TTL.
     pub async fn teardown(&self, conn: &str, reason: LeaveReason, now: Millis) -> Result<Teardown, StoreError> {
         let page = self.table.query(&connection::all(conn).limit(200)).await?;
-        let meta = page.items.iter().find(|i| connection::item(&s(i, "sk")) == connection::Item::Meta).cloned();
-        let user = meta.as_ref().map(|m| s(m, "user_id")).unwrap_or_default();
+        let meta = page.items.iter().find(|i| connection::kind(i) == Kind::Meta).and_then(connection::decode);
+        let user = meta.as_ref().map(|m| m.user_id.clone()).unwrap_or_default();
         let mut out = Teardown::default();
         for it in &page.items {
-            let sk = s(it, "sk");
-            let room = match connection::item(&sk) {
-                connection::Item::Room(room) => room,
-                connection::Item::GroupRoom => {
+            let room = match connection::kind(it) {
+                Kind::Room(room) => room,
+                Kind::GroupRoom => {
                     out.in_group_room = true;
                     continue;
                 }
                 _ => continue,
             };
-            let _ = self.table.delete(&member_key(room, conn), None).await;
-            let _ = self.table.delete(&croom_key(conn, room), None).await;
-            out.posts.extend(self.announce_left(room, conn, &user, reason).await);
+            let _ = self.table.delete(&member_key(&room, conn), None).await;
+            let _ = self.table.delete(&croom_key(conn, &room), None).await;
+            out.posts.extend(self.announce_left(&room, conn, &user, reason).await);
         }
         if let Some(m) = meta {
-            if let Some(slot) = m.get("slot").and_then(Value::as_n) {
-                let _ = self.table.delete(&slot_key(&user, slot as u32), Some(users::slot_held_by(conn))).await;
+            if let Some(slot) = m.slot {
+                let _ = self.table.delete(&slot_key(&user, slot), Some(users::slot_held_by(conn))).await;
             }
             let _ = self.table.delete(&conn_key(conn), None).await;
             // Presence derives "online" from the slots; this records when they were last seen.
@@ -444,18 +404,14 @@ impl P2p {
         let mut stale = Vec::new();
         for h in (hour - hours)..=hour {
             for shard in 0..self.cfg.sweep_shards {
-                let mut q = Query::index(crate::store::schema::GSI1, sweep_partition(h, shard)).limit(500);
+                let mut q = connection::opened_in(h, shard).limit(500);
                 loop {
                     let page = self.table.query(&q).await?;
-                    for m in &page.items {
+                    for c in page.items.iter().filter_map(connection::decode_opened) {
                         checked += 1;
-                        let conn = s(m, "gsi1sk");
-                        let expired = m
-                            .get("connected_at")
-                            .and_then(Value::as_n)
-                            .is_some_and(|t| t + self.cfg.max_lifetime_ms <= now);
-                        if expired || matches!(sink.alive(&conn).await, Ok(false)) {
-                            stale.push(conn);
+                        let expired = c.connected_at + self.cfg.max_lifetime_ms <= now;
+                        if expired || matches!(sink.alive(&c.id).await, Ok(false)) {
+                            stale.push(c.id);
                         }
                     }
                     match page.next {

@@ -4,30 +4,31 @@
 //! Connects and disconnects update `last_seen`; calls update `in_call` by their locks.
 
 use crate::clock::{Millis, rfc3339_ms};
-use crate::store::{Key, StoreError, Table, Update, Value};
+use crate::records::user;
+use crate::store::{Key, StoreError, Table};
 use stratus_protocol::calls::{Availability, PRESENCE_STATUSES, PresenceView};
 use stratus_protocol::error::ErrorCode;
 
 pub const MAX_MESSAGE_CHARS: usize = 140;
 
 pub fn presence_key(user: &str) -> Key {
-    crate::records::user::presence(user)
+    user::presence(user)
 }
 
 pub fn active_call_key(user: &str) -> Key {
-    crate::records::user::active_call(user)
+    user::active_call(user)
 }
 
 /// The user's open connections (their live slots).
 pub async fn connections(table: &dyn Table, user: &str) -> Result<Vec<String>, StoreError> {
-    let q = crate::records::user::slots(user).limit(100);
+    let q = user::slots(user).limit(100);
     let page = table.query(&q).await?;
-    Ok(page.items.iter().filter_map(|i| crate::records::user::slot_holder(i).map(str::to_owned)).collect())
+    Ok(page.items.iter().filter_map(user::decode_slot).map(|(_, s)| s.conn).collect())
 }
 
 /// Records activity (connect, disconnect, status change).
 pub async fn touch(table: &dyn Table, user: &str, now: Millis) -> Result<(), StoreError> {
-    table.update(&presence_key(user), Update::default().set("last_seen", now), None).await.map(|_| ())
+    table.update(&presence_key(user), user::seen(now), None).await.map(|_| ())
 }
 
 pub async fn view(table: &dyn Table, user: &str) -> Result<PresenceView, StoreError> {
@@ -37,16 +38,15 @@ pub async fn view(table: &dyn Table, user: &str) -> Result<PresenceView, StoreEr
         table.get(&active_call_key(user)),
     )
     .await;
-    let item = item?;
+    let p = item?.as_ref().and_then(user::decode_presence).unwrap_or_default();
     let online = !conns?.is_empty();
-    let chosen = item.as_ref().and_then(|i| i.get("status")).and_then(Value::as_str).unwrap_or("online");
     Ok(PresenceView {
         user_id: user.to_owned(),
-        status: if online { chosen.to_owned() } else { "offline".to_owned() },
-        message: item.as_ref().and_then(|i| i.get("message")).and_then(Value::as_str).map(str::to_owned),
+        status: if online { p.status.unwrap_or_else(|| "online".to_owned()) } else { "offline".to_owned() },
+        message: p.message,
         online,
         in_call: lock?.is_some(),
-        last_seen: item.as_ref().and_then(|i| i.get("last_seen")).and_then(Value::as_n).map(rfc3339_ms),
+        last_seen: p.last_seen.map(rfc3339_ms),
     })
 }
 
@@ -77,17 +77,12 @@ pub async fn set(
             format!("status must be one of {}", PRESENCE_STATUSES.join(", ")),
         ));
     }
-    let mut update = Update::default().set("status", status).set("last_seen", now).set("updated_at", now);
-    match message {
-        Some(m) if m.chars().count() > MAX_MESSAGE_CHARS || m.chars().any(char::is_control) => {
-            return Err(PresenceError::new(
-                ErrorCode::ValidationError,
-                format!("message must be at most {MAX_MESSAGE_CHARS} printable characters"),
-            ));
-        }
-        Some(m) => update = update.set("message", m),
-        None => update = update.remove("message"),
+    if message.is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS || m.chars().any(char::is_control)) {
+        return Err(PresenceError::new(
+            ErrorCode::ValidationError,
+            format!("message must be at most {MAX_MESSAGE_CHARS} printable characters"),
+        ));
     }
-    table.update(&presence_key(user), update, None).await?;
+    table.update(&presence_key(user), user::chose(status, message, now), None).await?;
     Ok(view(table, user).await?)
 }

@@ -4,7 +4,8 @@
 //! with the minute.
 
 use crate::clock::Millis;
-use crate::store::{CmpOp, Cond, StoreError, Table, Update};
+use crate::records::rate;
+use crate::store::{StoreError, Table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -25,9 +26,8 @@ pub type RateError = crate::error::Rejection;
 pub async fn hit(table: &dyn Table, user: &str, limit: Limit, now: Millis) -> Result<(), RateError> {
     let secs = now.div_euclid(1000);
     let minute = secs.div_euclid(60);
-    let key = crate::records::rate::key(user, limit.name, minute);
-    let under = Cond::AttrNotExists("n".into()).or(Cond::cmp("n", CmpOp::Lt, limit.per_minute));
-    let update = Update::default().add("n", 1).set("ttl", (minute + 2) * 60);
+    let key = rate::key(user, limit.name, minute);
+    let (under, update) = (rate::below(limit.per_minute), rate::counted((minute + 2) * 60));
     match table.update(&key, update, Some(under)).await {
         Ok(_) => Ok(()),
         Err(StoreError::ConditionFailed) => {

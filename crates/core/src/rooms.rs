@@ -1,10 +1,8 @@
 //! SFU rooms: the room record, its placement on a media node, and its members.
 //!
-//! Items:
-//! - `ROOM#<id>` / `META`: owner, capacity, member count, and once placed the node it is
-//!   pinned to (`node_id`) with a placement `epoch` that grows on every move; `gsi1` =
-//!   `ROOMS` / `<id>` so rooms can be listed.
-//! - `ROOM#<id>` / `P#<participant>`: one member (user, WebSocket connection).
+//! Stored as the room record (owner, capacity, member count, and once placed the node it is
+//! pinned to with a placement `epoch` that grows on every move) and one item per member:
+//! [`crate::records::room`].
 //!
 //! Races are settled by the store: the first placement is a conditional write on "no node
 //! yet" and a move is one on "still the dead node", so two first joins at once end on the same
@@ -13,8 +11,8 @@
 
 use crate::clock::Millis;
 use crate::nodes::NodeRecord;
-use crate::store::schema::GSI1;
-use crate::store::{CmpOp, Cond, Item, Key, Query, StoreError, Table, Update, Value, Write, query_all, value::item};
+use crate::records::room as record;
+use crate::store::{Cond, Key, StoreError, Table, Write, query_all};
 use stratus_protocol::error::ErrorCode;
 
 /// Rooms' errors are the core's one rejection type.
@@ -24,27 +22,7 @@ fn rejected(code: ErrorCode, msg: impl Into<String>) -> RoomError {
     RoomError::Rejected(code, msg.into())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoomRecord {
-    pub id: String,
-    pub owner: String,
-    pub max_participants: i64,
-    pub participants: i64,
-    pub node_id: Option<String>,
-    /// Grows by one each time the room is pinned to a node (first placement included).
-    pub epoch: i64,
-    pub created_at: Millis,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub participant_id: String,
-    pub user_id: String,
-    pub connection_id: Option<String>,
-    pub joined_at: Millis,
-    /// The placement epoch the member joined in (0 when joined before any placement).
-    pub epoch: i64,
-}
+pub use crate::records::room::{Member, RoomRecord};
 
 /// Where a room runs now, and whether this call moved it there from a dead node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,33 +35,11 @@ pub struct Placement {
 }
 
 fn meta_key(room: &str) -> Key {
-    crate::records::room::meta(room)
+    record::meta(room)
 }
 
 fn member_key(room: &str, participant: &str) -> Key {
-    crate::records::room::participant(room, participant)
-}
-
-fn s(it: &Item, a: &str) -> Option<String> {
-    it.get(a).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn n(it: &Item, a: &str) -> i64 {
-    it.get(a).and_then(Value::as_n).unwrap_or(0)
-}
-
-impl RoomRecord {
-    fn from_item(it: &Item) -> Option<RoomRecord> {
-        Some(RoomRecord {
-            id: crate::records::room::id_of(it.get("pk")?.as_str()?)?.to_owned(),
-            owner: s(it, "owner").unwrap_or_default(),
-            max_participants: n(it, "max_participants"),
-            participants: n(it, "participants"),
-            node_id: s(it, "node_id"),
-            epoch: n(it, "epoch"),
-            created_at: n(it, "created_at"),
-        })
-    }
+    record::participant(room, participant)
 }
 
 /// Creates the room; `CONFLICT` if the id is taken.
@@ -94,28 +50,17 @@ pub async fn create(
     max_participants: i64,
     now: Millis,
 ) -> Result<RoomRecord, RoomError> {
-    let k = meta_key(id);
-    let it = item([
-        ("pk", Value::S(k.pk)),
-        ("sk", Value::S(k.sk)),
-        ("gsi1pk", "ROOMS".into()),
-        ("gsi1sk", Value::S(id.to_owned())),
-        ("owner", Value::S(owner.to_owned())),
-        ("max_participants", Value::N(max_participants)),
-        ("participants", Value::N(0)),
-        ("epoch", Value::N(0)),
-        ("created_at", Value::N(now)),
-    ]);
-    match table.put(it, Some(Cond::NotExists)).await {
-        Ok(()) => Ok(RoomRecord {
-            id: id.to_owned(),
-            owner: owner.to_owned(),
-            max_participants,
-            participants: 0,
-            node_id: None,
-            epoch: 0,
-            created_at: now,
-        }),
+    let room = RoomRecord {
+        id: id.to_owned(),
+        owner: owner.to_owned(),
+        max_participants,
+        participants: 0,
+        node_id: None,
+        epoch: 0,
+        created_at: now,
+    };
+    match table.put(record::encode(&room), Some(Cond::NotExists)).await {
+        Ok(()) => Ok(room),
         Err(StoreError::ConditionFailed) => Err(rejected(ErrorCode::Conflict, format!("room {id} already exists"))),
         Err(e) => Err(e.into()),
     }
@@ -126,14 +71,14 @@ pub async fn get(table: &dyn Table, id: &str) -> Result<RoomRecord, RoomError> {
         .get(&meta_key(id))
         .await?
         .as_ref()
-        .and_then(RoomRecord::from_item)
+        .and_then(record::decode)
         .ok_or_else(|| rejected(ErrorCode::RoomNotFound, format!("no room {id}")))
 }
 
 /// Every room, in id order.
 pub async fn list(table: &dyn Table) -> Result<Vec<RoomRecord>, RoomError> {
-    let items = query_all(table, Query::index(GSI1, "ROOMS").limit(500)).await?;
-    Ok(items.iter().filter_map(RoomRecord::from_item).collect())
+    let items = query_all(table, record::all().limit(500)).await?;
+    Ok(items.iter().filter_map(record::decode).collect())
 }
 
 /// The node a new room should go to: live, not draining, with room for one more
@@ -155,13 +100,9 @@ pub async fn pin(
     expected: Option<&str>,
     now: Millis,
 ) -> Result<(RoomRecord, bool), RoomError> {
-    let still = match expected {
-        None => Cond::AttrNotExists("node_id".into()),
-        Some(old) => Cond::eq("node_id", old),
-    };
-    let update = Update::default().set("node_id", node).set("placed_at", now).add("epoch", 1);
-    match table.update(&meta_key(room), update, Some(Cond::Exists.and(still))).await {
-        Ok(it) => Ok((RoomRecord::from_item(&it).ok_or_else(|| rejected(ErrorCode::RoomNotFound, room))?, true)),
+    let still = Cond::Exists.and(record::on_node(expected));
+    match table.update(&meta_key(room), record::pinned(node, now), Some(still)).await {
+        Ok(it) => Ok((record::decode(&it).ok_or_else(|| rejected(ErrorCode::RoomNotFound, room))?, true)),
         Err(StoreError::ConditionFailed) => Ok((get(table, room).await?, false)),
         Err(e) => Err(e.into()),
     }
@@ -205,23 +146,13 @@ pub async fn join(
 ) -> Result<RoomRecord, RoomError> {
     let r = get(table, room).await?;
     let epoch = at_epoch.unwrap_or(r.epoch);
-    let k = member_key(room, &member.participant_id);
-    let mut it = item([
-        ("pk", Value::S(k.pk)),
-        ("sk", Value::S(k.sk)),
-        ("user_id", Value::S(member.user_id.clone())),
-        ("joined_at", Value::N(member.joined_at)),
-        ("epoch", Value::N(epoch)),
-    ]);
-    if let Some(c) = &member.connection_id {
-        it.insert("connection_id".into(), Value::S(c.clone()));
-    }
-    let mut cond = Cond::Exists.and(Cond::cmp("participants", CmpOp::Lt, r.max_participants));
+    let it = record::encode_member(room, &Member { epoch, ..member.clone() });
+    let mut cond = Cond::Exists.and(record::has_room(r.max_participants));
     if at_epoch.is_some() {
-        cond = cond.and(Cond::eq("epoch", epoch));
+        cond = cond.and(record::at_epoch(epoch));
     }
     let mut writes = vec![
-        Write::Update { key: meta_key(room), update: Update::default().add("participants", 1), cond: Some(cond) },
+        Write::Update { key: meta_key(room), update: record::counted(1), cond: Some(cond) },
         Write::Put { item: it, cond: Some(Cond::NotExists) },
     ];
     writes.extend(extra);
@@ -259,13 +190,9 @@ pub async fn evict_before(table: &dyn Table, room: &str, epoch: i64) -> Result<V
         let writes = vec![
             Write::Delete {
                 key: member_key(room, &m.participant_id),
-                cond: Some(Cond::Exists.and(Cond::cmp("epoch", CmpOp::Lt, epoch))),
+                cond: Some(Cond::Exists.and(record::joined_before(epoch))),
             },
-            Write::Update {
-                key: meta_key(room),
-                update: Update::default().add("participants", -1),
-                cond: Some(Cond::Exists),
-            },
+            Write::Update { key: meta_key(room), update: record::counted(-1), cond: Some(Cond::Exists) },
         ];
         match table.transact(writes).await {
             Ok(()) => out.push(m),
@@ -280,11 +207,7 @@ pub async fn evict_before(table: &dyn Table, room: &str, epoch: i64) -> Result<V
 pub async fn leave(table: &dyn Table, room: &str, participant: &str) -> Result<(), RoomError> {
     let writes = vec![
         Write::Delete { key: member_key(room, participant), cond: Some(Cond::Exists) },
-        Write::Update {
-            key: meta_key(room),
-            update: Update::default().add("participants", -1),
-            cond: Some(Cond::Exists),
-        },
+        Write::Update { key: meta_key(room), update: record::counted(-1), cond: Some(Cond::Exists) },
     ];
     match table.transact(writes).await {
         Ok(()) => Ok(()),
@@ -298,18 +221,7 @@ pub async fn leave(table: &dyn Table, room: &str, participant: &str) -> Result<(
 pub async fn members(table: &dyn Table, room: &str) -> Result<Vec<Member>, RoomError> {
     let q = crate::records::room::participants(room).limit(500);
     let items = query_all(table, q).await?;
-    Ok(items
-        .iter()
-        .filter_map(|it| {
-            Some(Member {
-                participant_id: crate::records::room::participant_of(it.get("sk")?.as_str()?)?.to_owned(),
-                user_id: s(it, "user_id")?,
-                connection_id: s(it, "connection_id"),
-                joined_at: n(it, "joined_at"),
-                epoch: n(it, "epoch"),
-            })
-        })
-        .collect())
+    Ok(items.iter().filter_map(record::decode_member).collect())
 }
 
 #[cfg(test)]

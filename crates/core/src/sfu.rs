@@ -16,9 +16,10 @@
 
 use crate::clock::{Millis, rfc3339_ms};
 use crate::nodes::{self, NodeRecord};
+use crate::records::connection;
 use crate::rooms::{self, Member, Placement, RoomError, RoomRecord};
 use crate::sink::ConnectionSink;
-use crate::store::{Cond, Key, StoreError, Table, Value, Write, value::item};
+use crate::store::{Cond, Key, StoreError, Table, Write};
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
@@ -97,7 +98,7 @@ pub fn participant_id(connection: &str) -> String {
 }
 
 fn sfu_key(conn: &str) -> Key {
-    crate::records::connection::group_room(conn)
+    connection::group_room(conn)
 }
 
 /// Drops connection `conn`'s group-room record without telling a node (a deployment without
@@ -215,7 +216,7 @@ impl SfuRooms {
         );
         for m in evicted {
             let Some(c) = m.connection_id else { continue };
-            let _ = self.table.delete(&sfu_key(&c), Some(Cond::eq("room", room))).await;
+            let _ = self.table.delete(&sfu_key(&c), Some(connection::in_group_room(room))).await;
             let _ = self.sink.post(&c, &msg).await;
         }
         Ok(())
@@ -269,8 +270,7 @@ impl SfuRooms {
             joined_at: now,
             epoch: p.epoch,
         };
-        let k = sfu_key(conn);
-        let mine = item([("pk", Value::S(k.pk)), ("sk", Value::S(k.sk)), ("room", Value::S(room.to_owned()))]);
+        let mine = connection::encode_group_room(conn, room);
         let extra = vec![Write::Put { item: mine, cond: Some(Cond::NotExists) }];
         rooms::join(self.table.as_ref(), room, &member, Some(p.epoch), extra).await?;
         let body = json!({
@@ -304,7 +304,7 @@ impl SfuRooms {
     /// The SFU room the connection is in, if any.
     async fn room_of(&self, conn: &str) -> Result<Option<String>, RoomError> {
         let it = self.table.get(&sfu_key(conn)).await?;
-        Ok(it.as_ref().and_then(|i| i.get("room")).and_then(Value::as_str).map(str::to_owned))
+        Ok(it.as_ref().and_then(connection::decode_group_room).map(|g| g.room))
     }
 
     /// The node `room` is pinned to, if that node is live.

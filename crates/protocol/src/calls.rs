@@ -50,6 +50,17 @@ pub enum CallStatus {
     Failed,
 }
 
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Connecting => "connecting",
+            CallStatus::Active => "active",
+            CallStatus::Ended => "ended",
+            CallStatus::Failed => "failed",
+        }
+    }
+}
+
 /// How a call ended, as history reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]

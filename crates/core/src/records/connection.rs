@@ -1,10 +1,18 @@
-//! A WebSocket connection's partition: its record, the P2P rooms it is in, its group room.
+//! A WebSocket connection's partition: its record (`META`, indexed by `gsi1` =
+//! `CONNS#<hour>#<shard>` / `<c>` for the sweeper), the P2P rooms it is in (`ROOM#<r>`), its
+//! group room (`SFU`).
 
-use crate::store::{Key, Query, SortKey};
+use super::codec;
+use crate::clock::Millis;
+use crate::store::schema::GSI1;
+use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, Update};
+use serde::{Deserialize, Serialize};
 
 fn pk(c: &str) -> String {
-    format!("CONN#{c}")
+    format!("{PK}{c}")
 }
+
+const PK: &str = "CONN#";
 
 pub fn meta(c: &str) -> Key {
     Key::new(pk(c), "META")
@@ -35,22 +43,134 @@ const GROUP_ROOM: &str = "SFU";
 
 /// What one item of a connection's partition is, by its sort key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Item<'a> {
+pub enum Kind {
     Meta,
-    Room(&'a str),
+    /// A P2P room it is in.
+    Room(String),
     GroupRoom,
     Other,
 }
 
-pub fn item(sk: &str) -> Item<'_> {
-    match sk {
-        "META" => Item::Meta,
-        GROUP_ROOM => Item::GroupRoom,
-        _ => sk.strip_prefix(ROOM_PREFIX).map_or(Item::Other, Item::Room),
+pub fn kind(it: &Item) -> Kind {
+    match it.get("sk").and_then(crate::store::Value::as_str) {
+        Some("META") => Kind::Meta,
+        Some(GROUP_ROOM) => Kind::GroupRoom,
+        Some(sk) => sk.strip_prefix(ROOM_PREFIX).map_or(Kind::Other, |r| Kind::Room(r.to_owned())),
+        None => Kind::Other,
     }
 }
 
 /// The sweeper's index partition (`gsi1pk`) for connections opened in `hour`.
-pub fn sweep_partition(hour: i64, shard: u32) -> String {
+fn sweep_partition(hour: i64, shard: u32) -> String {
     format!("CONNS#{hour}#{shard}")
+}
+
+/// The connections opened in `hour` whose id falls in `shard`.
+pub fn opened_in(hour: i64, shard: u32) -> Query {
+    Query::index(GSI1, sweep_partition(hour, shard))
+}
+
+/// A connection's record: who holds it and what its token grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub app: String,
+    pub grant_room: Option<String>,
+    #[serde(default)]
+    pub can_publish: bool,
+    #[serde(default)]
+    pub can_subscribe: bool,
+    #[serde(default)]
+    pub admin: bool,
+    #[serde(default)]
+    pub connected_at: Millis,
+    /// The user slot it holds (`records::user::slot`).
+    pub slot: Option<u32>,
+    /// How many P2P rooms it is in.
+    #[serde(default)]
+    pub rooms: i64,
+    /// Its maximum lifetime (epoch seconds); every item of the connection carries it.
+    #[serde(default)]
+    pub ttl: i64,
+}
+
+#[derive(Serialize)]
+struct Stored<'a> {
+    #[serde(flatten)]
+    conn: &'a Connection,
+    gsi1pk: String,
+    gsi1sk: &'a str,
+}
+
+/// Connection `c`'s record item, in the sweeper's index under `shard` of its opening hour.
+pub fn encode(c: &str, conn: &Connection, shard: u32) -> Item {
+    let partition = sweep_partition(conn.connected_at.div_euclid(3_600_000), shard);
+    codec::encode(meta(c), &Stored { conn, gsi1pk: partition, gsi1sk: c })
+}
+
+pub fn decode(it: &Item) -> Option<Connection> {
+    codec::decode(it)
+}
+
+/// A connection as the sweeper's index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    pub id: String,
+    pub connected_at: Millis,
+}
+
+pub fn decode_opened(it: &Item) -> Option<Opened> {
+    Some(Opened { id: super::pk_id(it, PK)?, connected_at: decode(it)?.connected_at })
+}
+
+/// While the connection is in fewer than `max` P2P rooms.
+pub fn rooms_below(max: i64) -> Cond {
+    Cond::cmp(ROOMS, CmpOp::Lt, max)
+}
+
+/// Its P2P room count moved by `by`.
+pub fn rooms_counted(by: i64) -> Update {
+    Update::default().add(ROOMS, by)
+}
+
+const ROOMS: &str = "rooms";
+
+/// One side of a P2P room membership, the same on both (`room` here, `p2p_room::member`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub joined_at: Millis,
+    #[serde(default)]
+    pub ttl: i64,
+}
+
+pub fn encode_membership(key: Key, m: &Membership) -> Item {
+    codec::encode(key, m)
+}
+
+pub fn decode_membership(it: &Item) -> Option<Membership> {
+    codec::decode(it)
+}
+
+/// The group-room item: the one SFU room the connection is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRoom {
+    pub room: String,
+}
+
+pub fn encode_group_room(c: &str, room: &str) -> Item {
+    codec::encode(group_room(c), &GroupRoom { room: room.to_owned() })
+}
+
+pub fn decode_group_room(it: &Item) -> Option<GroupRoom> {
+    codec::decode(it)
+}
+
+/// While the group-room item still names `room` (a newer join may have replaced it).
+pub fn in_group_room(room: &str) -> Cond {
+    Cond::eq("room", room)
 }

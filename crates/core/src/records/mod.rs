@@ -1,5 +1,7 @@
-//! Stored records: where each entity lives in the one table. The only place key layouts and
-//! sort-key prefixes are spelled; domain modules build keys and queries through these.
+//! Stored records: where each entity lives in the one table and what its items hold. The
+//! only place key layouts, sort-key prefixes and attribute names are spelled; domain modules
+//! build keys, queries, items, updates and conditions through these, and read typed records
+//! back ([`codec`] turns a serde record into an item and back).
 //!
 //! | entity | module | pk | sk |
 //! |---|---|---|---|
@@ -17,6 +19,7 @@
 //! tables have it.
 
 pub mod call;
+pub mod codec;
 pub mod connection;
 pub mod node;
 pub mod p2p_room;
@@ -24,3 +27,15 @@ pub mod rate;
 pub mod refresh;
 pub mod room;
 pub mod user;
+
+use crate::store::{Item, Value};
+
+/// The id in an item's `pk` after `prefix`.
+fn pk_id(it: &Item, prefix: &str) -> Option<String> {
+    it.get("pk").and_then(Value::as_str)?.strip_prefix(prefix).map(str::to_owned)
+}
+
+/// The rest of an item's `sk` after `prefix`.
+fn sk_id(it: &Item, prefix: &str) -> Option<String> {
+    it.get("sk").and_then(Value::as_str)?.strip_prefix(prefix).map(str::to_owned)
+}

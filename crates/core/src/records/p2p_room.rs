@@ -1,6 +1,7 @@
-//! A P2P room's members (so a broadcast finds the room's peers).
+//! A P2P room's members (so a broadcast finds the room's peers): `ROOM#<r>` / `MEMBER#<c>`,
+//! holding a [`Membership`](super::connection::Membership).
 
-use crate::store::{Key, Query, SortKey};
+use crate::store::{Item, Key, Query, SortKey};
 
 const MEMBER: &str = "MEMBER#";
 
@@ -12,7 +13,7 @@ pub fn members(room: &str) -> Query {
     Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith(MEMBER.into()))
 }
 
-/// The connection id of a member item's sort key.
-pub fn member_of(sk: &str) -> &str {
-    sk.strip_prefix(MEMBER).unwrap_or(sk)
+/// The connection id of a member item.
+pub fn member_of(it: &Item) -> Option<String> {
+    super::sk_id(it, MEMBER)
 }

@@ -1,7 +1,20 @@
-//! A refresh token's record (rotation: used once).
+//! A refresh token's record (rotation: used once): `REFRESH#<jti>` / `REFRESH`.
 
-use crate::store::Key;
+use super::codec;
+use crate::store::{Item, Key};
+use serde::{Deserialize, Serialize};
 
 pub fn key(jti: &str) -> Key {
     Key::new(format!("REFRESH#{jti}"), "REFRESH")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refresh {
+    pub user_id: String,
+    /// When it expires (epoch seconds).
+    pub ttl: i64,
+}
+
+pub fn encode(jti: &str, r: &Refresh) -> Item {
+    codec::encode(key(jti), r)
 }
