@@ -13,11 +13,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use stratus_core::calls::{Calls, CallsConfig};
 use stratus_core::clock::{Clock, ManualClock};
+use stratus_core::records::user::{Slot, encode_slot};
 use stratus_core::sink::{ConnectionSink, SinkError};
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
-use stratus_core::store::{Cond, Item, Key, Page, Query, StoreError, Table, Update, Value, Write, value::item};
-use stratus_protocol::calls::{EndReason, Outcome};
+use stratus_core::store::{Cond, Item, Key, Page, Query, StoreError, Table, Update, Write};
+use stratus_protocol::calls::{EndReason, InitiateCall, Outcome};
+use stratus_protocol::ids::{ConnectionId, UserId};
 
 #[derive(Default)]
 struct Counts {
@@ -98,13 +100,13 @@ struct NoSink;
 
 #[async_trait]
 impl ConnectionSink for NoSink {
-    async fn post(&self, _: &str, _: &str) -> Result<(), SinkError> {
+    async fn post(&self, _: &ConnectionId, _: &str) -> Result<(), SinkError> {
         Ok(())
     }
-    async fn alive(&self, _: &str) -> Result<bool, SinkError> {
+    async fn alive(&self, _: &ConnectionId) -> Result<bool, SinkError> {
         Ok(true)
     }
-    async fn close(&self, _: &str) -> Result<(), SinkError> {
+    async fn close(&self, _: &ConnectionId) -> Result<(), SinkError> {
         Ok(())
     }
 }
@@ -122,19 +124,22 @@ async fn main() {
     let calls = Calls::new(table.clone(), Arc::new(NoSink), CallsConfig::default());
     // Both users online: one open connection each (the slot a $connect writes).
     for (user, conn) in [("alice", "a1="), ("bob", "b1=")] {
-        let it = item([("pk", Value::S(format!("USER#{user}"))), ("sk", "SLOT#0".into()), ("conn", conn.into())]);
-        table.put(it, None).await.unwrap();
+        let slot = Slot { conn: conn.into(), ttl: clock.now_ms() / 1000 + 86_400 };
+        table.put(encode_slot(user, 0, &slot), None).await.unwrap();
     }
     table.take();
 
     // One full flow, counted step by step.
-    let call = calls.initiate("alice", "alice", "bob", "video", clock.now_ms()).await.unwrap();
+    let (alice, bob) = (UserId::from("alice"), UserId::from("bob"));
+    let initiate_call =
+        |kind: &str| InitiateCall { caller_id: "alice".into(), callee_id: "bob".into(), call_type: kind.into() };
+    let call = calls.initiate(&alice, &initiate_call("video"), clock.now_ms()).await.unwrap();
     let initiate = table.take();
     clock.advance_secs(5);
-    calls.answer("bob", &call.id, clock.now_ms()).await.unwrap();
+    calls.answer(&bob, &call.id, clock.now_ms()).await.unwrap();
     let answer = table.take();
     clock.advance_secs(60);
-    calls.end("alice", &call.id, EndReason::UserHangup, clock.now_ms()).await.unwrap();
+    calls.end(&alice, &call.id, EndReason::UserHangup, clock.now_ms()).await.unwrap();
     let end = table.take();
     println!("{}", json!({"bench": "call_flow_store_operations", "initiate": initiate, "answer": answer, "end": end}));
 
@@ -143,11 +148,11 @@ async fn main() {
     for i in 0..n {
         clock.advance_ms(1);
         let kind = if i % 2 == 0 { "voice" } else { "video" };
-        let c = calls.initiate("alice", "alice", "bob", kind, clock.now_ms()).await.unwrap();
+        let c = calls.initiate(&alice, &initiate_call(kind), clock.now_ms()).await.unwrap();
         if i % 3 == 0 {
-            calls.answer("bob", &c.id, clock.now_ms()).await.unwrap();
+            calls.answer(&bob, &c.id, clock.now_ms()).await.unwrap();
         }
-        calls.end("alice", &c.id, EndReason::UserHangup, clock.now_ms()).await.unwrap();
+        calls.end(&alice, &c.id, EndReason::UserHangup, clock.now_ms()).await.unwrap();
     }
     table.take();
     println!(
@@ -173,7 +178,7 @@ async fn main() {
         let mut total = 0;
         for _ in 0..200 {
             let s = Instant::now();
-            let (page, tot) = calls.history("alice", t, o, limit, offset, clock.now_ms()).await.unwrap();
+            let (page, tot) = calls.history(&alice, t, o, limit, offset, clock.now_ms()).await.unwrap();
             ms.push(s.elapsed().as_secs_f64() * 1000.0);
             assert_eq!(page.len() as u32, limit);
             total = tot;

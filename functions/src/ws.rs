@@ -8,6 +8,7 @@ use base64::Engine;
 use stratus_core::clock::{Millis, rfc3339_ms};
 use stratus_core::signaling::Signaling;
 use stratus_protocol::error::{ErrorBody, ErrorDetail};
+use stratus_protocol::ids::ConnectionId;
 
 /// What an event is, by `requestContext.eventType` (or its route key when absent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,20 +39,21 @@ fn response(status: i64, body: Option<String>) -> ApiGatewayProxyResponse {
 
 pub async fn handle(sig: &Signaling, event: &ApiGatewayWebsocketProxyRequest, now: Millis) -> ApiGatewayProxyResponse {
     let ctx = &event.request_context;
-    let Some(conn) = ctx.connection_id.as_deref() else {
+    let Some(conn) = ctx.connection_id.as_deref().map(ConnectionId::from) else {
         tracing::warn!("websocket event without a connection id");
         return response(400, None);
     };
+    let conn = &conn;
     match kind(event) {
         EventKind::Connect => {
             let token = event.query_string_parameters.first("token");
             match sig.connect(conn, token, now).await {
                 Ok(claims) => {
-                    tracing::info!(connection_id = conn, user_id = %claims.user_id, "connected");
+                    tracing::info!(connection_id = %conn, user_id = %claims.user_id, "connected");
                     response(200, None)
                 }
                 Err(refusal) => {
-                    tracing::info!(connection_id = conn, code = refusal.code.as_str(), "connect refused");
+                    tracing::info!(connection_id = %conn, code = refusal.code.as_str(), "connect refused");
                     let body = ErrorBody {
                         error: ErrorDetail { code: refusal.code, message: refusal.message, details: None },
                         timestamp: rfc3339_ms(now),
@@ -63,7 +65,7 @@ pub async fn handle(sig: &Signaling, event: &ApiGatewayWebsocketProxyRequest, no
         }
         EventKind::Disconnect => {
             sig.disconnect(conn, now).await;
-            tracing::info!(connection_id = conn, "disconnected");
+            tracing::info!(connection_id = %conn, "disconnected");
             response(200, None)
         }
         EventKind::Message => {

@@ -41,16 +41,16 @@ impl World {
             email: None,
             full_name: None,
             role: None,
-            grants: Grants { room: room_grant.map(str::to_owned), ..Grants::default() },
+            grants: Grants { room: room_grant.map(Into::into), ..Grants::default() },
             ttl_seconds: None,
         };
         let t = self.auth.issue(&self.tokens, &req, self.clock.now_secs()).await.unwrap().access_token;
-        self.sig.connect(conn, Some(&t), self.clock.now_ms()).await.expect("connect");
+        self.sig.connect(&conn.into(), Some(&t), self.clock.now_ms()).await.expect("connect");
         self.apigw.set_live(conn, true);
     }
 
     async fn send(&self, conn: &str, msg: Value) -> Vec<Value> {
-        self.sig.message(conn, &msg.to_string(), self.clock.now_ms()).await;
+        self.sig.message(&conn.into(), &msg.to_string(), self.clock.now_ms()).await;
         self.apigw.take(conn)
     }
 }
@@ -134,7 +134,7 @@ async fn connections_expire_with_api_gateways_maximum_lifetime() {
     assert_eq!(report.removed, 2, "both are past the lifetime");
     use stratus_core::sink::ConnectionSink;
     let probe = ManagementApiSink::local(&w.apigw.url);
-    assert_eq!(probe.alive("new=").await, Ok(false), "the sweeper closed the open connection");
+    assert_eq!(probe.alive(&"new=".into()).await, Ok(false), "the sweeper closed the open connection");
     // Its state is gone too: were it still open, its messages would find no connection.
     w.apigw.set_live("new=", true);
     assert_eq!(code(&w.send("new=", json!({"type": "join", "room": "r"})).await), "UNAUTHORIZED");

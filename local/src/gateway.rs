@@ -31,6 +31,7 @@ use stratus_core::clock::{Clock, Millis, rfc3339_ms};
 use stratus_core::signaling::Signaling;
 use stratus_core::sink::{ConnectionSink, SinkError};
 use stratus_functions::ws::handle;
+use stratus_protocol::ids::ConnectionId;
 use stratus_protocol::ws::MESSAGE_ROUTES;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
@@ -97,15 +98,15 @@ impl Registry {
 
 #[async_trait]
 impl ConnectionSink for Registry {
-    async fn post(&self, connection: &str, message: &str) -> Result<(), SinkError> {
+    async fn post(&self, connection: &ConnectionId, message: &str) -> Result<(), SinkError> {
         self.send(connection, Out::Text(message.to_owned())).await
     }
 
-    async fn alive(&self, connection: &str) -> Result<bool, SinkError> {
+    async fn alive(&self, connection: &ConnectionId) -> Result<bool, SinkError> {
         Ok(self.get(connection).is_some())
     }
 
-    async fn close(&self, connection: &str) -> Result<(), SinkError> {
+    async fn close(&self, connection: &ConnectionId) -> Result<(), SinkError> {
         self.send(connection, Out::Close(1000, "")).await
     }
 }

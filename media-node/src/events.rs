@@ -5,6 +5,7 @@
 use crate::sfu::Outbound;
 use std::sync::Arc;
 use stratus_core::sink::{ConnectionSink, SinkError};
+use stratus_protocol::ids::ConnectionId;
 use stratus_protocol::ws::envelope;
 use tokio::sync::mpsc;
 
@@ -20,7 +21,7 @@ pub async fn push(mut rx: mpsc::UnboundedReceiver<Outbound>, sink: Option<Arc<dy
         let Some(sink) = &sink else { continue };
         let text = render(&out.event);
         for c in &out.connection_ids {
-            match sink.post(c, &text).await {
+            match sink.post(&ConnectionId::from(c.as_str()), &text).await {
                 Ok(()) | Err(SinkError::Gone) => {}
                 Err(e) => tracing::warn!(connection = %c, error = %e, "event not delivered"),
             }

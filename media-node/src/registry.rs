@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use stratus_core::nodes::{self, NodeRecord};
 use stratus_core::store::Table;
+use stratus_protocol::ids::NodeId;
 
 pub struct Registration {
     pub control_url: String,
@@ -54,7 +55,7 @@ pub struct Drain {
 
 fn record(st: &NodeState, reg: &Registration) -> NodeRecord {
     NodeRecord {
-        id: st.id.clone(),
+        id: NodeId::from(st.id.as_str()),
         control_url: reg.control_url.clone(),
         control_cert_sha256: reg.control_cert_sha256.clone(),
         public_ip: reg.public_ip.clone(),
@@ -128,7 +129,7 @@ pub async fn drain(
     let empty = rooms_gone_within(&st, d.wait).await;
     reg.left.store(true, Ordering::SeqCst);
     if let Some(t) = &table
-        && let Err(e) = nodes::deregister(t.as_ref(), &st.id).await
+        && let Err(e) = nodes::deregister(t.as_ref(), &NodeId::from(st.id.as_str())).await
     {
         tracing::warn!(error = %e, "could not leave the registry; its entry will expire");
     }

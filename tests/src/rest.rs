@@ -144,7 +144,7 @@ impl TestApi {
     /// Opens a WebSocket connection `conn` for `user` (as `$connect` would), making them online.
     pub async fn connect_ws(&self, conn: &str, user: &str) {
         let t = self.token(user).await;
-        self.signaling.connect(conn, Some(&t), self.clock.now_ms()).await.expect("ws connect");
+        self.signaling.connect(&conn.into(), Some(&t), self.clock.now_ms()).await.expect("ws connect");
     }
 
     /// Mints tokens for `user`; returns the whole response body.

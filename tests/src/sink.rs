@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use stratus_core::sink::{ConnectionSink, SinkError};
+use stratus_protocol::ids::ConnectionId;
 
 #[derive(Default)]
 pub struct RecordingSink {
@@ -22,17 +23,17 @@ impl RecordingSink {
 
 #[async_trait]
 impl ConnectionSink for RecordingSink {
-    async fn post(&self, connection: &str, message: &str) -> Result<(), SinkError> {
+    async fn post(&self, connection: &ConnectionId, message: &str) -> Result<(), SinkError> {
         let v = serde_json::from_str(message).unwrap_or(Value::String(message.to_owned()));
-        self.posts.lock().unwrap().entry(connection.to_owned()).or_default().push(v);
+        self.posts.lock().unwrap().entry(connection.to_string()).or_default().push(v);
         Ok(())
     }
 
-    async fn alive(&self, _connection: &str) -> Result<bool, SinkError> {
+    async fn alive(&self, _connection: &ConnectionId) -> Result<bool, SinkError> {
         Ok(true)
     }
 
-    async fn close(&self, _connection: &str) -> Result<(), SinkError> {
+    async fn close(&self, _connection: &ConnectionId) -> Result<(), SinkError> {
         Ok(())
     }
 }

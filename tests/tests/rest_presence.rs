@@ -62,7 +62,7 @@ async fn presence_follows_connections_status_and_calls(api: TestApi) {
 
     // Disconnecting the last connection: offline, last seen then.
     api.clock.advance_secs(30);
-    api.signaling.disconnect("a1=", api.clock.now_ms()).await;
+    api.signaling.disconnect(&"a1=".into(), api.clock.now_ms()).await;
     let p = get("/api/v1/presence/status/alice".into(), tb.clone()).await;
     assert_eq!(p.body["status"], "offline");
     let seen = p.body["last_seen"].as_str().unwrap().to_owned();

@@ -36,7 +36,7 @@ async fn all<T>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
 }
 
 async fn first_joins_at_once_end_on_one_node_and_a_dead_node_is_left_once(t: Arc<dyn Table>) {
-    rooms::create(t.as_ref(), "race", "alice", 50, 1).await.unwrap();
+    rooms::create(t.as_ref(), &"race".into(), &"alice".into(), 50, 1).await.unwrap();
     // Eight callers, each seeing a different node as least loaded.
     let views: Vec<Vec<NodeRecord>> =
         (0..8).map(|i| (0..4).map(|j| node(&format!("n{j}"), if j == i % 4 { 0 } else { 10 })).collect()).collect();
@@ -44,21 +44,21 @@ async fn first_joins_at_once_end_on_one_node_and_a_dead_node_is_left_once(t: Arc
         .into_iter()
         .map(|v| {
             let t = t.clone();
-            tokio::spawn(async move { rooms::place(t.as_ref(), "race", &v, 2).await.unwrap() })
+            tokio::spawn(async move { rooms::place(t.as_ref(), &"race".into(), &v, 2).await.unwrap() })
         })
         .collect();
     let placed = all(tasks).await;
     let first = placed[0].node.id.clone();
     assert!(placed.iter().all(|p| p.node.id == first && p.epoch == 1), "{placed:?}");
-    assert_eq!(rooms::get(t.as_ref(), "race").await.unwrap().epoch, 1, "pinned once");
+    assert_eq!(rooms::get(t.as_ref(), &"race".into()).await.unwrap().epoch, 1, "pinned once");
 
     // That node dies; four callers notice at once: the room moves once, to one node.
     let survivors: Vec<NodeRecord> =
-        (0..4).map(|j| format!("n{j}")).filter(|id| *id != first).map(|id| node(&id, 0)).collect();
+        (0..4).map(|j| format!("n{j}")).filter(|id| first != *id).map(|id| node(&id, 0)).collect();
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let (t, v) = (t.clone(), survivors.clone());
-            tokio::spawn(async move { rooms::place(t.as_ref(), "race", &v, 3).await.unwrap() })
+            tokio::spawn(async move { rooms::place(t.as_ref(), &"race".into(), &v, 3).await.unwrap() })
         })
         .collect();
     let moved = all(tasks).await;
@@ -69,21 +69,21 @@ async fn first_joins_at_once_end_on_one_node_and_a_dead_node_is_left_once(t: Arc
 }
 
 async fn joins_at_once_never_overfill_a_room(t: Arc<dyn Table>) {
-    rooms::create(t.as_ref(), "small", "alice", 3, 1).await.unwrap();
+    rooms::create(t.as_ref(), &"small".into(), &"alice".into(), 3, 1).await.unwrap();
     let tasks: Vec<_> = (0..6)
         .map(|i| {
             let t = t.clone();
             tokio::spawn(async move {
                 let m = Member {
-                    participant_id: format!("p{i}"),
-                    user_id: format!("u{i}"),
+                    participant_id: format!("p{i}").into(),
+                    user_id: format!("u{i}").into(),
                     connection_id: None,
                     joined_at: 1,
                     epoch: 0,
                 };
                 // A transaction that collided with another is retried, as a caller would.
                 loop {
-                    match rooms::join(t.as_ref(), "small", &m, None, vec![]).await {
+                    match rooms::join(t.as_ref(), &"small".into(), &m, None, vec![]).await {
                         Err(RoomError::Store(StoreError::TransactionConflict)) => continue,
                         r => return r,
                     }
@@ -99,8 +99,8 @@ async fn joins_at_once_never_overfill_a_room(t: Arc<dyn Table>) {
             Err(e) => panic!("unexpected {e:?}"),
         }
     }
-    let r = rooms::get(t.as_ref(), "small").await.unwrap();
-    let members = rooms::members(t.as_ref(), "small").await.unwrap();
+    let r = rooms::get(t.as_ref(), &"small".into()).await.unwrap();
+    let members = rooms::members(t.as_ref(), &"small".into()).await.unwrap();
     assert_eq!(ok, 3, "exactly the capacity got in");
     assert_eq!((r.participants, members.len()), (3, 3), "count and members agree");
 }

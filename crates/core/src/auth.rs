@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenRequest, TokenResponse, TokenType};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::is_valid_id;
+use stratus_protocol::ids::{TokenId, UserId, is_valid_id};
 use subtle::ConstantTimeEq;
 
 /// Bytes that must never be printed. `Debug` shows only the length.
@@ -144,9 +144,9 @@ impl AuthError {
 #[async_trait]
 pub trait RefreshTokens: Send + Sync {
     /// Remembers an issued refresh token until `expires_at` (epoch seconds).
-    async fn record(&self, jti: &str, user_id: &str, expires_at: i64) -> Result<(), StoreError>;
+    async fn record(&self, jti: &TokenId, user_id: &UserId, expires_at: i64) -> Result<(), StoreError>;
     /// Uses up a refresh token; `false` if it was never issued, already used or expired.
-    async fn consume(&self, jti: &str) -> Result<bool, StoreError>;
+    async fn consume(&self, jti: &TokenId) -> Result<bool, StoreError>;
 }
 
 /// [`RefreshTokens`] on the main table: `REFRESH#<jti>` items with a TTL.
@@ -154,12 +154,12 @@ pub struct TableRefreshTokens(pub Arc<dyn Table>);
 
 #[async_trait]
 impl RefreshTokens for TableRefreshTokens {
-    async fn record(&self, jti: &str, user_id: &str, expires_at: i64) -> Result<(), StoreError> {
-        let record = refresh::Refresh { user_id: user_id.to_owned(), ttl: expires_at };
+    async fn record(&self, jti: &TokenId, user_id: &UserId, expires_at: i64) -> Result<(), StoreError> {
+        let record = refresh::Refresh { user_id: user_id.clone(), ttl: expires_at };
         self.0.put(refresh::encode(jti, &record), Some(Cond::NotExists)).await
     }
 
-    async fn consume(&self, jti: &str) -> Result<bool, StoreError> {
+    async fn consume(&self, jti: &TokenId) -> Result<bool, StoreError> {
         match self.0.delete(&refresh::key(jti), Some(Cond::Exists)).await {
             Ok(_) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
@@ -225,13 +225,13 @@ impl Authority {
     fn pair(&self, base: &Claims, access_ttl: u64, now_secs: i64) -> (Claims, Claims) {
         let mut access = base.clone();
         access.token_type = TokenType::Access;
-        access.jti = uuid::Uuid::new_v4().to_string();
+        access.jti = TokenId::from(uuid::Uuid::new_v4().to_string());
         access.iat = now_secs;
         access.nbf = now_secs;
         access.exp = now_secs + access_ttl as i64;
         let mut refresh = access.clone();
         refresh.token_type = TokenType::Refresh;
-        refresh.jti = uuid::Uuid::new_v4().to_string();
+        refresh.jti = TokenId::from(uuid::Uuid::new_v4().to_string());
         refresh.exp = now_secs + self.cfg.refresh_ttl_secs as i64;
         (access, refresh)
     }
@@ -262,14 +262,14 @@ impl Authority {
         let claims = Claims {
             iss: self.cfg.issuer.clone(),
             sub: req.user_id.clone(),
-            user_id: req.user_id.clone(),
+            user_id: UserId::from(req.user_id.as_str()),
             email: req.email.clone(),
             full_name: req.full_name.clone(),
             role: req.role.clone().unwrap_or_else(|| "user".to_owned()),
             grants: req.grants.clone(),
             app: req.app_key.clone(),
             token_type: TokenType::Access,
-            jti: String::new(),
+            jti: TokenId::default(),
             iat: 0,
             nbf: 0,
             exp: 0,

@@ -21,10 +21,10 @@ use crate::store::{Cond, StoreError, Table, Write};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_protocol::calls::{
-    CallEvent, CallStatus, CallType, CallView, EndReason, HistoryEntry, Outcome, Participant, Role,
+    CallEvent, CallStatus, CallType, CallView, EndReason, HistoryEntry, InitiateCall, Outcome, Participant, Role,
 };
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::is_valid_id;
+use stratus_protocol::ids::{CallId, RoomId, UserId, is_valid_id};
 use stratus_protocol::ws::{envelope, event};
 
 #[derive(Debug, Clone)]
@@ -59,8 +59,8 @@ fn not_found() -> CallError {
 pub use crate::records::call::Call;
 
 impl Call {
-    pub fn room(&self) -> String {
-        format!("call:{}", self.id)
+    pub fn room(&self) -> RoomId {
+        RoomId::from(format!("{CALL_ROOM}{}", self.id))
     }
 
     pub fn is_over(&self) -> bool {
@@ -71,10 +71,10 @@ impl Call {
         self.status == CallStatus::Connecting && now >= self.ring_deadline
     }
 
-    fn role_of(&self, user: &str) -> Option<Role> {
-        if user == self.caller {
+    fn role_of(&self, user: &UserId) -> Option<Role> {
+        if *user == self.caller {
             Some(Role::Caller)
-        } else if user == self.callee {
+        } else if *user == self.callee {
             Some(Role::Callee)
         } else {
             None
@@ -83,12 +83,12 @@ impl Call {
 
     fn event(&self) -> CallEvent {
         CallEvent {
-            call_id: self.id.clone(),
+            call_id: self.id.to_string(),
             status: self.status,
             call_type: self.call_type,
-            caller_id: self.caller.clone(),
-            callee_id: self.callee.clone(),
-            room: self.room(),
+            caller_id: self.caller.to_string(),
+            callee_id: self.callee.to_string(),
+            room: self.room().into(),
             reason: self.end_reason,
             outcome: self.outcome,
             duration_seconds: self.duration_secs,
@@ -113,7 +113,7 @@ impl Calls {
     }
 
     /// Reads a call, finishing it first if it rang past its deadline.
-    pub async fn load(&self, id: &str, now: Millis) -> Result<Option<Call>, CallError> {
+    pub async fn load(&self, id: &CallId, now: Millis) -> Result<Option<Call>, CallError> {
         if !is_valid_id(id) {
             return Ok(None);
         }
@@ -128,27 +128,21 @@ impl Calls {
 
     /// A call `me` takes part in; anyone else gets `CALL_NOT_FOUND` (its existence is not
     /// revealed).
-    pub async fn get_for(&self, me: &str, id: &str, now: Millis) -> Result<Call, CallError> {
+    pub async fn get_for(&self, me: &UserId, id: &CallId, now: Millis) -> Result<Call, CallError> {
         match self.load(id, now).await? {
             Some(c) if c.role_of(me).is_some() => Ok(c),
             _ => Err(not_found()),
         }
     }
 
-    pub async fn initiate(
-        &self,
-        me: &str,
-        caller: &str,
-        callee: &str,
-        call_type: &str,
-        now: Millis,
-    ) -> Result<Call, CallError> {
-        if caller != me {
+    pub async fn initiate(&self, me: &UserId, req: &InitiateCall, now: Millis) -> Result<Call, CallError> {
+        let (caller, callee) = (UserId::from(req.caller_id.as_str()), UserId::from(req.callee_id.as_str()));
+        if &caller != me {
             return Err(rejected(ErrorCode::Forbidden, "caller_id must be the authenticated user"));
         }
-        let call_type = CallType::parse(call_type)
+        let call_type = CallType::parse(&req.call_type)
             .ok_or_else(|| rejected(ErrorCode::InvalidCallType, "call_type must be `voice` or `video`"))?;
-        if !is_valid_id(callee) {
+        if !is_valid_id(&callee) {
             return Err(rejected(
                 ErrorCode::ValidationError,
                 "callee_id must be 1-128 characters of A-Z a-z 0-9 . _ @ : -",
@@ -157,7 +151,7 @@ impl Calls {
         if callee == caller {
             return Err(rejected(ErrorCode::ValidationError, "a user cannot call themselves"));
         }
-        let callee_presence = presence::view(self.table.as_ref(), callee).await?;
+        let callee_presence = presence::view(self.table.as_ref(), &callee).await?;
         if !callee_presence.online || matches!(callee_presence.status.as_str(), "dnd" | "offline") {
             return Err(rejected(ErrorCode::UserNotAvailable, format!("user `{callee}` is not available")));
         }
@@ -167,12 +161,12 @@ impl Calls {
         let lock_ttl = (deadline + 999).div_euclid(1000);
         let shard = (now.rem_euclid(i64::from(self.cfg.ringing_shards.max(1)))) as u32;
         let call = Call {
-            id,
+            id: CallId::from(id),
             call_type,
             status: CallStatus::Connecting,
             outcome: None,
-            caller: caller.to_owned(),
-            callee: callee.to_owned(),
+            caller: caller.clone(),
+            callee: callee.clone(),
             created_at: now,
             ring_deadline: deadline,
             answered_at: None,
@@ -182,12 +176,12 @@ impl Calls {
         };
         let lock =
             |user: &str| users::encode_active_call(user, &ActiveCall { call_id: call.id.clone(), ttl: lock_ttl });
-        let hist = |user: &str, role: Role, peer: &str| {
+        let hist = |user: &str, role: Role, peer: &UserId| {
             let entry = record::History {
                 call_id: call.id.clone(),
                 call_type,
                 role,
-                peer: peer.to_owned(),
+                peer: peer.clone(),
                 created_at: now,
                 ring_deadline: deadline,
                 status: None,
@@ -202,12 +196,12 @@ impl Calls {
             .table
             .transact(vec![
                 Write::Put { item: record::encode_ringing(&call, shard), cond: Some(Cond::NotExists) },
-                Write::Put { item: lock(caller), cond: Some(Cond::NotExists) },
-                Write::Put { item: lock(callee), cond: Some(Cond::NotExists) },
-                Write::Put { item: hist(caller, Role::Caller, callee), cond: None },
-                Write::Put { item: hist(callee, Role::Callee, caller), cond: None },
-                count(caller),
-                count(callee),
+                Write::Put { item: lock(&caller), cond: Some(Cond::NotExists) },
+                Write::Put { item: lock(&callee), cond: Some(Cond::NotExists) },
+                Write::Put { item: hist(&caller, Role::Caller, &callee), cond: None },
+                Write::Put { item: hist(&callee, Role::Callee, &caller), cond: None },
+                count(&caller),
+                count(&callee),
             ])
             .await;
         match res {
@@ -217,14 +211,14 @@ impl Calls {
             }
             Err(e) => return Err(e.into()),
         }
-        self.push(callee, &envelope(event::INCOMING_CALL, None, call.event())).await;
-        self.push(caller, &envelope(event::CALL_STATUS, None, call.event())).await;
+        self.push(&callee, &envelope(event::INCOMING_CALL, None, call.event())).await;
+        self.push(&caller, &envelope(event::CALL_STATUS, None, call.event())).await;
         Ok(call)
     }
 
-    pub async fn answer(&self, me: &str, id: &str, now: Millis) -> Result<Call, CallError> {
+    pub async fn answer(&self, me: &UserId, id: &CallId, now: Millis) -> Result<Call, CallError> {
         let call = self.get_for(me, id, now).await?;
-        if call.callee != me {
+        if &call.callee != me {
             return Err(rejected(ErrorCode::Forbidden, "only the callee answers a call"));
         }
         match call.status {
@@ -269,7 +263,7 @@ impl Calls {
 
     /// `DELETE /calls/{id}`: either side ends the call. If it moves meanwhile (answered under
     /// our feet), the end is decided again on its new state.
-    pub async fn end(&self, me: &str, id: &str, reason: EndReason, now: Millis) -> Result<Call, CallError> {
+    pub async fn end(&self, me: &UserId, id: &CallId, reason: EndReason, now: Millis) -> Result<Call, CallError> {
         for _ in 0..3 {
             let call = self.get_for(me, id, now).await?;
             if call.is_over() {
@@ -355,7 +349,7 @@ impl Calls {
     }
 
     /// The calls `user` is in now (at most one: the lock allows no more).
-    pub async fn active(&self, user: &str, now: Millis) -> Result<Vec<Call>, CallError> {
+    pub async fn active(&self, user: &UserId, now: Millis) -> Result<Vec<Call>, CallError> {
         let lock = self.table.get(&active_call_key(user)).await?;
         let Some(lock) = lock.as_ref().and_then(users::decode_active_call) else { return Ok(Vec::new()) };
         Ok(self.load(&lock.call_id, now).await?.filter(|c| !c.is_over()).into_iter().collect())
@@ -364,7 +358,7 @@ impl Calls {
     /// `user`'s history, newest first, filtered, with the total matching count.
     pub async fn history(
         &self,
-        user: &str,
+        user: &UserId,
         call_type: Option<CallType>,
         outcome: Option<Outcome>,
         limit: u32,
@@ -428,9 +422,9 @@ impl Calls {
 
     /// The API view of a call, with who is in its signaling room now.
     pub async fn view(&self, call: &Call) -> Result<CallView, CallError> {
-        let in_room: BTreeSet<String> =
-            room_members(self.table.as_ref(), &call.room()).await?.into_iter().map(|p| p.user_id).collect();
-        let status_of = |user: &str, joined: bool| {
+        let in_room: BTreeSet<UserId> =
+            room_members(self.table.as_ref(), &call.room()).await?.into_iter().map(|p| p.user).collect();
+        let status_of = |user: &UserId, joined: bool| {
             if in_room.contains(user) && !call.is_over() {
                 "connected"
             } else if !joined && call.status == CallStatus::Connecting {
@@ -440,14 +434,14 @@ impl Calls {
             }
         };
         Ok(CallView {
-            call_id: call.id.clone(),
+            call_id: call.id.to_string(),
             call_type: call.call_type,
             status: call.status,
             outcome: call.outcome,
-            caller_id: call.caller.clone(),
-            callee_id: call.callee.clone(),
+            caller_id: call.caller.to_string(),
+            callee_id: call.callee.to_string(),
             signaling_url: self.cfg.signaling_url.clone(),
-            room: call.room(),
+            room: call.room().into(),
             created_at: rfc3339_ms(call.created_at),
             answered_at: call.answered_at.map(rfc3339_ms),
             ended_at: call.ended_at.map(rfc3339_ms),
@@ -455,13 +449,13 @@ impl Calls {
             duration_seconds: call.duration_secs,
             participants: vec![
                 Participant {
-                    user_id: call.caller.clone(),
+                    user_id: call.caller.to_string(),
                     role: Role::Caller,
                     joined_at: Some(rfc3339_ms(call.created_at)),
                     connection_status: status_of(&call.caller, true).to_owned(),
                 },
                 Participant {
-                    user_id: call.callee.clone(),
+                    user_id: call.callee.to_string(),
                     role: Role::Callee,
                     joined_at: call.answered_at.map(rfc3339_ms),
                     connection_status: status_of(&call.callee, call.answered_at.is_some()).to_owned(),
@@ -478,36 +472,39 @@ impl Calls {
 
     /// Best effort: to every open connection of `user`. A gone connection is left to the
     /// signaling cleanup (the next relay to it, or the sweeper).
-    async fn push(&self, user: &str, msg: &str) {
+    async fn push(&self, user: &UserId, msg: &str) {
         match presence::connections(self.table.as_ref(), user).await {
             Ok(conns) => {
                 futures_util::future::join_all(conns.iter().map(|c| self.sink.post(c, msg))).await;
             }
-            Err(e) => tracing::warn!(error = %e, user, "could not list connections for a call event"),
+            Err(e) => tracing::warn!(error = %e, %user, "could not list connections for a call event"),
         }
     }
 }
 
 fn entry_of(h: record::History) -> HistoryEntry {
     HistoryEntry {
-        call_id: h.call_id,
+        call_id: h.call_id.into(),
         call_type: h.call_type,
         status: h.status,
         role: h.role,
-        peer_id: h.peer,
+        peer_id: h.peer.into(),
         created_at: rfc3339_ms(h.created_at),
         ended_at: h.ended_at.map(rfc3339_ms),
         duration_seconds: h.duration.unwrap_or(0),
     }
 }
 
+/// A call's signaling room is `call:<id>`.
+const CALL_ROOM: &str = "call:";
+
 /// The call a signaling room belongs to (`call:<id>`), if any.
-pub fn call_id_of_room(room: &str) -> Option<&str> {
-    room.strip_prefix("call:")
+pub fn call_id_of_room(room: &RoomId) -> Option<CallId> {
+    room.strip_prefix(CALL_ROOM).map(CallId::from)
 }
 
 /// Whether `user` may join the signaling room of call `id` now.
-pub async fn may_join_call_room(table: &dyn Table, user: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn may_join_call_room(table: &dyn Table, user: &UserId, id: &CallId) -> Result<bool, StoreError> {
     let it = table.get(&call_key(id)).await?;
     Ok(it.as_ref().and_then(record::decode).is_some_and(|c| c.role_of(user).is_some() && !c.is_over()))
 }

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use stratus_protocol::ice::{IceServer, IceServersResponse};
+use stratus_protocol::ids::UserId;
 
 /// Credentials live a day by default (what coturn's own examples and most TURN services use):
 /// long enough for a call, short enough that a leaked one soon stops working.
@@ -74,7 +75,7 @@ pub fn turn_credential(secret: &[u8], username: &str) -> String {
 }
 
 /// The servers `user` should use from `now` on.
-pub fn ice_servers(cfg: &IceConfig, user: &str, now: Millis) -> IceServersResponse {
+pub fn ice_servers(cfg: &IceConfig, user: &UserId, now: Millis) -> IceServersResponse {
     let expires = now.div_euclid(1000) + cfg.ttl_secs;
     let mut servers = Vec::new();
     if !cfg.stun_urls.is_empty() {
@@ -124,7 +125,7 @@ mod tests {
             600,
         )
         .unwrap();
-        let r = ice_servers(&cfg, "alice", now);
+        let r = ice_servers(&cfg, &"alice".into(), now);
         assert!(r.relay && r.note.is_none());
         assert_eq!(r.ttl_seconds, 600);
         let turn = &r.ice_servers[1];
@@ -133,7 +134,7 @@ mod tests {
         assert_eq!(r.ice_servers[0].username, None);
 
         let stun_only = IceConfig::new(vec!["stun:stun.example.com".into()], vec![], None, 600).unwrap();
-        let r = ice_servers(&stun_only, "alice", now);
+        let r = ice_servers(&stun_only, &"alice".into(), now);
         assert!(!r.relay && r.note.as_deref().unwrap().contains("STUN only"));
         assert_eq!(r.ice_servers.len(), 1);
     }

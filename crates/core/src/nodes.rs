@@ -7,6 +7,7 @@
 use crate::clock::Millis;
 use crate::records::node;
 use crate::store::{StoreError, Table, query_all};
+use stratus_protocol::ids::NodeId;
 
 pub use crate::records::node::{Load, NodeRecord};
 
@@ -15,7 +16,7 @@ pub async fn heartbeat(table: &dyn Table, node: &NodeRecord, now: Millis, ttl_se
     table.put(node::encode(node, now, ttl_secs), None).await
 }
 
-pub async fn deregister(table: &dyn Table, id: &str) -> Result<(), StoreError> {
+pub async fn deregister(table: &dyn Table, id: &NodeId) -> Result<(), StoreError> {
     table.delete(&node::meta(id), None).await.map(|_| ())
 }
 
@@ -56,13 +57,13 @@ mod tests {
         clock.advance_secs(10);
         heartbeat(&t, &node("n1"), clock.now_ms(), 15).await.unwrap();
         clock.advance_secs(10);
-        let ids: Vec<String> = live(&t).await.unwrap().into_iter().map(|n| n.id).collect();
+        let ids: Vec<String> = live(&t).await.unwrap().into_iter().map(|n| n.id.into()).collect();
         assert_eq!(ids, ["n1"], "n2 missed its heartbeats");
         let n1 = &live(&t).await.unwrap()[0];
         assert_eq!(n1.load.consumers, 30);
         assert_eq!(n1.control_cert_sha256.as_deref(), Some("ab".repeat(32).as_str()));
         assert_eq!(n1.heartbeat_at, clock.now_ms() - 10_000);
-        deregister(&t, "n1").await.unwrap();
+        deregister(&t, &"n1".into()).await.unwrap();
         assert!(live(&t).await.unwrap().is_empty());
     }
 }

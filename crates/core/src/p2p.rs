@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::{ConnectionId, RoomId, UserId};
 use stratus_protocol::ws::{Joined, LeaveReason, Peer, PeerJoined, PeerLeft, RelayKind, RoomName, envelope, event};
 
 #[derive(Debug, Clone)]
@@ -76,7 +77,7 @@ use crate::records::p2p_room::{self, member as member_key};
 use crate::records::user::{self as users, slot as slot_key};
 
 /// The user id a membership item records ("" when it does not decode).
-fn user_of(it: &Item) -> String {
+fn user_of(it: &Item) -> UserId {
     connection::decode_membership(it).map(|m| m.user_id).unwrap_or_default()
 }
 
@@ -86,14 +87,32 @@ fn shard_of(c: &str, shards: u32) -> u32 {
     h % shards.max(1)
 }
 
-/// A room's members (peer and user ids), all pages. Calls read their room with it too.
-pub async fn room_members(table: &dyn Table, room: &str) -> Result<Vec<Peer>, StoreError> {
+/// One member of a P2P room: its connection (the peer id) and its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomMember {
+    pub conn: ConnectionId,
+    pub user: UserId,
+}
+
+impl RoomMember {
+    fn peer(&self) -> Peer {
+        Peer { peer_id: self.conn.to_string(), user_id: self.user.to_string() }
+    }
+}
+
+/// The connections of `members` other than `conn`.
+fn others(members: Vec<RoomMember>, conn: &ConnectionId) -> Vec<ConnectionId> {
+    members.into_iter().map(|m| m.conn).filter(|c| c != conn).collect()
+}
+
+/// A room's members, all pages. Calls read their room with it too.
+pub async fn room_members(table: &dyn Table, room: &RoomId) -> Result<Vec<RoomMember>, StoreError> {
     let mut q = p2p_room::members(room).limit(500);
     let mut out = Vec::new();
     loop {
         let page = table.query(&q).await?;
         out.extend(
-            page.items.iter().filter_map(|i| Some(Peer { peer_id: p2p_room::member_of(i)?, user_id: user_of(i) })),
+            page.items.iter().filter_map(|i| Some(RoomMember { conn: p2p_room::member_of(i)?, user: user_of(i) })),
         );
         match page.next {
             Some(c) => q.cursor = Some(c),
@@ -112,7 +131,7 @@ impl P2p {
     }
 
     /// Records connection `conn` of an authenticated user in one of the user's free slots.
-    pub async fn connect(&self, conn: &str, claims: &Claims, now: Millis) -> Result<(), Refusal> {
+    pub async fn connect(&self, conn: &ConnectionId, claims: &Claims, now: Millis) -> Result<(), Refusal> {
         let refuse = |status, code, message: &str| Refusal { status, code, message: message.to_owned() };
         let user = &claims.user_id;
         let ttl = (now + self.cfg.max_lifetime_ms).div_euclid(1000) + 300;
@@ -182,7 +201,7 @@ impl P2p {
 
     /// The record of connection `conn`; `UNAUTHORIZED` when it has none (it never connected,
     /// or was cleaned up).
-    pub async fn meta(&self, conn: &str) -> Result<ConnectionMeta, Rejection> {
+    pub async fn meta(&self, conn: &ConnectionId) -> Result<ConnectionMeta, Rejection> {
         let meta = self.table.get(&conn_key(conn)).await?;
         meta.as_ref()
             .and_then(connection::decode)
@@ -192,9 +211,9 @@ impl P2p {
     /// `join`: `joined` to the joiner, `user-joined` to the others.
     pub async fn join(
         &self,
-        conn: &str,
+        conn: &ConnectionId,
         meta: &ConnectionMeta,
-        room: &str,
+        room: &RoomId,
         rid: Option<String>,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
@@ -232,7 +251,7 @@ impl P2p {
                 // Joining a room twice is harmless: answer `joined` again, tell no one.
                 let peers = self.members(room).await?;
                 let joined = joined(conn, room, &user, &peers);
-                return Ok(vec![Post::to(vec![conn.to_owned()], envelope(event::JOINED, rid.as_deref(), joined))]);
+                return Ok(vec![Post::to(vec![conn.clone()], envelope(event::JOINED, rid.as_deref(), joined))]);
             }
             Err(e) => return Err(e.into()),
         };
@@ -240,14 +259,13 @@ impl P2p {
         let news = envelope(
             event::USER_JOINED,
             None,
-            PeerJoined { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user },
+            PeerJoined { room: room.to_string(), peer_id: conn.to_string(), user_id: user.into() },
         );
-        let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
-        Ok(vec![Post::to(vec![conn.to_owned()], answer), Post::to(others, news)])
+        Ok(vec![Post::to(vec![conn.clone()], answer), Post::to(others(peers, conn), news)])
     }
 
     /// `leave`: `left` to the leaver, `user-left` to the others.
-    pub async fn leave(&self, conn: &str, room: &str, rid: Option<String>) -> Result<Vec<Post>, Rejection> {
+    pub async fn leave(&self, conn: &ConnectionId, room: &RoomId, rid: Option<String>) -> Result<Vec<Post>, Rejection> {
         let res = self
             .table
             .transact(vec![
@@ -264,7 +282,7 @@ impl P2p {
             Err(e) => return Err(e.into()),
         }
         let answer =
-            Post::to(vec![conn.to_owned()], envelope(event::LEFT, rid.as_deref(), RoomName { room: room.to_owned() }));
+            Post::to(vec![conn.clone()], envelope(event::LEFT, rid.as_deref(), RoomName { room: room.to_string() }));
         let record = self.table.get(&conn_key(conn)).await.ok().flatten();
         let user = record.as_ref().and_then(connection::decode).map(|m| m.user_id).unwrap_or_default();
         let mut posts = vec![answer];
@@ -273,31 +291,34 @@ impl P2p {
     }
 
     /// `user-left` for a room's remaining members.
-    async fn announce_left(&self, room: &str, conn: &str, user: &str, reason: LeaveReason) -> Option<Post> {
+    async fn announce_left(
+        &self,
+        room: &RoomId,
+        conn: &ConnectionId,
+        user: &UserId,
+        reason: LeaveReason,
+    ) -> Option<Post> {
         let event = envelope(
             event::USER_LEFT,
             None,
-            PeerLeft { room: room.to_owned(), peer_id: conn.to_owned(), user_id: user.to_owned(), reason },
+            PeerLeft { room: room.to_string(), peer_id: conn.to_string(), user_id: user.to_string(), reason },
         );
         match self.members(room).await {
-            Ok(peers) => {
-                let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
-                Some(Post::to(others, event))
-            }
+            Ok(peers) => Some(Post::to(others(peers, conn), event)),
             Err(e) => {
                 // The leave itself is done; only the telling is lost.
-                tracing::warn!(error = %e, room, "could not list the room to announce a departure");
+                tracing::warn!(error = %e, %room, "could not list the room to announce a departure");
                 None
             }
         }
     }
 
-    async fn members(&self, room: &str) -> Result<Vec<Peer>, StoreError> {
+    async fn members(&self, room: &RoomId) -> Result<Vec<RoomMember>, StoreError> {
         room_members(self.table.as_ref(), room).await
     }
 
     /// The rooms `conn` is in, with its user id as recorded on them.
-    async fn rooms_of(&self, conn: &str) -> Result<Vec<(String, String)>, StoreError> {
+    async fn rooms_of(&self, conn: &ConnectionId) -> Result<Vec<(RoomId, UserId)>, StoreError> {
         let page = self.table.query(&connection::rooms(conn).limit(100)).await?;
         let room_of = |it: &Item| match connection::kind(it) {
             Kind::Room(r) => Some((r, user_of(it))),
@@ -309,10 +330,10 @@ impl P2p {
     /// A relayed message: to peer `to` (a direct post) or to the sender's room.
     pub async fn relay(
         &self,
-        conn: &str,
+        conn: &ConnectionId,
         kind: RelayKind,
-        to: Option<String>,
-        room: Option<String>,
+        to: Option<ConnectionId>,
+        room: Option<RoomId>,
         mut data: Map<String, Json>,
     ) -> Result<Post, Rejection> {
         let not_in = |r: &str| Rejection::new(ErrorCode::NotInRoom, format!("not in room `{r}`"));
@@ -338,7 +359,7 @@ impl P2p {
                 if mine.is_empty() {
                     return Err(Rejection::new(ErrorCode::NotInRoom, "join a room first"));
                 }
-                let theirs: BTreeSet<String> = theirs?.into_iter().map(|(r, _)| r).collect();
+                let theirs: BTreeSet<RoomId> = theirs?.into_iter().map(|(r, _)| r).collect();
                 mine.into_iter().find(|(r, _)| theirs.contains(r)).ok_or_else(|| no_peer(target))?
             }
             (None, None) => {
@@ -350,23 +371,27 @@ impl P2p {
                 }
             }
         };
-        data.insert("from".into(), Json::String(conn.to_owned()));
-        data.insert("fromUser".into(), Json::String(user));
-        data.insert("room".into(), Json::String(room.clone()));
+        data.insert("from".into(), Json::String(conn.to_string()));
+        data.insert("fromUser".into(), Json::String(user.into()));
+        data.insert("room".into(), Json::String(room.to_string()));
         let out = envelope(kind.as_str(), None, &data);
         match to {
             Some(target) => Ok(Post::direct(target, out)),
             None => {
                 let peers = self.members(&room).await?;
-                let others: Vec<String> = peers.into_iter().map(|p| p.peer_id).filter(|p| p != conn).collect();
-                Ok(Post::to(others, out))
+                Ok(Post::to(others(peers, conn), out))
             }
         }
     }
 
     /// Removes connection `conn`'s record, slot and room memberships; returns the
     /// announcements to its rooms. Items it cannot read are left to the sweeper and the TTL.
-    pub async fn teardown(&self, conn: &str, reason: LeaveReason, now: Millis) -> Result<Teardown, StoreError> {
+    pub async fn teardown(
+        &self,
+        conn: &ConnectionId,
+        reason: LeaveReason,
+        now: Millis,
+    ) -> Result<Teardown, StoreError> {
         let page = self.table.query(&connection::all(conn).limit(200)).await?;
         let meta = page.items.iter().find(|i| connection::kind(i) == Kind::Meta).and_then(connection::decode);
         let user = meta.as_ref().map(|m| m.user_id.clone()).unwrap_or_default();
@@ -397,7 +422,11 @@ impl P2p {
 
     /// The sweeper's list: connections API Gateway no longer has (their `$disconnect` was
     /// lost) and those past the maximum lifetime. Returns (connections checked, stale ones).
-    pub async fn stale(&self, sink: &dyn ConnectionSink, now: Millis) -> Result<(usize, Vec<String>), StoreError> {
+    pub async fn stale(
+        &self,
+        sink: &dyn ConnectionSink,
+        now: Millis,
+    ) -> Result<(usize, Vec<ConnectionId>), StoreError> {
         let mut checked = 0;
         let hour = now.div_euclid(3_600_000);
         let hours = self.cfg.max_lifetime_ms.div_euclid(3_600_000) + 1;
@@ -425,11 +454,11 @@ impl P2p {
     }
 }
 
-fn joined(conn: &str, room: &str, user: &str, peers: &[Peer]) -> Joined {
+fn joined(conn: &ConnectionId, room: &RoomId, user: &UserId, peers: &[RoomMember]) -> Joined {
     Joined {
-        room: room.to_owned(),
-        peer_id: conn.to_owned(),
-        user_id: user.to_owned(),
-        peers: peers.iter().filter(|p| p.peer_id != conn).cloned().collect(),
+        room: room.to_string(),
+        peer_id: conn.to_string(),
+        user_id: user.to_string(),
+        peers: peers.iter().filter(|p| &p.conn != conn).map(RoomMember::peer).collect(),
     }
 }

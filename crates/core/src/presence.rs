@@ -8,30 +8,31 @@ use crate::records::user;
 use crate::store::{Key, StoreError, Table};
 use stratus_protocol::calls::{Availability, PRESENCE_STATUSES, PresenceView};
 use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::{ConnectionId, UserId};
 
 pub const MAX_MESSAGE_CHARS: usize = 140;
 
-pub fn presence_key(user: &str) -> Key {
+pub fn presence_key(user: &UserId) -> Key {
     user::presence(user)
 }
 
-pub fn active_call_key(user: &str) -> Key {
+pub fn active_call_key(user: &UserId) -> Key {
     user::active_call(user)
 }
 
 /// The user's open connections (their live slots).
-pub async fn connections(table: &dyn Table, user: &str) -> Result<Vec<String>, StoreError> {
+pub async fn connections(table: &dyn Table, user: &UserId) -> Result<Vec<ConnectionId>, StoreError> {
     let q = user::slots(user).limit(100);
     let page = table.query(&q).await?;
     Ok(page.items.iter().filter_map(user::decode_slot).map(|(_, s)| s.conn).collect())
 }
 
 /// Records activity (connect, disconnect, status change).
-pub async fn touch(table: &dyn Table, user: &str, now: Millis) -> Result<(), StoreError> {
+pub async fn touch(table: &dyn Table, user: &UserId, now: Millis) -> Result<(), StoreError> {
     table.update(&presence_key(user), user::seen(now), None).await.map(|_| ())
 }
 
-pub async fn view(table: &dyn Table, user: &str) -> Result<PresenceView, StoreError> {
+pub async fn view(table: &dyn Table, user: &UserId) -> Result<PresenceView, StoreError> {
     let (item, conns, lock) = futures_util::future::join3(
         table.get(&presence_key(user)),
         connections(table, user),
@@ -41,7 +42,7 @@ pub async fn view(table: &dyn Table, user: &str) -> Result<PresenceView, StoreEr
     let p = item?.as_ref().and_then(user::decode_presence).unwrap_or_default();
     let online = !conns?.is_empty();
     Ok(PresenceView {
-        user_id: user.to_owned(),
+        user_id: user.to_string(),
         status: if online { p.status.unwrap_or_else(|| "online".to_owned()) } else { "offline".to_owned() },
         message: p.message,
         online,
@@ -66,7 +67,7 @@ pub type PresenceError = crate::error::Rejection;
 /// `PUT /presence/status` for `user`.
 pub async fn set(
     table: &dyn Table,
-    user: &str,
+    user: &UserId,
     status: &str,
     message: Option<&str>,
     now: Millis,

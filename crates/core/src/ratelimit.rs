@@ -6,6 +6,7 @@
 use crate::clock::Millis;
 use crate::records::rate;
 use crate::store::{StoreError, Table};
+use stratus_protocol::ids::UserId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -23,7 +24,7 @@ pub const ICE_SERVERS: Limit = Limit { name: "ice", per_minute: 30 };
 pub type RateError = crate::error::Rejection;
 
 /// Counts one request of `user` against `limit` at `now`.
-pub async fn hit(table: &dyn Table, user: &str, limit: Limit, now: Millis) -> Result<(), RateError> {
+pub async fn hit(table: &dyn Table, user: &UserId, limit: Limit, now: Millis) -> Result<(), RateError> {
     let secs = now.div_euclid(1000);
     let minute = secs.div_euclid(60);
     let key = rate::key(user, limit.name, minute);

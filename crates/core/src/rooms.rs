@@ -14,6 +14,7 @@ use crate::nodes::NodeRecord;
 use crate::records::room as record;
 use crate::store::{Cond, Key, StoreError, Table, Write, query_all};
 use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::{NodeId, ParticipantId, RoomId, UserId};
 
 /// Rooms' errors are the core's one rejection type.
 pub type RoomError = crate::error::Rejection;
@@ -31,22 +32,22 @@ pub struct Placement {
     pub epoch: i64,
     /// `Some(old)` when the room was on `old`, which is no longer live: its members must
     /// reconnect to the new node.
-    pub moved_from: Option<String>,
+    pub moved_from: Option<NodeId>,
 }
 
-fn meta_key(room: &str) -> Key {
+fn meta_key(room: &RoomId) -> Key {
     record::meta(room)
 }
 
-fn member_key(room: &str, participant: &str) -> Key {
+fn member_key(room: &RoomId, participant: &str) -> Key {
     record::participant(room, participant)
 }
 
 /// Creates the room; `CONFLICT` if the id is taken.
 pub async fn create(
     table: &dyn Table,
-    id: &str,
-    owner: &str,
+    id: &RoomId,
+    owner: &UserId,
     max_participants: i64,
     now: Millis,
 ) -> Result<RoomRecord, RoomError> {
@@ -66,7 +67,7 @@ pub async fn create(
     }
 }
 
-pub async fn get(table: &dyn Table, id: &str) -> Result<RoomRecord, RoomError> {
+pub async fn get(table: &dyn Table, id: &RoomId) -> Result<RoomRecord, RoomError> {
     table
         .get(&meta_key(id))
         .await?
@@ -95,14 +96,14 @@ pub fn least_loaded(nodes: &[NodeRecord]) -> Option<&NodeRecord> {
 /// write, or, when another caller got there first, as that caller left it.
 pub async fn pin(
     table: &dyn Table,
-    room: &str,
-    node: &str,
-    expected: Option<&str>,
+    room: &RoomId,
+    node: &NodeId,
+    expected: Option<&NodeId>,
     now: Millis,
 ) -> Result<(RoomRecord, bool), RoomError> {
-    let still = Cond::Exists.and(record::on_node(expected));
+    let still = Cond::Exists.and(record::on_node(expected.map(NodeId::as_str)));
     match table.update(&meta_key(room), record::pinned(node, now), Some(still)).await {
-        Ok(it) => Ok((record::decode(&it).ok_or_else(|| rejected(ErrorCode::RoomNotFound, room))?, true)),
+        Ok(it) => Ok((record::decode(&it).ok_or_else(|| rejected(ErrorCode::RoomNotFound, room.to_string()))?, true)),
         Err(StoreError::ConditionFailed) => Ok((get(table, room).await?, false)),
         Err(e) => Err(e.into()),
     }
@@ -111,7 +112,12 @@ pub async fn pin(
 /// Where `room` runs: its node if that node is live, else the least-loaded live node, pinned
 /// with a conditional write (`moved_from` says the room left a dead node). `nodes` is the
 /// live list (`nodes::live`). `SERVICE_UNAVAILABLE` when no node can take it.
-pub async fn place(table: &dyn Table, room: &str, nodes: &[NodeRecord], now: Millis) -> Result<Placement, RoomError> {
+pub async fn place(
+    table: &dyn Table,
+    room: &RoomId,
+    nodes: &[NodeRecord],
+    now: Millis,
+) -> Result<Placement, RoomError> {
     let mut r = get(table, room).await?;
     // A few rounds at most: each lost race means someone else placed or moved the room.
     for _ in 0..4 {
@@ -124,7 +130,7 @@ pub async fn place(table: &dyn Table, room: &str, nodes: &[NodeRecord], now: Mil
         let Some(target) = least_loaded(nodes) else {
             return Err(rejected(ErrorCode::ServiceUnavailable, "no media node can take this room"));
         };
-        let (after, won) = pin(table, room, &target.id, r.node_id.as_deref(), now).await?;
+        let (after, won) = pin(table, room, &target.id, r.node_id.as_ref(), now).await?;
         if won {
             return Ok(Placement { node: target.clone(), epoch: after.epoch, moved_from: r.node_id.clone() });
         }
@@ -139,7 +145,7 @@ pub async fn place(table: &dyn Table, room: &str, nodes: &[NodeRecord], now: Mil
 /// go in the same transaction. Everything is written together or not at all.
 pub async fn join(
     table: &dyn Table,
-    room: &str,
+    room: &RoomId,
     member: &Member,
     at_epoch: Option<i64>,
     extra: Vec<Write>,
@@ -184,7 +190,7 @@ pub async fn join(
 
 /// Removes the members that joined before `epoch` (the room moved away from their node),
 /// each with its count, and returns them. Members who joined on the new node stay.
-pub async fn evict_before(table: &dyn Table, room: &str, epoch: i64) -> Result<Vec<Member>, RoomError> {
+pub async fn evict_before(table: &dyn Table, room: &RoomId, epoch: i64) -> Result<Vec<Member>, RoomError> {
     let mut out = Vec::new();
     for m in members(table, room).await? {
         let writes = vec![
@@ -204,7 +210,7 @@ pub async fn evict_before(table: &dyn Table, room: &str, epoch: i64) -> Result<V
 }
 
 /// Removes a member; `PARTICIPANT_NOT_FOUND` if absent. Count and member go together.
-pub async fn leave(table: &dyn Table, room: &str, participant: &str) -> Result<(), RoomError> {
+pub async fn leave(table: &dyn Table, room: &RoomId, participant: &ParticipantId) -> Result<(), RoomError> {
     let writes = vec![
         Write::Delete { key: member_key(room, participant), cond: Some(Cond::Exists) },
         Write::Update { key: meta_key(room), update: record::counted(-1), cond: Some(Cond::Exists) },
@@ -218,7 +224,7 @@ pub async fn leave(table: &dyn Table, room: &str, participant: &str) -> Result<(
     }
 }
 
-pub async fn members(table: &dyn Table, room: &str) -> Result<Vec<Member>, RoomError> {
+pub async fn members(table: &dyn Table, room: &RoomId) -> Result<Vec<Member>, RoomError> {
     let q = crate::records::room::participants(room).limit(500);
     let items = query_all(table, q).await?;
     Ok(items.iter().filter_map(record::decode_member).collect())
@@ -252,7 +258,13 @@ mod tests {
     }
 
     fn member(p: &str) -> Member {
-        Member { participant_id: p.into(), user_id: format!("u-{p}"), connection_id: None, joined_at: 1, epoch: 0 }
+        Member {
+            participant_id: p.into(),
+            user_id: format!("u-{p}").into(),
+            connection_id: None,
+            joined_at: 1,
+            epoch: 0,
+        }
     }
 
     #[test]
@@ -265,69 +277,70 @@ mod tests {
     #[tokio::test]
     async fn a_room_stays_on_its_live_node_and_moves_once_when_that_node_dies() {
         let t = table();
-        create(&t, "r1", "alice", 10, 1).await.unwrap();
-        let first = place(&t, "r1", &[node("a", 5, false), node("b", 1, false)], 2).await.unwrap();
+        create(&t, &"r1".into(), &"alice".into(), 10, 1).await.unwrap();
+        let first = place(&t, &"r1".into(), &[node("a", 5, false), node("b", 1, false)], 2).await.unwrap();
         assert_eq!((first.node.id.as_str(), first.epoch, first.moved_from.clone()), ("b", 1, None));
         // Later joins go to b even when a is now emptier, and even when b drains.
-        let again = place(&t, "r1", &[node("a", 0, false), node("b", 9, true)], 3).await.unwrap();
+        let again = place(&t, &"r1".into(), &[node("a", 0, false), node("b", 9, true)], 3).await.unwrap();
         assert_eq!((again.node.id.as_str(), again.epoch), ("b", 1));
         // b is gone from the live list: the room moves to a, once.
-        let moved = place(&t, "r1", &[node("a", 0, false), node("c", 3, false)], 4).await.unwrap();
+        let moved = place(&t, &"r1".into(), &[node("a", 0, false), node("c", 3, false)], 4).await.unwrap();
         assert_eq!((moved.node.id.as_str(), moved.epoch, moved.moved_from.as_deref()), ("a", 2, Some("b")));
-        let seen_late = place(&t, "r1", &[node("a", 0, false), node("c", 3, false)], 5).await.unwrap();
+        let seen_late = place(&t, &"r1".into(), &[node("a", 0, false), node("c", 3, false)], 5).await.unwrap();
         assert_eq!((seen_late.node.id.as_str(), seen_late.moved_from), ("a", None));
-        assert_eq!(get(&t, "r1").await.unwrap().node_id.as_deref(), Some("a"));
+        assert_eq!(get(&t, &"r1".into()).await.unwrap().node_id.as_deref(), Some("a"));
     }
 
     #[tokio::test]
     async fn the_first_pin_wins_and_a_stale_one_learns_where_the_room_went() {
         let t = table();
-        create(&t, "r1", "alice", 10, 1).await.unwrap();
-        let (r, won) = pin(&t, "r1", "a", None, 2).await.unwrap();
+        create(&t, &"r1".into(), &"alice".into(), 10, 1).await.unwrap();
+        let (r, won) = pin(&t, &"r1".into(), &"a".into(), None, 2).await.unwrap();
         assert!(won && r.node_id.as_deref() == Some("a"));
         // A second caller that also saw the room unplaced picked b: it loses and reads a.
-        let (r, won) = pin(&t, "r1", "b", None, 2).await.unwrap();
+        let (r, won) = pin(&t, &"r1".into(), &"b".into(), None, 2).await.unwrap();
         assert!(!won);
         assert_eq!((r.node_id.as_deref(), r.epoch), (Some("a"), 1));
         // A move guarded on a node the room is no longer on changes nothing either.
-        let (r, won) = pin(&t, "r1", "c", Some("b"), 3).await.unwrap();
+        let (r, won) = pin(&t, &"r1".into(), &"c".into(), Some(&"b".into()), 3).await.unwrap();
         assert!(!won && r.node_id.as_deref() == Some("a"));
     }
 
     #[tokio::test]
     async fn no_node_means_service_unavailable_and_unknown_rooms_are_not_found() {
         let t = table();
-        create(&t, "r1", "alice", 10, 1).await.unwrap();
-        let e = place(&t, "r1", &[node("a", 0, true)], 2).await.unwrap_err();
+        create(&t, &"r1".into(), &"alice".into(), 10, 1).await.unwrap();
+        let e = place(&t, &"r1".into(), &[node("a", 0, true)], 2).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::ServiceUnavailable, _)));
-        assert_eq!(get(&t, "r1").await.unwrap().node_id, None, "nothing written");
-        let e = place(&t, "nope", &[node("a", 0, false)], 2).await.unwrap_err();
+        assert_eq!(get(&t, &"r1".into()).await.unwrap().node_id, None, "nothing written");
+        let e = place(&t, &"nope".into(), &[node("a", 0, false)], 2).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomNotFound, _)));
-        let e = create(&t, "r1", "bob", 10, 3).await.unwrap_err();
+        let e = create(&t, &"r1".into(), &"bob".into(), 10, 3).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::Conflict, _)));
     }
 
     #[tokio::test]
     async fn joins_stop_at_capacity_and_a_full_or_duplicate_join_writes_nothing() {
         let t = table();
-        create(&t, "r1", "alice", 2, 1).await.unwrap();
-        join(&t, "r1", &member("p1"), None, vec![]).await.unwrap();
-        let e = join(&t, "r1", &member("p1"), None, vec![]).await.unwrap_err();
+        create(&t, &"r1".into(), &"alice".into(), 2, 1).await.unwrap();
+        join(&t, &"r1".into(), &member("p1"), None, vec![]).await.unwrap();
+        let e = join(&t, &"r1".into(), &member("p1"), None, vec![]).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::Conflict, _)), "{e:?}");
-        let r = join(&t, "r1", &member("p2"), None, vec![]).await.unwrap();
+        let r = join(&t, &"r1".into(), &member("p2"), None, vec![]).await.unwrap();
         assert_eq!(r.participants, 2);
-        let e = join(&t, "r1", &member("p3"), None, vec![]).await.unwrap_err();
+        let e = join(&t, &"r1".into(), &member("p3"), None, vec![]).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomFull, _)), "{e:?}");
-        let ids: Vec<String> = members(&t, "r1").await.unwrap().into_iter().map(|m| m.participant_id).collect();
+        let ids: Vec<String> =
+            members(&t, &"r1".into()).await.unwrap().into_iter().map(|m| m.participant_id.into()).collect();
         assert_eq!(ids, ["p1", "p2"]);
-        leave(&t, "r1", "p1").await.unwrap();
-        let e = leave(&t, "r1", "p1").await.unwrap_err();
+        leave(&t, &"r1".into(), &"p1".into()).await.unwrap();
+        let e = leave(&t, &"r1".into(), &"p1".into()).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::ParticipantNotFound, _)));
-        assert_eq!(get(&t, "r1").await.unwrap().participants, 1);
-        join(&t, "r1", &member("p3"), None, vec![]).await.unwrap();
-        let e = join(&t, "nope", &member("p1"), None, vec![]).await.unwrap_err();
+        assert_eq!(get(&t, &"r1".into()).await.unwrap().participants, 1);
+        join(&t, &"r1".into(), &member("p3"), None, vec![]).await.unwrap();
+        let e = join(&t, &"nope".into(), &member("p1"), None, vec![]).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::RoomNotFound, _)));
-        let listed: Vec<String> = list(&t).await.unwrap().into_iter().map(|r| r.id).collect();
+        let listed: Vec<String> = list(&t).await.unwrap().into_iter().map(|r| r.id.into()).collect();
         assert_eq!(listed, ["r1"]);
     }
 }

@@ -26,7 +26,7 @@ use serde_json::{Value as Json, json};
 use std::sync::Arc;
 use stratus_protocol::control::{self, Route};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::is_valid_id;
+use stratus_protocol::ids::{ConnectionId, NodeId, ParticipantId, RoomId, UserId, is_valid_id};
 use stratus_protocol::media::{AnswerRequest, Layers, RoomInfo};
 use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomRef, RoomSummary, SfuRequest};
 use stratus_protocol::ws::{envelope, event};
@@ -73,11 +73,11 @@ impl Default for SfuConfig {
 /// Who is asking: from the connection's record (WebSocket) or the token (REST).
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user_id: String,
+    pub user_id: UserId,
     /// The WebSocket connection, for the SFU dialect.
-    pub connection_id: Option<String>,
+    pub connection_id: Option<ConnectionId>,
     /// The token's room grant: the only room this caller may create, join or see.
-    pub grant_room: Option<String>,
+    pub grant_room: Option<RoomId>,
     pub can_publish: bool,
     pub can_subscribe: bool,
     pub admin: bool,
@@ -85,25 +85,25 @@ pub struct Caller {
 
 /// A connection's participant id: the connection id when it is a valid id, else a hex form
 /// (API Gateway's ids end in `=`, which ids do not allow).
-pub fn participant_id(connection: &str) -> String {
+pub fn participant_id(connection: &ConnectionId) -> ParticipantId {
     if is_valid_id(connection) {
-        return connection.to_owned();
+        return ParticipantId::from(connection.as_str());
     }
     let trimmed = connection.trim_end_matches('=');
     if trimmed.len() + 1 == connection.len() && is_valid_id(trimmed) {
-        return format!("{trimmed}.");
+        return ParticipantId::from(format!("{trimmed}."));
     }
     let hex: String = connection.bytes().take(60).map(|b| format!("{b:02x}")).collect();
-    format!("c-{hex}")
+    ParticipantId::from(format!("c-{hex}"))
 }
 
-fn sfu_key(conn: &str) -> Key {
+fn sfu_key(conn: &ConnectionId) -> Key {
     connection::group_room(conn)
 }
 
 /// Drops connection `conn`'s group-room record without telling a node (a deployment without
 /// a fleet cleaning up after one that had it).
-pub async fn forget_connection(table: &dyn Table, conn: &str) -> Result<(), StoreError> {
+pub async fn forget_connection(table: &dyn Table, conn: &ConnectionId) -> Result<(), StoreError> {
     table.delete(&sfu_key(conn), None).await.map(|_| ())
 }
 
@@ -136,11 +136,11 @@ fn to_json<T: Serialize>(v: &T) -> Json {
 
 pub fn summary(r: &RoomRecord) -> RoomSummary {
     RoomSummary {
-        room_id: r.id.clone(),
-        owner: r.owner.clone(),
+        room_id: r.id.to_string(),
+        owner: r.owner.to_string(),
         max_participants: r.max_participants,
         participants: r.participants,
-        node_id: r.node_id.clone(),
+        node_id: r.node_id.as_ref().map(NodeId::to_string),
         created_at: rfc3339_ms(r.created_at),
     }
 }
@@ -162,7 +162,7 @@ impl SfuRooms {
         SfuRooms { table, sink, media, cfg }
     }
 
-    fn allowed(caller: &Caller, room: &str) -> Result<(), RoomError> {
+    fn allowed(caller: &Caller, room: &RoomId) -> Result<(), RoomError> {
         match &caller.grant_room {
             Some(g) if g != room => Err(rejected(ErrorCode::Forbidden, format!("this token is limited to room `{g}`"))),
             _ => Ok(()),
@@ -174,9 +174,9 @@ impl SfuRooms {
         let room = match &req.room_id {
             Some(r) => {
                 id(r, "roomId")?;
-                r.clone()
+                RoomId::from(r.as_str())
             }
-            None => caller.grant_room.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            None => caller.grant_room.clone().unwrap_or_else(|| RoomId::from(uuid::Uuid::new_v4().to_string())),
         };
         Self::allowed(caller, &room)?;
         let max = req.max_participants.unwrap_or(self.cfg.default_max_participants);
@@ -190,14 +190,19 @@ impl SfuRooms {
     }
 
     /// The room's placement, moving it off a dead node (and telling its members) if needed.
-    pub async fn placement(&self, room: &str, now: Millis) -> Result<Placement, RoomError> {
+    pub async fn placement(&self, room: &RoomId, now: Millis) -> Result<Placement, RoomError> {
         self.placement_without(room, None, now).await
     }
 
     /// [`Self::placement`] treating node `lost` as dead whatever the registry says.
-    async fn placement_without(&self, room: &str, lost: Option<&str>, now: Millis) -> Result<Placement, RoomError> {
+    async fn placement_without(
+        &self,
+        room: &RoomId,
+        lost: Option<&NodeId>,
+        now: Millis,
+    ) -> Result<Placement, RoomError> {
         let mut live = nodes::live(self.table.as_ref()).await?;
-        live.retain(|n| Some(n.id.as_str()) != lost);
+        live.retain(|n| Some(&n.id) != lost);
         let p = rooms::place(self.table.as_ref(), room, &live, now).await?;
         if let Some(old) = &p.moved_from {
             self.moved(room, old, &p).await?;
@@ -206,13 +211,18 @@ impl SfuRooms {
     }
 
     /// The room left `from`: evict who joined there and tell them to join again.
-    async fn moved(&self, room: &str, from: &str, to: &Placement) -> Result<(), RoomError> {
-        tracing::warn!(room, from, to = %to.node.id, epoch = to.epoch, "room moved off a lost media node");
+    async fn moved(&self, room: &RoomId, from: &NodeId, to: &Placement) -> Result<(), RoomError> {
+        tracing::warn!(%room, %from, to = %to.node.id, epoch = to.epoch, "room moved off a lost media node");
         let evicted = rooms::evict_before(self.table.as_ref(), room, to.epoch).await?;
         let msg = envelope(
             event::ROOM_MOVED,
             None,
-            RoomMoved { room_id: room.into(), from_node_id: from.into(), node_id: to.node.id.clone(), epoch: to.epoch },
+            RoomMoved {
+                room_id: room.to_string(),
+                from_node_id: from.to_string(),
+                node_id: to.node.id.to_string(),
+                epoch: to.epoch,
+            },
         );
         for m in evicted {
             let Some(c) = m.connection_id else { continue };
@@ -248,7 +258,13 @@ impl SfuRooms {
 
     /// `joinRoom`: places the room, makes it on the node, records the member, then the
     /// participant on the node; a failure on the node takes the member back out.
-    async fn join(&self, caller: &Caller, conn: &str, room: &str, now: Millis) -> Result<JoinRoomResponse, RoomError> {
+    async fn join(
+        &self,
+        caller: &Caller,
+        conn: &ConnectionId,
+        room: &RoomId,
+        now: Millis,
+    ) -> Result<JoinRoomResponse, RoomError> {
         id(room, "roomId")?;
         Self::allowed(caller, room)?;
         let record = rooms::get(self.table.as_ref(), room).await?;
@@ -293,22 +309,22 @@ impl SfuRooms {
             }
         };
         Ok(JoinRoomResponse {
-            room_id: room.to_owned(),
-            participant_id: pid,
-            node_id: p.node.id.clone(),
+            room_id: room.to_string(),
+            participant_id: pid.into(),
+            node_id: p.node.id.to_string(),
             epoch: p.epoch,
             participants: info.participants,
         })
     }
 
     /// The SFU room the connection is in, if any.
-    async fn room_of(&self, conn: &str) -> Result<Option<String>, RoomError> {
+    async fn room_of(&self, conn: &ConnectionId) -> Result<Option<RoomId>, RoomError> {
         let it = self.table.get(&sfu_key(conn)).await?;
         Ok(it.as_ref().and_then(connection::decode_group_room).map(|g| g.room))
     }
 
     /// The node `room` is pinned to, if that node is live.
-    async fn live_node(&self, room: &str) -> Result<Option<NodeRecord>, RoomError> {
+    async fn live_node(&self, room: &RoomId) -> Result<Option<NodeRecord>, RoomError> {
         let record = rooms::get(self.table.as_ref(), room).await?;
         let live = nodes::live(self.table.as_ref()).await?;
         Ok(record.node_id.and_then(|n| live.into_iter().find(|l| l.id == n)))
@@ -317,19 +333,19 @@ impl SfuRooms {
     /// Moves `room` off `node`, which could not be connected to.
     async fn moved_off_unreachable(
         &self,
-        room: &str,
+        room: &RoomId,
         node: &NodeRecord,
         e: &ControlFailure,
         now: Millis,
     ) -> Result<Placement, RoomError> {
-        tracing::warn!(room, node = %node.id, error = %e.message, "media node unreachable; moving its room");
+        tracing::warn!(%room, node = %node.id, error = %e.message, "media node unreachable; moving its room");
         self.placement_without(room, Some(&node.id), now).await
     }
 
     /// A control call for `room` on its node; an unreachable node loses the room at once.
     async fn call_room_node(
         &self,
-        room: &str,
+        room: &RoomId,
         node: &NodeRecord,
         route: Route,
         args: &[&str],
@@ -347,7 +363,7 @@ impl SfuRooms {
     }
 
     /// The connection's room and that room's live node.
-    async fn context(&self, conn: &str, now: Millis) -> Result<(String, NodeRecord), RoomError> {
+    async fn context(&self, conn: &ConnectionId, now: Millis) -> Result<(RoomId, NodeRecord), RoomError> {
         let room = self
             .room_of(conn)
             .await?
@@ -362,7 +378,7 @@ impl SfuRooms {
 
     /// Takes the connection out of its SFU room: off the node (others hear
     /// `participantLeft`), out of the member list. Returns the room it was in.
-    pub async fn leave_connection(&self, conn: &str) -> Result<String, RoomError> {
+    pub async fn leave_connection(&self, conn: &ConnectionId) -> Result<RoomId, RoomError> {
         let Some(room) = self.room_of(conn).await? else {
             return Err(rejected(ErrorCode::ParticipantNotFound, "not in a room"));
         };
@@ -377,19 +393,18 @@ impl SfuRooms {
     }
 
     /// Best effort: the node may be gone, or may have lost the participant already.
-    async fn leave_node(&self, room: &str, pid: &str) {
-        if let Ok(Some(node)) = self.live_node(room).await {
-            if let Err(e) = self.media.call(&node, control::PARTICIPANT_LEAVE, &[room, pid], None).await
-                && e.code != Some(ErrorCode::ParticipantNotFound)
-            {
-                tracing::warn!(room, participant = pid, status = e.status, "participant not removed from its node");
-            }
+    async fn leave_node(&self, room: &RoomId, pid: &ParticipantId) {
+        if let Ok(Some(node)) = self.live_node(room).await
+            && let Err(e) = self.media.call(&node, control::PARTICIPANT_LEAVE, &[room, pid], None).await
+            && e.code != Some(ErrorCode::ParticipantNotFound)
+        {
+            tracing::warn!(%room, participant = %pid, status = e.status, "participant not removed from its node");
         }
     }
 
     /// Takes every connection of `user` out of `room` (REST leave). `PARTICIPANT_NOT_FOUND`
     /// when the user has none there.
-    pub async fn leave_user(&self, caller: &Caller, room: &str) -> Result<usize, RoomError> {
+    pub async fn leave_user(&self, caller: &Caller, room: &RoomId) -> Result<usize, RoomError> {
         Self::allowed(caller, room)?;
         rooms::get(self.table.as_ref(), room).await?;
         let mut left = 0;
@@ -417,32 +432,39 @@ impl SfuRooms {
 
     /// May the caller see this room: its owner, a member, an admin, or a token granted it.
     pub async fn visible(&self, caller: &Caller, r: &RoomRecord) -> Result<bool, RoomError> {
-        if caller.admin || r.owner == caller.user_id || caller.grant_room.as_deref() == Some(r.id.as_str()) {
+        if caller.admin || r.owner == caller.user_id || caller.grant_room.as_ref() == Some(&r.id) {
             return Ok(true);
         }
         Ok(rooms::members(self.table.as_ref(), &r.id).await?.iter().any(|m| m.user_id == caller.user_id))
     }
 
     /// One request of the SFU dialect from connection `conn`; the response's `data`.
-    pub async fn handle(&self, caller: &Caller, conn: &str, req: SfuRequest, now: Millis) -> Result<Json, RoomError> {
+    pub async fn handle(
+        &self,
+        caller: &Caller,
+        conn: &ConnectionId,
+        req: SfuRequest,
+        now: Millis,
+    ) -> Result<Json, RoomError> {
         // A participant route: the room and participant come from the connection, `ids` follow.
         let node_call = |route: Route, ids: Vec<String>, body: Option<Json>| async move {
             let (room, node) = self.context(conn, now).await?;
             let pid = participant_id(conn);
-            let mut args = vec![room.as_str(), pid.as_str()];
+            let mut args: Vec<&str> = vec![&room, &pid];
             args.extend(ids.iter().map(String::as_str));
             self.call_room_node(&room, &node, route, &args, body, now).await
         };
         match req {
             SfuRequest::CreateRoom(r) => Ok(to_json(&summary(&self.create(caller, &r, now).await?))),
-            SfuRequest::JoinRoom(r) => Ok(to_json(&self.join(caller, conn, &r.room_id, now).await?)),
-            SfuRequest::LeaveRoom(_) => Ok(to_json(&RoomRef { room_id: self.leave_connection(conn).await? })),
+            SfuRequest::JoinRoom(r) => Ok(to_json(&self.join(caller, conn, &RoomId::from(r.room_id), now).await?)),
+            SfuRequest::LeaveRoom(_) => Ok(to_json(&RoomRef { room_id: self.leave_connection(conn).await?.into() })),
             SfuRequest::GetRouterRtpCapabilities(r) => {
                 let node = match &r.room_id {
                     Some(room) => {
                         id(room, "roomId")?;
-                        Self::allowed(caller, room)?;
-                        self.placement(room, now).await?.node
+                        let room = RoomId::from(room.as_str());
+                        Self::allowed(caller, &room)?;
+                        self.placement(&room, now).await?.node
                     }
                     None => match self.context(conn, now).await {
                         Ok((_, node)) => node,
@@ -518,11 +540,12 @@ mod tests {
 
     #[test]
     fn participant_ids_are_valid_ids_and_distinct_per_connection() {
-        assert_eq!(participant_id("abc"), "abc");
-        let a = participant_id("Iu3QWeqGoAMCJ1w=");
-        let b = participant_id("Iu3QWeqGoAMCJ1w");
+        let pid = |c: &str| participant_id(&ConnectionId::from(c));
+        assert_eq!(pid("abc"), "abc");
+        let a = pid("Iu3QWeqGoAMCJ1w=");
+        let b = pid("Iu3QWeqGoAMCJ1w");
         assert!(is_valid_id(&a) && a != b, "{a} {b}");
-        let c = participant_id("a/b+c==");
+        let c = pid("a/b+c==");
         assert!(is_valid_id(&c) && c.starts_with("c-"), "{c}");
     }
 }

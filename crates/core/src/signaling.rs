@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenType};
 use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::{ConnectionId, RoomId};
 use stratus_protocol::sfu::SfuRequest;
 use stratus_protocol::ws::{ClientMessage, LeaveReason, WsError, envelope, error_message, event, parse_client};
 
@@ -55,7 +56,7 @@ impl Signaling {
     }
 
     /// `$connect`: authenticates the token and takes one of the user's connection slots.
-    pub async fn connect(&self, conn: &str, token: Option<&str>, now: Millis) -> Result<Claims, Refusal> {
+    pub async fn connect(&self, conn: &ConnectionId, token: Option<&str>, now: Millis) -> Result<Claims, Refusal> {
         let token = token.filter(|t| !t.is_empty()).ok_or_else(|| Refusal {
             status: 401,
             code: ErrorCode::AuthTokenMissing,
@@ -67,13 +68,13 @@ impl Signaling {
     }
 
     /// `$disconnect`: leaves every room (telling the others) and frees the slot.
-    pub async fn disconnect(&self, conn: &str, now: Millis) {
-        self.cleanup(vec![conn.to_owned()], LeaveReason::Disconnected, now).await;
+    pub async fn disconnect(&self, conn: &ConnectionId, now: Millis) {
+        self.cleanup(vec![conn.clone()], LeaveReason::Disconnected, now).await;
     }
 
     /// A message from `conn`. Replies and relays go out through the sink; a rejected
     /// message gets an `error` and changes nothing.
-    pub async fn message(&self, conn: &str, body: &str, now: Millis) {
+    pub async fn message(&self, conn: &ConnectionId, body: &str, now: Millis) {
         let (rid, res) = match parse_client(body) {
             Ok((rid, msg)) => {
                 (rid.clone(), self.dispatch(conn, rid.clone(), msg, now).await.map_err(|e| ws_error(e, &rid)))
@@ -108,7 +109,7 @@ impl Signaling {
         if let Some(e) = error
             && let Err(SinkError::Gone) = self.sink.post(conn, &error_message(&e)).await
         {
-            gone.push(conn.to_owned());
+            gone.push(conn.clone());
         }
         if !gone.is_empty() {
             self.cleanup(gone, LeaveReason::Gone, now).await;
@@ -117,7 +118,7 @@ impl Signaling {
 
     async fn dispatch(
         &self,
-        conn: &str,
+        conn: &ConnectionId,
         rid: Option<String>,
         msg: ClientMessage,
         now: Millis,
@@ -125,11 +126,12 @@ impl Signaling {
         match msg {
             ClientMessage::Ping => {
                 let pong = envelope(event::PONG, rid.as_deref(), serde_json::Map::new());
-                Ok(vec![Post::to(vec![conn.to_owned()], pong)])
+                Ok(vec![Post::to(vec![conn.clone()], pong)])
             }
-            ClientMessage::Join { room } => self.join(conn, &room, rid, now).await,
-            ClientMessage::Leave { room } => self.p2p.leave(conn, &room, rid).await,
+            ClientMessage::Join { room } => self.join(conn, &RoomId::from(room), rid, now).await,
+            ClientMessage::Leave { room } => self.p2p.leave(conn, &RoomId::from(room), rid).await,
             ClientMessage::Relay { kind, to, room, data } => {
+                let (to, room) = (to.map(ConnectionId::from), room.map(RoomId::from));
                 Ok(vec![self.p2p.relay(conn, kind, to, room, data).await?])
             }
             ClientMessage::Sfu(req) => self.sfu(conn, rid, req, now).await,
@@ -138,10 +140,16 @@ impl Signaling {
 
     /// `join`, after the call-room rule: while a call lasts only its two users may enter
     /// its signaling room.
-    async fn join(&self, conn: &str, room: &str, rid: Option<String>, now: Millis) -> Result<Vec<Post>, Rejection> {
+    async fn join(
+        &self,
+        conn: &ConnectionId,
+        room: &RoomId,
+        rid: Option<String>,
+        now: Millis,
+    ) -> Result<Vec<Post>, Rejection> {
         let meta = self.p2p.meta(conn).await?;
         if let Some(call_id) = crate::calls::call_id_of_room(room)
-            && !crate::calls::may_join_call_room(self.table.as_ref(), &meta.user_id, call_id).await?
+            && !crate::calls::may_join_call_room(self.table.as_ref(), &meta.user_id, &call_id).await?
         {
             return Err(Rejection::new(
                 ErrorCode::Forbidden,
@@ -151,7 +159,13 @@ impl Signaling {
         self.p2p.join(conn, &meta, room, rid, now).await
     }
 
-    async fn sfu(&self, conn: &str, rid: Option<String>, req: SfuRequest, now: Millis) -> Result<Vec<Post>, Rejection> {
+    async fn sfu(
+        &self,
+        conn: &ConnectionId,
+        rid: Option<String>,
+        req: SfuRequest,
+        now: Millis,
+    ) -> Result<Vec<Post>, Rejection> {
         let Some(sfu) = &self.sfu else {
             return Err(Rejection::new(
                 ErrorCode::ServiceUnavailable,
@@ -161,7 +175,7 @@ impl Signaling {
         let meta = self.p2p.meta(conn).await?;
         let caller = crate::sfu::Caller {
             user_id: meta.user_id,
-            connection_id: Some(conn.to_owned()),
+            connection_id: Some(conn.clone()),
             grant_room: meta.grant_room,
             can_publish: meta.can_publish,
             can_subscribe: meta.can_subscribe,
@@ -169,13 +183,13 @@ impl Signaling {
         };
         let kind = format!("{}Response", req.name());
         let data = sfu.handle(&caller, conn, req, now).await?;
-        Ok(vec![Post::to(vec![conn.to_owned()], envelope(&kind, rid.as_deref(), data))])
+        Ok(vec![Post::to(vec![conn.clone()], envelope(&kind, rid.as_deref(), data))])
     }
 
     /// Removes connections and everything they hold, telling their rooms. Connections found
     /// gone while telling are cleaned up in turn (iteratively, each once).
-    async fn cleanup(&self, initial: Vec<String>, reason: LeaveReason, now: Millis) {
-        let mut queue: VecDeque<String> = initial.into();
+    async fn cleanup(&self, initial: Vec<ConnectionId>, reason: LeaveReason, now: Millis) {
+        let mut queue: VecDeque<ConnectionId> = initial.into();
         let mut done = BTreeSet::new();
         while let Some(conn) = queue.pop_front() {
             if !done.insert(conn.clone()) {

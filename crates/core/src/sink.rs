@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
+use stratus_protocol::ids::ConnectionId;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SinkError {
@@ -17,15 +18,15 @@ pub enum SinkError {
 /// Where messages to connections go.
 #[async_trait]
 pub trait ConnectionSink: Send + Sync + 'static {
-    async fn post(&self, connection: &str, message: &str) -> Result<(), SinkError>;
+    async fn post(&self, connection: &ConnectionId, message: &str) -> Result<(), SinkError>;
     /// Whether the connection still exists (`GET @connections/{id}`).
-    async fn alive(&self, connection: &str) -> Result<bool, SinkError>;
+    async fn alive(&self, connection: &ConnectionId) -> Result<bool, SinkError>;
     /// Closes the connection (`DELETE @connections/{id}`).
-    async fn close(&self, connection: &str) -> Result<(), SinkError>;
+    async fn close(&self, connection: &ConnectionId) -> Result<(), SinkError>;
 }
 
 /// Posts `message` to every connection at once; returns those that are gone.
-pub async fn post_all(sink: &dyn ConnectionSink, conns: &[String], message: &str) -> Vec<String> {
+pub async fn post_all(sink: &dyn ConnectionSink, conns: &[ConnectionId], message: &str) -> Vec<ConnectionId> {
     let results = join_all(conns.iter().map(|c| sink.post(c, message))).await;
     conns.iter().zip(results).filter(|(_, r)| matches!(r, Err(SinkError::Gone))).map(|(c, _)| c.clone()).collect()
 }
@@ -34,18 +35,18 @@ pub async fn post_all(sink: &dyn ConnectionSink, conns: &[String], message: &str
 /// them and cleans up the connections found gone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
-    pub to: Vec<String>,
+    pub to: Vec<ConnectionId>,
     pub message: String,
     /// Sent to one chosen peer: if it is gone the sender hears `PEER_NOT_FOUND`.
     pub direct: bool,
 }
 
 impl Post {
-    pub fn to(to: Vec<String>, message: String) -> Post {
+    pub fn to(to: Vec<ConnectionId>, message: String) -> Post {
         Post { to, message, direct: false }
     }
 
-    pub fn direct(to: String, message: String) -> Post {
+    pub fn direct(to: ConnectionId, message: String) -> Post {
         Post { to: vec![to], message, direct: true }
     }
 }

@@ -8,6 +8,7 @@ use aws_sdk_apigatewaymanagement::Client;
 use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use stratus_core::sink::{ConnectionSink, SinkError};
+use stratus_protocol::ids::ConnectionId;
 
 pub struct ManagementApiSink {
     client: Client,
@@ -34,8 +35,9 @@ impl ManagementApiSink {
 
 #[async_trait]
 impl ConnectionSink for ManagementApiSink {
-    async fn post(&self, connection: &str, message: &str) -> Result<(), SinkError> {
-        let res = self.client.post_to_connection().connection_id(connection).data(Blob::new(message)).send().await;
+    async fn post(&self, connection: &ConnectionId, message: &str) -> Result<(), SinkError> {
+        let res =
+            self.client.post_to_connection().connection_id(connection.as_str()).data(Blob::new(message)).send().await;
         match res {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -45,8 +47,8 @@ impl ConnectionSink for ManagementApiSink {
         }
     }
 
-    async fn alive(&self, connection: &str) -> Result<bool, SinkError> {
-        match self.client.get_connection().connection_id(connection).send().await {
+    async fn alive(&self, connection: &ConnectionId) -> Result<bool, SinkError> {
+        match self.client.get_connection().connection_id(connection.as_str()).send().await {
             Ok(_) => Ok(true),
             Err(e) => {
                 let se = e.into_service_error();
@@ -55,8 +57,8 @@ impl ConnectionSink for ManagementApiSink {
         }
     }
 
-    async fn close(&self, connection: &str) -> Result<(), SinkError> {
-        match self.client.delete_connection().connection_id(connection).send().await {
+    async fn close(&self, connection: &ConnectionId) -> Result<(), SinkError> {
+        match self.client.delete_connection().connection_id(connection.as_str()).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
                 let se = e.into_service_error();

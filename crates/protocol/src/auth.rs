@@ -4,6 +4,7 @@
 //! - `POST /auth/refresh`  [`RefreshRequest`] → [`TokenResponse`]
 //! - `GET  /auth/validate` (Bearer access token) → [`ValidateResponse`]
 
+use crate::ids::{RoomId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// What a token lets its holder do. Names follow the room-grant vocabulary app developers
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub struct Grants {
     /// The one room this token is limited to; `None` means any room.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room: Option<String>,
+    pub room: Option<RoomId>,
     #[serde(default)]
     pub can_publish: bool,
     #[serde(default)]
@@ -75,7 +76,7 @@ pub struct Claims {
     pub iss: String,
     /// Subject: the user id (duplicated as `user_id` for clients of the earlier services).
     pub sub: String,
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,7 +86,7 @@ pub struct Claims {
     /// The app key that minted this token.
     pub app: String,
     pub token_type: TokenType,
-    pub jti: String,
+    pub jti: TokenId,
     /// Seconds since the Unix epoch.
     pub iat: i64,
     pub nbf: i64,

@@ -1,18 +1,75 @@
 //! Named id types. A `UserId` can't be passed where a `RoomId` is expected.
+//!
+//! Each derefs to `str` (an id is read as text where keys and messages are built) but is made
+//! only on purpose, with `From`: a plain string never stands in for an id in a signature.
+//! Serialized transparently, so the wire and the stored items keep plain strings.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 use std::fmt;
+use std::ops::Deref;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        /// `Default` is the empty id, which no check accepts (it fills a field that a record
+        /// takes from its key, until the key is read).
+        #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub String);
 
         impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl From<&$name> for $name {
+            fn from(id: &$name) -> Self {
+                id.clone()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
             }
         }
 
@@ -45,8 +102,24 @@ id_type!(
     RequestId
 );
 id_type!(
-    /// A room (group call) name.
+    /// A room's name: a group (SFU) room, or a peer-to-peer signaling room.
     RoomId
+);
+id_type!(
+    /// A 1:1 call.
+    CallId
+);
+id_type!(
+    /// A WebSocket connection, as API Gateway (or the local emulator) names it.
+    ConnectionId
+);
+id_type!(
+    /// A media node of the fleet.
+    NodeId
+);
+id_type!(
+    /// A group-room participant (derived from its connection: `sfu::participant_id`).
+    ParticipantId
 );
 id_type!(
     /// A JWT's unique id (`jti`).

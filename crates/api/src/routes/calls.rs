@@ -16,8 +16,9 @@ use stratus_protocol::calls::{
     InitiateCall, Outcome, Pagination,
 };
 use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::{CallId, UserId};
 
-fn only_self(me: &str, user: &str) -> Result<(), ApiError> {
+fn only_self(me: &UserId, user: &UserId) -> Result<(), ApiError> {
     if me == user { Ok(()) } else { Err(ApiError::new(ErrorCode::Forbidden, "you can only see your own calls")) }
 }
 
@@ -28,7 +29,7 @@ pub async fn initiate(
 ) -> Result<(StatusCode, Json<CallView>), ApiError> {
     let now = st.clock.now_ms();
     ratelimit::hit(st.table.as_ref(), &me.user_id, CALL_INITIATIONS, now).await?;
-    let call = st.calls.initiate(&me.user_id, &req.caller_id, &req.callee_id, &req.call_type, now).await?;
+    let call = st.calls.initiate(&me.user_id, &req, now).await?;
     tracing::info!(call_id = %call.id, call_type = call.call_type.as_str(), "call initiated");
     Ok((StatusCode::CREATED, Json(st.calls.view(&call).await?)))
 }
@@ -36,7 +37,7 @@ pub async fn initiate(
 pub async fn answer(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<CallId>,
 ) -> Result<Json<CallView>, ApiError> {
     let call = st.calls.answer(&me.user_id, &id, st.clock.now_ms()).await?;
     Ok(Json(st.calls.view(&call).await?))
@@ -46,7 +47,7 @@ pub async fn answer(
 pub async fn end(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<CallId>,
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Json<CallView>, ApiError> {
@@ -63,7 +64,7 @@ pub async fn end(
 pub async fn status(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<CallId>,
 ) -> Result<Json<CallView>, ApiError> {
     let call = st.calls.get_for(&me.user_id, &id, st.clock.now_ms()).await?;
     Ok(Json(st.calls.view(&call).await?))
@@ -72,14 +73,14 @@ pub async fn status(
 pub async fn active(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    Path(user): Path<String>,
+    Path(user): Path<UserId>,
 ) -> Result<Json<ActiveCalls>, ApiError> {
     only_self(&me.user_id, &user)?;
     let mut calls = Vec::new();
     for c in st.calls.active(&user, st.clock.now_ms()).await? {
         calls.push(st.calls.view(&c).await?);
     }
-    Ok(Json(ActiveCalls { user_id: user, calls }))
+    Ok(Json(ActiveCalls { user_id: user.into(), calls }))
 }
 
 fn number(q: &HashMap<String, String>, name: &str, default: u32, max: u32, min: u32) -> Result<u32, ApiError> {
@@ -94,7 +95,7 @@ fn number(q: &HashMap<String, String>, name: &str, default: u32, max: u32, min: 
 pub async fn history(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    Path(user): Path<String>,
+    Path(user): Path<UserId>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<History>, ApiError> {
     only_self(&me.user_id, &user)?;
@@ -121,5 +122,5 @@ pub async fn history(
     ratelimit::hit(st.table.as_ref(), &me.user_id, HISTORY_QUERIES, now).await?;
     let (calls, total) = st.calls.history(&user, call_type, outcome, limit, offset, now).await?;
     let has_more = u64::from(offset) + (calls.len() as u64) < total;
-    Ok(Json(History { user_id: user, calls, pagination: Pagination { total, limit, offset, has_more } }))
+    Ok(Json(History { user_id: user.into(), calls, pagination: Pagination { total, limit, offset, has_more } }))
 }

@@ -10,6 +10,7 @@ use stratus_core::presence;
 use stratus_core::ratelimit::{self, PRESENCE_UPDATES};
 use stratus_protocol::calls::{Availability, PresenceUpdate, PresenceView};
 use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::UserId;
 use stratus_protocol::ids::is_valid_id;
 
 fn check_id(user: &str) -> Result<(), ApiError> {
@@ -19,7 +20,7 @@ fn check_id(user: &str) -> Result<(), ApiError> {
 pub async fn status(
     State(st): State<AppState>,
     AuthUser(_me): AuthUser,
-    Path(user): Path<String>,
+    Path(user): Path<UserId>,
 ) -> Result<Json<PresenceView>, ApiError> {
     check_id(&user)?;
     Ok(Json(presence::view(st.table.as_ref(), &user).await?))
@@ -28,7 +29,7 @@ pub async fn status(
 pub async fn check(
     State(st): State<AppState>,
     AuthUser(_me): AuthUser,
-    Path(user): Path<String>,
+    Path(user): Path<UserId>,
 ) -> Result<Json<Availability>, ApiError> {
     check_id(&user)?;
     Ok(Json(presence::availability(presence::view(st.table.as_ref(), &user).await?)))

@@ -14,6 +14,7 @@ use stratus_core::rooms::{self, RoomError, RoomRecord};
 use stratus_core::sfu::{Caller, SfuRooms, summary};
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
+use stratus_protocol::ids::RoomId;
 use stratus_protocol::sfu::{CreateRoom, JoinResult, RoomDetail, RoomList, RoomMember};
 
 fn caller(c: &Claims) -> Caller {
@@ -40,8 +41,8 @@ async fn detail(st: &AppState, r: &RoomRecord) -> Result<RoomDetail, ApiError> {
         members: members
             .into_iter()
             .map(|m| RoomMember {
-                participant_id: m.participant_id,
-                user_id: m.user_id,
+                participant_id: m.participant_id.into(),
+                user_id: m.user_id.into(),
                 joined_at: stratus_core::clock::rfc3339_ms(m.joined_at),
                 connected: m.connection_id.is_some(),
             })
@@ -50,7 +51,7 @@ async fn detail(st: &AppState, r: &RoomRecord) -> Result<RoomDetail, ApiError> {
 }
 
 /// The room if the caller may see it; `ROOM_NOT_FOUND` otherwise (no hint it exists).
-async fn visible_room(st: &AppState, sfu: &SfuRooms, c: &Caller, id: &str) -> Result<RoomRecord, ApiError> {
+async fn visible_room(st: &AppState, sfu: &SfuRooms, c: &Caller, id: &RoomId) -> Result<RoomRecord, ApiError> {
     let r = rooms::get(st.table.as_ref(), id).await?;
     if !sfu.visible(c, &r).await? {
         return Err(ApiError::new(ErrorCode::RoomNotFound, format!("no room {id}")));
@@ -71,7 +72,7 @@ pub async fn create(
 pub async fn get(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<RoomId>,
 ) -> Result<Json<RoomDetail>, ApiError> {
     let sfu = sfu(&st)?;
     let r = visible_room(&st, sfu, &caller(&me), &id).await?;
@@ -101,7 +102,7 @@ pub async fn join(
     let c = caller(&me);
     let now = st.clock.now_ms();
     let existing = match &req.room_id {
-        Some(id) => match rooms::get(st.table.as_ref(), id).await {
+        Some(id) => match rooms::get(st.table.as_ref(), &RoomId::from(id.as_str())).await {
             Ok(r) => Some(r),
             Err(RoomError::Rejected(ErrorCode::RoomNotFound, _)) => None,
             Err(e) => return Err(e.into()),
@@ -114,9 +115,10 @@ pub async fn join(
             match sfu.create(&c, &req, now).await {
                 Ok(r) => (r, true),
                 // Created by someone else meanwhile: join that one.
-                Err(RoomError::Rejected(ErrorCode::Conflict, _)) if req.room_id.is_some() => {
-                    (rooms::get(st.table.as_ref(), req.room_id.as_deref().unwrap_or_default()).await?, false)
-                }
+                Err(RoomError::Rejected(ErrorCode::Conflict, _)) if req.room_id.is_some() => (
+                    rooms::get(st.table.as_ref(), &RoomId::from(req.room_id.clone().unwrap_or_default())).await?,
+                    false,
+                ),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -134,9 +136,9 @@ pub async fn join(
     Ok((
         status,
         Json(JoinResult {
-            room_id: room.id.clone(),
+            room_id: room.id.to_string(),
             created,
-            node_id: placed.node.id,
+            node_id: placed.node.id.into(),
             participants: room.participants,
             max_participants: room.max_participants,
             signaling_url: st.signaling_url.clone(),
@@ -150,7 +152,7 @@ pub async fn join(
 pub async fn leave(
     State(st): State<AppState>,
     AuthUser(me): AuthUser,
-    Path(id): Path<String>,
+    Path(id): Path<RoomId>,
 ) -> Result<StatusCode, ApiError> {
     let sfu = sfu(&st)?;
     sfu.leave_user(&caller(&me), &id).await?;

@@ -7,6 +7,7 @@ use crate::clock::Millis;
 use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, Update, Value};
 use serde::{Deserialize, Serialize};
 use stratus_protocol::calls::{CallStatus, CallType, EndReason, Outcome, Role};
+use stratus_protocol::ids::{CallId, UserId};
 
 const PK: &str = "CALL#";
 
@@ -46,12 +47,12 @@ pub fn ringing_before(shard: u32, now: i64) -> Query {
 pub struct Call {
     /// From the key (`CALL#<id>`), not an attribute.
     #[serde(skip)]
-    pub id: String,
+    pub id: CallId,
     pub call_type: CallType,
     pub status: CallStatus,
     pub outcome: Option<Outcome>,
-    pub caller: String,
-    pub callee: String,
+    pub caller: UserId,
+    pub callee: UserId,
     pub created_at: Millis,
     pub ring_deadline: Millis,
     pub answered_at: Option<Millis>,
@@ -77,7 +78,7 @@ pub fn encode_ringing(call: &Call, shard: u32) -> Item {
 }
 
 pub fn decode(it: &Item) -> Option<Call> {
-    Some(Call { id: super::pk_id(it, PK)?, ..codec::decode(it)? })
+    Some(Call { id: super::pk_id(it, PK)?.into(), ..codec::decode(it)? })
 }
 
 /// While the call is `status`.
@@ -114,10 +115,10 @@ const DURATION: &str = "duration";
 /// One participant's history entry; `status` is set once the call ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct History {
-    pub call_id: String,
+    pub call_id: CallId,
     pub call_type: CallType,
     pub role: Role,
-    pub peer: String,
+    pub peer: UserId,
     pub created_at: Millis,
     pub ring_deadline: Millis,
     pub status: Option<Outcome>,

@@ -7,6 +7,7 @@ use crate::clock::Millis;
 use crate::store::schema::GSI1;
 use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, Update};
 use serde::{Deserialize, Serialize};
+use stratus_protocol::ids::{ConnectionId, RoomId, UserId};
 
 fn pk(c: &str) -> String {
     format!("{PK}{c}")
@@ -46,7 +47,7 @@ const GROUP_ROOM: &str = "SFU";
 pub enum Kind {
     Meta,
     /// A P2P room it is in.
-    Room(String),
+    Room(RoomId),
     GroupRoom,
     Other,
 }
@@ -55,7 +56,7 @@ pub fn kind(it: &Item) -> Kind {
     match it.get("sk").and_then(crate::store::Value::as_str) {
         Some("META") => Kind::Meta,
         Some(GROUP_ROOM) => Kind::GroupRoom,
-        Some(sk) => sk.strip_prefix(ROOM_PREFIX).map_or(Kind::Other, |r| Kind::Room(r.to_owned())),
+        Some(sk) => sk.strip_prefix(ROOM_PREFIX).map_or(Kind::Other, |r| Kind::Room(r.into())),
         None => Kind::Other,
     }
 }
@@ -73,11 +74,10 @@ pub fn opened_in(hour: i64, shard: u32) -> Query {
 /// A connection's record: who holds it and what its token grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connection {
-    #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(default)]
     pub app: String,
-    pub grant_room: Option<String>,
+    pub grant_room: Option<RoomId>,
     #[serde(default)]
     pub can_publish: bool,
     #[serde(default)]
@@ -117,12 +117,12 @@ pub fn decode(it: &Item) -> Option<Connection> {
 /// A connection as the sweeper's index lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened {
-    pub id: String,
+    pub id: ConnectionId,
     pub connected_at: Millis,
 }
 
 pub fn decode_opened(it: &Item) -> Option<Opened> {
-    Some(Opened { id: super::pk_id(it, PK)?, connected_at: decode(it)?.connected_at })
+    Some(Opened { id: super::pk_id(it, PK)?.into(), connected_at: decode(it)?.connected_at })
 }
 
 /// While the connection is in fewer than `max` P2P rooms.
@@ -140,8 +140,7 @@ const ROOMS: &str = "rooms";
 /// One side of a P2P room membership, the same on both (`room` here, `p2p_room::member`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
-    #[serde(default)]
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(default)]
     pub joined_at: Millis,
     #[serde(default)]
@@ -159,11 +158,11 @@ pub fn decode_membership(it: &Item) -> Option<Membership> {
 /// The group-room item: the one SFU room the connection is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupRoom {
-    pub room: String,
+    pub room: RoomId,
 }
 
 pub fn encode_group_room(c: &str, room: &str) -> Item {
-    codec::encode(group_room(c), &GroupRoom { room: room.to_owned() })
+    codec::encode(group_room(c), &GroupRoom { room: room.into() })
 }
 
 pub fn decode_group_room(it: &Item) -> Option<GroupRoom> {

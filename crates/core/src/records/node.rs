@@ -6,6 +6,7 @@ use crate::clock::Millis;
 use crate::store::schema::GSI1;
 use crate::store::{Item, Key, Query};
 use serde::{Deserialize, Serialize};
+use stratus_protocol::ids::NodeId;
 
 pub fn meta(id: &str) -> Key {
     Key::new(format!("NODE#{id}"), "META")
@@ -36,7 +37,7 @@ pub struct Load {
 pub struct NodeRecord {
     /// From the key (`NODE#<id>`), not an attribute.
     #[serde(skip)]
-    pub id: String,
+    pub id: NodeId,
     /// Where the functions send signed control requests, e.g. `https://203.0.113.9:7880`.
     #[serde(default)]
     pub control_url: String,
@@ -76,5 +77,5 @@ pub fn encode(node: &NodeRecord, now: Millis, ttl_secs: i64) -> Item {
 
 pub fn decode(it: &Item) -> Option<NodeRecord> {
     let id = super::pk_id(it, "NODE#")?;
-    Some(NodeRecord { id, ..codec::decode(it)? })
+    Some(NodeRecord { id: id.into(), ..codec::decode(it)? })
 }

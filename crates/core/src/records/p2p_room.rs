@@ -2,6 +2,7 @@
 //! holding a [`Membership`](super::connection::Membership).
 
 use crate::store::{Item, Key, Query, SortKey};
+use stratus_protocol::ids::ConnectionId;
 
 const MEMBER: &str = "MEMBER#";
 
@@ -14,6 +15,6 @@ pub fn members(room: &str) -> Query {
 }
 
 /// The connection id of a member item.
-pub fn member_of(it: &Item) -> Option<String> {
-    super::sk_id(it, MEMBER)
+pub fn member_of(it: &Item) -> Option<ConnectionId> {
+    super::sk_id(it, MEMBER).map(ConnectionId::from)
 }

@@ -3,6 +3,7 @@
 use super::codec;
 use crate::store::{Item, Key};
 use serde::{Deserialize, Serialize};
+use stratus_protocol::ids::UserId;
 
 pub fn key(jti: &str) -> Key {
     Key::new(format!("REFRESH#{jti}"), "REFRESH")
@@ -10,7 +11,7 @@ pub fn key(jti: &str) -> Key {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refresh {
-    pub user_id: String,
+    pub user_id: UserId,
     /// When it expires (epoch seconds).
     pub ttl: i64,
 }

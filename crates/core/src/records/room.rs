@@ -6,6 +6,7 @@ use crate::clock::Millis;
 use crate::store::schema::GSI1;
 use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, Update};
 use serde::{Deserialize, Serialize};
+use stratus_protocol::ids::{ConnectionId, NodeId, ParticipantId, RoomId, UserId};
 
 const PARTICIPANT: &str = "P#";
 const ROOMS: &str = "ROOMS";
@@ -35,14 +36,13 @@ pub fn all() -> Query {
 pub struct RoomRecord {
     /// From the key (`ROOM#<id>`), not an attribute.
     #[serde(skip)]
-    pub id: String,
-    #[serde(default)]
-    pub owner: String,
+    pub id: RoomId,
+    pub owner: UserId,
     #[serde(default)]
     pub max_participants: i64,
     #[serde(default)]
     pub participants: i64,
-    pub node_id: Option<String>,
+    pub node_id: Option<NodeId>,
     /// Grows by one each time the room is pinned to a node (first placement included).
     #[serde(default)]
     pub epoch: i64,
@@ -63,7 +63,7 @@ pub fn encode(room: &RoomRecord) -> Item {
 }
 
 pub fn decode(it: &Item) -> Option<RoomRecord> {
-    Some(RoomRecord { id: super::pk_id(it, "ROOM#")?, ..codec::decode(it)? })
+    Some(RoomRecord { id: super::pk_id(it, "ROOM#")?.into(), ..codec::decode(it)? })
 }
 
 /// While the room is on no node (`None`) or still on node `old`.
@@ -102,9 +102,9 @@ const COUNT: &str = "participants";
 pub struct Member {
     /// From the key (`P#<participant>`), not an attribute.
     #[serde(skip)]
-    pub participant_id: String,
-    pub user_id: String,
-    pub connection_id: Option<String>,
+    pub participant_id: ParticipantId,
+    pub user_id: UserId,
+    pub connection_id: Option<ConnectionId>,
     #[serde(default)]
     pub joined_at: Millis,
     /// The placement epoch the member joined in (0 when joined before any placement).
@@ -117,7 +117,7 @@ pub fn encode_member(room: &str, m: &Member) -> Item {
 }
 
 pub fn decode_member(it: &Item) -> Option<Member> {
-    Some(Member { participant_id: super::sk_id(it, PARTICIPANT)?, ..codec::decode(it)? })
+    Some(Member { participant_id: super::sk_id(it, PARTICIPANT)?.into(), ..codec::decode(it)? })
 }
 
 /// While the member joined before placement `epoch`.

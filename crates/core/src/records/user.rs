@@ -5,6 +5,7 @@ use super::codec;
 use crate::clock::Millis;
 use crate::store::{Cond, Item, Key, Query, SortKey, Update};
 use serde::{Deserialize, Serialize};
+use stratus_protocol::ids::{CallId, ConnectionId};
 
 const SLOT: &str = "SLOT#";
 
@@ -24,7 +25,7 @@ pub fn slots(user: &str) -> Query {
 /// A slot: held by connection `conn` until `ttl` (epoch seconds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
-    pub conn: String,
+    pub conn: ConnectionId,
     #[serde(default)]
     pub ttl: i64,
 }
@@ -85,7 +86,7 @@ pub fn active_call(user: &str) -> Key {
 /// The lock that keeps a user in one call at a time, until `ttl` (epoch seconds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActiveCall {
-    pub call_id: String,
+    pub call_id: CallId,
     #[serde(default)]
     pub ttl: i64,
 }
