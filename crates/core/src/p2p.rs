@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{ConnectionId, RoomId, UserId};
+use stratus_protocol::ids::{ConnectionId, RequestId, RoomId, UserId};
 use stratus_protocol::ws::{Joined, LeaveReason, Peer, PeerJoined, PeerLeft, RelayKind, RoomName, envelope, event};
 
 #[derive(Debug, Clone)]
@@ -214,7 +214,7 @@ impl P2p {
         conn: &ConnectionId,
         meta: &ConnectionMeta,
         room: &RoomId,
-        rid: Option<String>,
+        rid: Option<RequestId>,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
         if let Some(grant) = &meta.grant_room
@@ -265,7 +265,7 @@ impl P2p {
     }
 
     /// `leave`: `left` to the leaver, `user-left` to the others.
-    pub async fn leave(&self, conn: &ConnectionId, room: &RoomId, rid: Option<String>) -> Result<Vec<Post>, Rejection> {
+    pub async fn leave(&self, conn: &ConnectionId, room: &RoomId, rid: Option<RequestId>) -> Result<Vec<Post>, Rejection> {
         let res = self
             .table
             .transact(vec![

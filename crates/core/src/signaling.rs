@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenType};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{ConnectionId, RoomId};
+use stratus_protocol::ids::{ConnectionId, RequestId, RoomId};
 use stratus_protocol::sfu::SfuRequest;
 use stratus_protocol::ws::{ClientMessage, LeaveReason, WsError, envelope, error_message, event, parse_client};
 
@@ -77,7 +77,8 @@ impl Signaling {
     pub async fn message(&self, conn: &ConnectionId, body: &str, now: Millis) {
         let (rid, res) = match parse_client(body) {
             Ok((rid, msg)) => {
-                (rid.clone(), self.dispatch(conn, rid.clone(), msg, now).await.map_err(|e| ws_error(e, &rid)))
+                let typed = rid.clone().map(RequestId::from);
+                (rid.clone(), self.dispatch(conn, typed, msg, now).await.map_err(|e| ws_error(e, &rid)))
             }
             Err(e) => (e.request_id.clone(), Err(e)),
         };
@@ -119,7 +120,7 @@ impl Signaling {
     async fn dispatch(
         &self,
         conn: &ConnectionId,
-        rid: Option<String>,
+        rid: Option<RequestId>,
         msg: ClientMessage,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
@@ -144,7 +145,7 @@ impl Signaling {
         &self,
         conn: &ConnectionId,
         room: &RoomId,
-        rid: Option<String>,
+        rid: Option<RequestId>,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
         let meta = self.p2p.meta(conn).await?;
@@ -162,7 +163,7 @@ impl Signaling {
     async fn sfu(
         &self,
         conn: &ConnectionId,
-        rid: Option<String>,
+        rid: Option<RequestId>,
         req: SfuRequest,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
