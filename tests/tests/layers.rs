@@ -1,6 +1,8 @@
-//! Dependencies point one way: among the modules of `stratus-core`, and among the top-level
-//! modules of the media node, the `crate::` / `super::` references outside tests form a
-//! graph without a cycle. A cycle fails with the modules on it.
+//! Dependencies point one way: among the modules of `stratus-core`, the top-level modules of
+//! the media node, the SFU's modules and core's `records` and `store` submodules, the
+//! `crate::` / `super::` references outside tests form a graph without a cycle (a cycle fails
+//! with the modules on it). Also: the front door and the SFU run loop are tops nothing
+//! imports, only the run loop does I/O, and only `records` spells keys and attributes.
 //!
 //! Run alone: `cargo test -p stratus-tests --test layers`.
 
@@ -63,10 +65,15 @@ fn strip(src: &str) -> String {
 
 /// The modules `code` (in module `me`) refers to through `crate::`.
 fn uses(me: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    uses_via("crate::", me, code, known)
+}
+
+/// The modules `code` (in module `me`) refers to through the path `prefix`.
+fn uses_via(prefix: &str, me: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut rest = code;
-    while let Some(i) = rest.find("crate::") {
-        rest = &rest[i + "crate::".len()..];
+    while let Some(i) = rest.find(prefix) {
+        rest = &rest[i + prefix.len()..];
         let names: Vec<String> = if let Some(group) = rest.strip_prefix('{') {
             // `use crate::{a, b::C, …}`: the first segment of each entry.
             let end = group.find('}').unwrap_or(group.len());
@@ -151,6 +158,51 @@ fn the_front_door_is_the_top_of_core() {
 #[test]
 fn media_node_modules_depend_one_way() {
     assert_one_way("media-node");
+}
+
+/// The submodules of the module directory `dir` (its `mod.rs`, the parent, excepted) and
+/// which of them each refers to, as `super::x` or `crate::<dir>::x`.
+fn submodule_graph(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut mods = modules(dir);
+    mods.remove("mod");
+    let known: BTreeSet<String> = mods.keys().cloned().collect();
+    let through_crate = format!("crate::{}::", dir.file_name().unwrap().to_string_lossy());
+    mods.iter()
+        .map(|(m, code)| {
+            let mut deps = uses_via("super::", m, code, &known);
+            deps.extend(uses_via(&through_crate, m, code, &known));
+            (m.clone(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn the_sfu_modules_depend_one_way_and_only_the_worker_does_io() {
+    let dir = root().join("media-node/src/sfu");
+    let g = submodule_graph(&dir);
+    assert!(g.len() > 4 && g["engine"].contains("forward"), "found {g:?}");
+    if let Some(c) = cycle(&g) {
+        panic!("media-node/src/sfu: import circle {}", c.join(" -> "));
+    }
+    let users: Vec<&String> = g.iter().filter(|(_, deps)| deps.contains("worker")).map(|(m, _)| m).collect();
+    assert!(users.is_empty(), "the run loop is the top of the SFU; imported by {users:?}");
+    for m in g.keys().filter(|m| *m != "worker") {
+        let code = strip(&std::fs::read_to_string(dir.join(format!("{m}.rs"))).unwrap());
+        for io in ["tokio::net", "std::net::UdpSocket", "tokio::time", "Instant::now", "SystemTime::now"] {
+            assert!(!code.contains(io), "sfu/{m}.rs uses {io}: I/O and the clock belong to the worker");
+        }
+    }
+}
+
+#[test]
+fn the_core_records_and_store_submodules_depend_one_way() {
+    for dir in ["crates/core/src/records", "crates/core/src/store"] {
+        let g = submodule_graph(&root().join(dir));
+        assert!(g.len() > 3, "{dir}: found only {:?}", g.keys());
+        if let Some(c) = cycle(&g) {
+            panic!("{dir}: import circle {}", c.join(" -> "));
+        }
+    }
 }
 
 #[test]
