@@ -265,7 +265,12 @@ impl P2p {
     }
 
     /// `leave`: `left` to the leaver, `user-left` to the others.
-    pub async fn leave(&self, conn: &ConnectionId, room: &RoomId, rid: Option<RequestId>) -> Result<Vec<Post>, Rejection> {
+    pub async fn leave(
+        &self,
+        conn: &ConnectionId,
+        room: &RoomId,
+        rid: Option<RequestId>,
+    ) -> Result<Vec<Post>, Rejection> {
         let res = self
             .table
             .transact(vec![
