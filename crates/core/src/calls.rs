@@ -13,7 +13,7 @@
 
 use crate::clock::{Millis, rfc3339_ms};
 use crate::p2p::room_members;
-use crate::presence::{self, active_call_key};
+use crate::presence;
 use crate::records::call::{self as record, history as hist_key, history_count as count_key, meta as call_key};
 use crate::records::user::{self as users, ActiveCall};
 use crate::sink::ConnectionSink;
@@ -233,12 +233,12 @@ impl Calls {
             .transact(vec![
                 Write::Update { key: call_key(id), update: record::answered(now), cond: Some(record::ringing_at(now)) },
                 Write::Update {
-                    key: active_call_key(&call.caller),
+                    key: users::active_call(&call.caller),
                     update: users::lock_until(lock_ttl),
                     cond: Some(mine.clone()),
                 },
                 Write::Update {
-                    key: active_call_key(&call.callee),
+                    key: users::active_call(&call.callee),
                     update: users::lock_until(lock_ttl),
                     cond: Some(mine),
                 },
@@ -323,8 +323,8 @@ impl Calls {
                     update: record::ended(status, outcome, reason, now, duration),
                     cond: Some(record::status_is(call.status)),
                 },
-                Write::Delete { key: active_call_key(&call.caller), cond: Some(mine.clone()) },
-                Write::Delete { key: active_call_key(&call.callee), cond: Some(mine) },
+                Write::Delete { key: users::active_call(&call.caller), cond: Some(mine.clone()) },
+                Write::Delete { key: users::active_call(&call.callee), cond: Some(mine) },
                 hist_done(&call.caller),
                 hist_done(&call.callee),
                 counted(&call.caller),
@@ -350,7 +350,7 @@ impl Calls {
 
     /// The calls `user` is in now (at most one: the lock allows no more).
     pub async fn active(&self, user: &UserId, now: Millis) -> Result<Vec<Call>, CallError> {
-        let lock = self.table.get(&active_call_key(user)).await?;
+        let lock = self.table.get(&users::active_call(user)).await?;
         let Some(lock) = lock.as_ref().and_then(users::decode_active_call) else { return Ok(Vec::new()) };
         Ok(self.load(&lock.call_id, now).await?.filter(|c| !c.is_over()).into_iter().collect())
     }

@@ -5,20 +5,12 @@
 
 use crate::clock::{Millis, rfc3339_ms};
 use crate::records::user;
-use crate::store::{Key, StoreError, Table};
+use crate::store::{StoreError, Table};
 use stratus_protocol::calls::{Availability, PRESENCE_STATUSES, PresenceView};
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::{ConnectionId, UserId};
 
 pub const MAX_MESSAGE_CHARS: usize = 140;
-
-pub fn presence_key(user: &UserId) -> Key {
-    user::presence(user)
-}
-
-pub fn active_call_key(user: &UserId) -> Key {
-    user::active_call(user)
-}
 
 /// The user's open connections (their live slots).
 pub async fn connections(table: &dyn Table, user: &UserId) -> Result<Vec<ConnectionId>, StoreError> {
@@ -29,14 +21,14 @@ pub async fn connections(table: &dyn Table, user: &UserId) -> Result<Vec<Connect
 
 /// Records activity (connect, disconnect, status change).
 pub async fn touch(table: &dyn Table, user: &UserId, now: Millis) -> Result<(), StoreError> {
-    table.update(&presence_key(user), user::seen(now), None).await.map(|_| ())
+    table.update(&user::presence(user), user::seen(now), None).await.map(|_| ())
 }
 
 pub async fn view(table: &dyn Table, user: &UserId) -> Result<PresenceView, StoreError> {
     let (item, conns, lock) = futures_util::future::join3(
-        table.get(&presence_key(user)),
+        table.get(&user::presence(user)),
         connections(table, user),
-        table.get(&active_call_key(user)),
+        table.get(&user::active_call(user)),
     )
     .await;
     let p = item?.as_ref().and_then(user::decode_presence).unwrap_or_default();
@@ -84,6 +76,6 @@ pub async fn set(
             format!("message must be at most {MAX_MESSAGE_CHARS} printable characters"),
         ));
     }
-    table.update(&presence_key(user), user::chose(status, message, now), None).await?;
+    table.update(&user::presence(user), user::chose(status, message, now), None).await?;
     Ok(view(table, user).await?)
 }
