@@ -89,10 +89,13 @@ async fn create_room(
     if req.max_participants == Some(0) {
         return Err(bad("maxParticipants must be at least 1"));
     }
+    if let Some(name) = &req.name {
+        ids([name])?;
+    }
     if st.is_draining() && !st.sfu.has_room(&room) {
         return Err(ApiError(SfuError::new(ErrorCode::NodeDraining, "this node is draining and takes no new rooms")));
     }
-    let (created, info) = st.sfu.create_room(&room, req.max_participants).await?;
+    let (created, info) = st.sfu.create_room(&room, req.max_participants, req.name.as_deref()).await?;
     if created {
         // Scale-in protection should not wait for the next heartbeat.
         st.load_changed.notify_one();

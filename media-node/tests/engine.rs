@@ -175,7 +175,7 @@ fn join(net: &mut Net, pid: &str) {
 
 /// Alice publishes VP8 in room r1; returns her peer's index, sender and producer.
 fn publisher(net: &mut Net) -> (usize, RTCRtpSenderId, ProducerInfo) {
-    net.cmd(Command::CreateRoom { max_participants: 4 }).room().unwrap();
+    net.cmd(Command::CreateRoom { max_participants: 4, name: "r1".into() }).room().unwrap();
     join(net, "alice");
     let send = net
         .cmd(Command::CreateTransport { participant: "alice".into(), direction: Direction::Send })
@@ -350,4 +350,22 @@ fn an_ice_restart_asked_for_while_an_offer_is_out_comes_after_the_answer() {
     let before = net.peers[bob].got.get(&consumer.ssrc).map_or(0, Vec::len);
     send_frames(&mut net, alice, sender, 1..30);
     assert!(net.peers[bob].got[&consumer.ssrc].len() >= before + 19, "frames after the restarts");
+}
+
+#[test]
+fn participants_hear_a_room_by_its_name_not_the_nodes_id_for_it() {
+    let mut net = Net::new();
+    let info = net.cmd(Command::CreateRoom { max_participants: 4, name: "standup".into() }).room().unwrap();
+    assert_eq!(info.room_id, "standup");
+    join(&mut net, "alice");
+    join(&mut net, "bob");
+    let joined: Vec<&String> = net
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RoomEvent::ParticipantJoined { room_id, .. } => Some(room_id),
+            _ => None,
+        })
+        .collect();
+    assert!(!joined.is_empty() && joined.iter().all(|r| *r == "standup"), "{joined:?} (node id {ROOM})");
 }

@@ -65,6 +65,11 @@ pub struct CreateRoomRequest {
     /// Participants allowed at once; the node's own limit when absent.
     #[serde(default)]
     pub max_participants: Option<u32>,
+    /// The room's name as its participants know it, used in the events they get; the id in
+    /// the path when absent. (The functions name a room on the node by app and name, since
+    /// every app's rooms share the fleet: `stratus_core::tenant::node_room`.)
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,6 +293,24 @@ pub enum RoomEvent {
     /// closed): answer this offer.
     #[serde(rename_all = "camelCase")]
     NegotiationNeeded { room_id: String, transport_id: String, offer: String },
+}
+
+impl RoomEvent {
+    /// The room the event is about (a node names it in the participants' terms).
+    pub fn room_id_mut(&mut self) -> &mut String {
+        match self {
+            RoomEvent::ParticipantJoined { room_id, .. }
+            | RoomEvent::ParticipantLeft { room_id, .. }
+            | RoomEvent::ProducerCreated { room_id, .. }
+            | RoomEvent::ProducerClosed { room_id, .. }
+            | RoomEvent::ProducerPaused { room_id, .. }
+            | RoomEvent::ProducerResumed { room_id, .. }
+            | RoomEvent::ConsumerPaused { room_id, .. }
+            | RoomEvent::ConsumerResumed { room_id, .. }
+            | RoomEvent::ConsumerLayersChanged { room_id, .. }
+            | RoomEvent::NegotiationNeeded { room_id, .. } => room_id,
+        }
+    }
 }
 
 #[cfg(test)]

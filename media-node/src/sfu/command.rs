@@ -8,7 +8,7 @@ use stratus_protocol::media::*;
 
 #[derive(Debug, Clone)]
 pub enum Command {
-    CreateRoom { max_participants: u32 },
+    CreateRoom { max_participants: u32, name: String },
     RoomInfo,
     CloseRoom,
     Join { participant: String, req: CreateParticipantRequest },

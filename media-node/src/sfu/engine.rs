@@ -59,6 +59,8 @@ macro_rules! keys {
 keys!(TransportKey, ProducerKey, ConsumerKey);
 
 struct Room {
+    /// What its participants call it (events carry this, not the node's id for it).
+    name: String,
     max_participants: u32,
     participants: HashMap<String, Participant>,
 }
@@ -296,7 +298,9 @@ impl Engine {
     /// One control command on `room`.
     pub fn handle_command(&mut self, room: &str, cmd: Command, now: Instant) -> Result<Reply, SfuError> {
         Ok(match cmd {
-            Command::CreateRoom { max_participants } => Reply::Room(self.create_room(room, max_participants)?),
+            Command::CreateRoom { max_participants, name } => {
+                Reply::Room(self.create_room(room, max_participants, name)?)
+            }
             Command::RoomInfo => Reply::Room(self.room_info(room)?),
             Command::CloseRoom => {
                 self.close_room(room, now)?;
@@ -765,8 +769,13 @@ impl Engine {
             .collect()
     }
 
-    fn emit(&mut self, connection_ids: Vec<String>, event: RoomEvent) {
+    fn emit(&mut self, connection_ids: Vec<String>, mut event: RoomEvent) {
         if !connection_ids.is_empty() {
+            // Built with the node's id for the room; participants know it by its name.
+            let id = event.room_id_mut();
+            if let Some(r) = self.rooms.get(id.as_str()) {
+                id.clone_from(&r.name);
+            }
             self.events.push_back(Outbound { connection_ids, event });
         }
     }
@@ -814,9 +823,9 @@ impl Engine {
         }
     }
 
-    fn create_room(&mut self, room: &str, max_participants: u32) -> Result<RoomInfo, SfuError> {
+    fn create_room(&mut self, room: &str, max_participants: u32, name: String) -> Result<RoomInfo, SfuError> {
         if !self.rooms.contains_key(room) {
-            self.rooms.insert(room.to_owned(), Room { max_participants, participants: HashMap::new() });
+            self.rooms.insert(room.to_owned(), Room { name, max_participants, participants: HashMap::new() });
             Metrics::add(&self.metrics.rooms, 1);
         }
         self.room_info(room)
@@ -839,7 +848,7 @@ impl Engine {
             })
             .collect();
         participants.sort_by(|a, b| a.participant_id.cmp(&b.participant_id));
-        Ok(RoomInfo { room_id: room.to_owned(), max_participants: r.max_participants, participants })
+        Ok(RoomInfo { room_id: r.name.clone(), max_participants: r.max_participants, participants })
     }
 
     fn producer_info(&self, pk: ProducerKey) -> Option<ProducerInfo> {

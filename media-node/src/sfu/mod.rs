@@ -191,6 +191,7 @@ impl Sfu {
         &self,
         room: &str,
         max_participants: Option<u32>,
+        name: Option<&str>,
     ) -> Result<(bool, stratus_protocol::media::RoomInfo), SfuError> {
         let (w, created) = {
             let mut rooms = self.rooms.lock().unwrap();
@@ -206,7 +207,8 @@ impl Sfu {
             }
         };
         let max = max_participants.unwrap_or(self.config.max_participants_per_room);
-        let info = self.command_on(w, room, Command::CreateRoom { max_participants: max }).await?.room()?;
+        let name = name.unwrap_or(room).to_owned();
+        let info = self.command_on(w, room, Command::CreateRoom { max_participants: max, name }).await?.room()?;
         Ok((created, info))
     }
 
