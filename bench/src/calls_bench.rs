@@ -121,7 +121,8 @@ async fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let clock = ManualClock::at_system_time();
     let table = Arc::new(Counting { inner: MemoryTable::new(&MAIN, Arc::new(clock.clone())), c: Counts::default() });
-    let calls = Calls::new(table.clone(), Arc::new(NoSink), CallsConfig::default());
+    let deployment = Calls::new(table.clone(), Arc::new(NoSink), CallsConfig::default());
+    let calls = deployment.app(&stratus_protocol::ids::AppId::from("bench"));
     // Both users online: one open connection each (the slot a $connect writes).
     for (user, conn) in [("alice", "a1="), ("bob", "b1=")] {
         let slot = Slot { conn: conn.into(), ttl: clock.now_ms() / 1000 + 86_400 };

@@ -21,7 +21,10 @@ struct Env {
     ws: RuntimeApi,
     sweeper: RuntimeApi,
     apigw: ManagementApiRecorder,
-    table: DynamoTable,
+    /// App `app`'s namespace of the function's table.
+    table: Arc<dyn Table>,
+    /// The whole table (connections' owners).
+    root: Arc<dyn Table>,
     auth: Authority,
     _children: Vec<tokio::process::Child>,
 }
@@ -51,8 +54,9 @@ async fn setup() -> Env {
     }
     let auth =
         Authority::new(AuthConfig::new("stratus", Secret::new(jwt)).with_app("app", Secret::new("x".repeat(16))));
-    let table = DynamoTable::new(client, name, &MAIN, Arc::new(SystemClock));
-    Env { ws, sweeper, apigw, table, auth, _children: children }
+    let root: Arc<dyn Table> = Arc::new(DynamoTable::new(client, name, &MAIN, Arc::new(SystemClock)));
+    let table = stratus_core::tenant::table(&root, &"app".into());
+    Env { ws, sweeper, apigw, table, root, auth, _children: children }
 }
 
 impl Env {
@@ -118,6 +122,9 @@ async fn ws_function_keeps_state_in_dynamodb_and_posts_to_the_right_connections(
         assert_eq!(env.connect(c, t).await["statusCode"], 200);
     }
     assert_eq!(env.items("CONN#connA=").await, ["META"]);
+    let owner = env.root.query(&Query::table("CONN#connA=")).await.unwrap();
+    assert_eq!(owner.items.len(), 1, "outside the app's namespace, only the connection's owner");
+    assert_eq!(owner.items[0]["app"].as_str(), Some("app"));
     assert_eq!(env.items("USER#alice").await, ["PRESENCE", "SLOT#0"], "a slot, and presence's last-seen");
 
     let refused = env.connect("connBad=", "not-a-token").await;
@@ -179,6 +186,7 @@ async fn ws_function_keeps_state_in_dynamodb_and_posts_to_the_right_connections(
     }
     assert_eq!(env.connect("dave5=", &td).await["statusCode"], 429);
     assert!(env.table.get(&Key::new("CONN#dave5=", "META")).await.unwrap().is_none());
+    assert!(env.root.get(&Key::new("CONN#dave5=", "APP")).await.unwrap().is_none(), "no owner left behind");
     env.disconnect("dave0=").await;
     assert_eq!(env.connect("dave5=", &td).await["statusCode"], 200, "a freed slot is reusable");
 }

@@ -61,6 +61,10 @@ pub struct Options {
     /// Development app secret (random per start when not given).
     #[arg(long, env = "STRATUS_DEV_APP_SECRET", hide_env_values = true)]
     pub app_secret: Option<String>,
+    /// More apps of this deployment, each a tenant of its own (`KEY=SECRET`, repeatable;
+    /// secrets of at least 16 bytes).
+    #[arg(long = "app", value_name = "KEY=SECRET")]
+    pub apps: Vec<String>,
     /// JWT signing secret, at least 32 bytes (random per start when not given).
     #[arg(long, env = "STRATUS_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -167,8 +171,15 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         opts.turn_secret.clone().map(Secret::new),
         opts.ice_ttl_secs,
     )?;
-    let cfg =
+    let mut cfg =
         AuthConfig::new("stratus-local", jwt_secret).with_app(opts.app_key.clone(), Secret::new(app_secret.clone()));
+    for a in &opts.apps {
+        let (key, secret) = a.split_once('=').ok_or_else(|| format!("--app {a}: expected KEY=SECRET"))?;
+        if !stratus_protocol::ids::is_valid_id(key) || secret.len() < 16 {
+            return Err(format!("--app {key}: the key must be an id and the secret at least 16 bytes"));
+        }
+        cfg = cfg.with_app(key, Secret::new(secret));
+    }
     let auth = Arc::new(Authority::new(cfg));
     let listener =
         tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
@@ -201,10 +212,11 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let sfu = sfu.expect("the local stack always has a fleet");
     let room_sweep_every = Duration::from_secs(opts.room_sweep_secs.max(1));
     let room_clock = clock.clone();
+    let room_apps = auth.apps();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(room_sweep_every).await;
-            match sfu.sweep(room_clock.now_ms()).await {
+            match sfu.sweep(&room_apps, room_clock.now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rooms_moved = n, "rooms moved off lost media nodes"),
                 Err(e) => tracing::warn!(error = %e, "room sweep failed"),
@@ -223,7 +235,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(sweep_every).await;
-            if let Err(e) = sweep_state.calls.expire_due(sweep_clock.now_ms()).await {
+            if let Err(e) = sweep_state.calls.expire_due(&sweep_state.auth.apps(), sweep_clock.now_ms()).await {
                 tracing::warn!(error = %e, "missed-call sweep failed");
             }
             match sig.sweep(sweep_clock.now_ms()).await {

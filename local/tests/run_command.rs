@@ -60,14 +60,15 @@ async fn run_command_uses_a_dynamodb_endpoint_when_given_one() {
         assert_eq!(d["checks"]["dynamodb"]["target"], format!("dynamodb:{table}"));
         assert_eq!(local.mint_response(&http, "bob").await.status(), 200);
     }
-    // The refresh tokens minted above are items in that table on the endpoint (beside the
-    // registry entries of the stacks' media nodes).
+    // The refresh tokens minted above are items in that table on the endpoint, in the dev
+    // app's namespace (beside the registry entries of the stacks' media nodes, which belong to
+    // no app).
     let client = stratus_tests::aws::dynamodb().await;
     let scan = client.scan().table_name(&table).send().await.unwrap();
     let refresh = scan
         .items()
         .iter()
-        .filter(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk.starts_with("REFRESH#")))
+        .filter(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk.starts_with("APP#dev#REFRESH#")))
         .count();
     assert_eq!(refresh, 2, "one refresh-token record per mint");
     let nodes = scan
@@ -76,4 +77,5 @@ async fn run_command_uses_a_dynamodb_endpoint_when_given_one() {
         .filter(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk.starts_with("NODE#")))
         .count();
     assert_eq!(nodes, 2, "each stack registered its media node in the same table");
+    assert_eq!(refresh + nodes, scan.items().len(), "nothing else, and nothing outside a namespace");
 }

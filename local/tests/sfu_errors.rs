@@ -168,7 +168,10 @@ async fn a_media_node_failing_a_request_is_an_internal_error_and_records_nothing
     let e = alice.request("joinRoom", json!({"roomId": "doomed"})).await.unwrap_err();
     assert_eq!(e["code"], "INTERNAL_ERROR", "{e}");
     assert!(!e["message"].as_str().unwrap().contains("oops"), "the node's text stays in the logs");
-    let r = stratus_core::rooms::get(&table, &"doomed".into()).await.unwrap();
+    // The room is in the dev app's namespace of the table.
+    let root: std::sync::Arc<dyn stratus_core::store::Table> = std::sync::Arc::new(table);
+    let app = stratus_core::tenant::table(&root, &local.app_key.as_str().into());
+    let r = stratus_core::rooms::get(app.as_ref(), &"doomed".into()).await.unwrap();
     assert_eq!(r.participants, 0);
-    assert!(stratus_core::rooms::members(&table, &"doomed".into()).await.unwrap().is_empty());
+    assert!(stratus_core::rooms::members(app.as_ref(), &"doomed".into()).await.unwrap().is_empty());
 }

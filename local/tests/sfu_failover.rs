@@ -210,6 +210,8 @@ async fn a_join_placed_on_a_registered_but_dead_node_moves_the_room_and_joins_on
     let node = joined["nodeId"].as_str().unwrap();
     assert!(node.starts_with("local-"), "joined on the live node, not {node}");
     assert_eq!(joined["epoch"], 2, "placed on the dead node, then moved once");
-    let room = stratus_core::rooms::get(&t, &"retro".into()).await.unwrap();
+    let root: std::sync::Arc<dyn stratus_core::store::Table> = std::sync::Arc::new(t);
+    let app = stratus_core::tenant::table(&root, &local.app_key.as_str().into());
+    let room = stratus_core::rooms::get(app.as_ref(), &"retro".into()).await.unwrap();
     assert_eq!((room.node_id.as_deref(), room.participants), (Some(node), 1));
 }

@@ -114,6 +114,16 @@ impl LocalStack {
         crate::sfu_client::SfuClient::connect(&self.ws_url(&token)).await.expect("connect accepted")
     }
 
+    /// An access token for `user` of another app of the stack (started with
+    /// `--app KEY=SECRET`).
+    pub async fn token_in(&self, app_key: &str, app_secret: &str, user: &str, grants: Value) -> String {
+        let body = json!({"app_key": app_key, "app_secret": app_secret, "user_id": user, "grants": grants});
+        let res = reqwest::Client::new().post(format!("{}/auth/token", self.base)).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// `GET path` as `user`; the JSON body, whatever the status.
     pub async fn get_as(&self, user: &str, path: &str) -> Value {
         let token = self.token(user).await;

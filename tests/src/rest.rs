@@ -21,6 +21,8 @@ use stratus_core::store::schema::MAIN;
 use tower::ServiceExt;
 
 pub const APP_KEY: &str = "test-app";
+/// A second app of the same deployment (same table, same signing key), for tenancy tests.
+pub const OTHER_APP_KEY: &str = "other-app";
 pub const ISSUER: &str = "stratus-test";
 
 pub struct TestApi {
@@ -34,6 +36,8 @@ pub struct TestApi {
     pub table: Arc<dyn Table>,
     /// Random per instance.
     pub app_secret: String,
+    /// [`OTHER_APP_KEY`]'s secret.
+    pub other_app_secret: String,
     pub jwt_secret: String,
 }
 
@@ -57,10 +61,11 @@ impl TestApi {
 
     /// [`Self::on`] with the state adjusted by `f` (e.g. `|s| s.with_ice(cfg)`).
     pub fn on_with(table: Arc<dyn Table>, clock: ManualClock, f: impl FnOnce(AppState) -> AppState) -> Self {
-        let app_secret = random_hex();
+        let (app_secret, other_app_secret) = (random_hex(), random_hex());
         let jwt_secret = random_hex();
-        let cfg =
-            AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone())).with_app(APP_KEY, Secret::new(app_secret.clone()));
+        let cfg = AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone()))
+            .with_app(APP_KEY, Secret::new(app_secret.clone()))
+            .with_app(OTHER_APP_KEY, Secret::new(other_app_secret.clone()));
         let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
         let auth = Arc::new(Authority::new(cfg));
         let sink = Arc::new(RecordingSink::default());
@@ -69,7 +74,17 @@ impl TestApi {
         let parts = Parts::new(table.clone(), sink.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), calls);
         let graph = Graph::build(parts);
         let (state, signaling) = (f(graph.state), graph.signaling);
-        Self { router: stratus_api::router(state), sink, signaling, auth, clock, table, app_secret, jwt_secret }
+        Self {
+            router: stratus_api::router(state),
+            sink,
+            signaling,
+            auth,
+            clock,
+            table,
+            app_secret,
+            other_app_secret,
+            jwt_secret,
+        }
     }
 
     pub fn memory() -> Self {
@@ -141,9 +156,25 @@ impl TestApi {
         self.mint(user).await["access_token"].as_str().expect("access token").to_owned()
     }
 
+    /// An access token for `user` of app `app` ([`APP_KEY`] or [`OTHER_APP_KEY`]).
+    pub async fn token_in(&self, app: &str, user: &str) -> String {
+        let secret = if app == OTHER_APP_KEY { &self.other_app_secret } else { &self.app_secret };
+        let mut req = self.token_request(user);
+        req["app_key"] = json!(app);
+        req["app_secret"] = json!(secret);
+        let r = self.post("/auth/token", req).await;
+        assert_eq!(r.status, StatusCode::OK, "mint failed: {}", r.text);
+        r.body["access_token"].as_str().expect("access token").to_owned()
+    }
+
     /// Opens a WebSocket connection `conn` for `user` (as `$connect` would), making them online.
     pub async fn connect_ws(&self, conn: &str, user: &str) {
-        let t = self.token(user).await;
+        self.connect_ws_in(APP_KEY, conn, user).await
+    }
+
+    /// [`Self::connect_ws`] for a user of app `app`.
+    pub async fn connect_ws_in(&self, app: &str, conn: &str, user: &str) {
+        let t = self.token_in(app, user).await;
         self.signaling.connect(&conn.into(), Some(&t), self.clock.now_ms()).await.expect("ws connect");
     }
 

@@ -174,7 +174,13 @@ async fn unanswered_calls_become_missed_by_reads_and_by_the_sweeper(api: TestApi
     // Nobody reads this one: the sweeper finds it and tells both sides.
     api.clock.advance_secs(46);
     let calls = Calls::new(api.table.clone(), api.sink.clone(), CallsConfig::default());
-    assert_eq!(calls.expire_due(api.clock.now_ms()).await.unwrap(), 1);
+    assert_eq!(
+        calls
+            .expire_due(&[stratus_protocol::ids::AppId::from(stratus_tests::rest::APP_KEY)], api.clock.now_ms())
+            .await
+            .unwrap(),
+        1
+    );
     for c in ["a1=", "b1="] {
         let m = api.sink.take(c);
         assert_eq!(
@@ -182,7 +188,14 @@ async fn unanswered_calls_become_missed_by_reads_and_by_the_sweeper(api: TestApi
             (Some(id2.as_str()), Some("missed"))
         );
     }
-    assert_eq!(calls.expire_due(api.clock.now_ms()).await.unwrap(), 0, "once");
+    assert_eq!(
+        calls
+            .expire_due(&[stratus_protocol::ids::AppId::from(stratus_tests::rest::APP_KEY)], api.clock.now_ms())
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
 }
 stratus_tests::on_both_stores!(missed_calls, unanswered_calls_become_missed_by_reads_and_by_the_sweeper);
 

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 use stratus_core::auth::{Authority, TableRefreshTokens};
-use stratus_core::calls::{Calls, CallsConfig};
+use stratus_core::calls::{AppCalls, Calls, CallsConfig};
 use stratus_core::clock::{Clock, Millis};
 use stratus_core::sink::ConnectionSink;
 use stratus_core::store::Table;
+use stratus_protocol::auth::Claims;
 
 /// What `/api/version` and health bodies say about this build.
 #[derive(Debug, Clone)]
@@ -26,7 +27,9 @@ impl ServiceInfo {
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    pub table: Arc<dyn Table>,
+    /// The whole table. Routes work in the caller's app's namespace ([`AppState::app`]);
+    /// only the health check touches this.
+    pub root: Arc<dyn Table>,
     pub refresh_tokens: TableRefreshTokens,
     pub auth: Arc<Authority>,
     pub calls: Calls,
@@ -58,7 +61,7 @@ impl AppState {
         let calls = Calls::new(table.clone(), sink, calls);
         Self(Arc::new(Inner {
             refresh_tokens: TableRefreshTokens(table.clone()),
-            table,
+            root: table,
             auth,
             calls,
             clock,
@@ -80,6 +83,24 @@ impl AppState {
     pub fn with_sfu(mut self, sfu: Arc<stratus_core::sfu::SfuRooms>) -> Self {
         Arc::get_mut(&mut self.0).expect("with_sfu before the state is shared").sfu = Some(sfu);
         self
+    }
+}
+
+/// What a route serves one caller with: everything in the caller's app's namespace.
+pub struct InApp<'a> {
+    pub table: Arc<dyn Table>,
+    pub calls: AppCalls<'a>,
+    pub sfu: Option<stratus_core::sfu::AppRooms<'a>>,
+}
+
+impl AppState {
+    /// The namespace of the app whose token `claims` are (verified by `AuthUser`).
+    pub fn app(&self, claims: &Claims) -> InApp<'_> {
+        InApp {
+            table: stratus_core::tenant::table(&self.root, &claims.app),
+            calls: self.calls.app(&claims.app),
+            sfu: self.sfu.as_ref().map(|s| s.app(&claims.app)),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenRequest, TokenResponse, TokenType};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{TokenId, UserId, is_valid_id};
+use stratus_protocol::ids::{AppId, TokenId, UserId, is_valid_id};
 use subtle::ConstantTimeEq;
 
 /// Bytes that must never be printed. `Debug` shows only the length.
@@ -140,27 +140,29 @@ impl AuthError {
     }
 }
 
-/// Where issued refresh tokens are remembered, so each can be used once.
+/// Where issued refresh tokens are remembered, so each can be used once; each app's apart.
 #[async_trait]
 pub trait RefreshTokens: Send + Sync {
-    /// Remembers an issued refresh token until `expires_at` (epoch seconds).
-    async fn record(&self, jti: &TokenId, user_id: &UserId, expires_at: i64) -> Result<(), StoreError>;
-    /// Uses up a refresh token; `false` if it was never issued, already used or expired.
-    async fn consume(&self, jti: &TokenId) -> Result<bool, StoreError>;
+    /// Remembers a refresh token issued for app `app` until `expires_at` (epoch seconds).
+    async fn record(&self, app: &AppId, jti: &TokenId, user_id: &UserId, expires_at: i64) -> Result<(), StoreError>;
+    /// Uses up a refresh token of app `app`; `false` if it was never issued, already used or
+    /// expired.
+    async fn consume(&self, app: &AppId, jti: &TokenId) -> Result<bool, StoreError>;
 }
 
-/// [`RefreshTokens`] on the main table: `REFRESH#<jti>` items with a TTL.
+/// [`RefreshTokens`] on the main table: `REFRESH#<jti>` items with a TTL, in the app's
+/// namespace (the table given is the whole table).
 pub struct TableRefreshTokens(pub Arc<dyn Table>);
 
 #[async_trait]
 impl RefreshTokens for TableRefreshTokens {
-    async fn record(&self, jti: &TokenId, user_id: &UserId, expires_at: i64) -> Result<(), StoreError> {
+    async fn record(&self, app: &AppId, jti: &TokenId, user_id: &UserId, expires_at: i64) -> Result<(), StoreError> {
         let record = refresh::Refresh { user_id: user_id.clone(), ttl: expires_at };
-        self.0.put(refresh::encode(jti, &record), Some(Cond::NotExists)).await
+        crate::tenant::table(&self.0, app).put(refresh::encode(jti, &record), Some(Cond::NotExists)).await
     }
 
-    async fn consume(&self, jti: &TokenId) -> Result<bool, StoreError> {
-        match self.0.delete(&refresh::key(jti), Some(Cond::Exists)).await {
+    async fn consume(&self, app: &AppId, jti: &TokenId) -> Result<bool, StoreError> {
+        match crate::tenant::table(&self.0, app).delete(&refresh::key(jti), Some(Cond::Exists)).await {
             Ok(_) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
@@ -203,6 +205,11 @@ impl Authority {
 
     pub fn config(&self) -> &AuthConfig {
         &self.cfg
+    }
+
+    /// The apps configured now (the sweepers work through each one's namespace).
+    pub fn apps(&self) -> Vec<AppId> {
+        self.cfg.apps.keys().map(|k| AppId::from(k.as_str())).collect()
     }
 
     /// Checks an app's key and secret in constant time (an unknown key costs the same).
@@ -267,7 +274,7 @@ impl Authority {
             full_name: req.full_name.clone(),
             role: req.role.clone().unwrap_or_else(|| "user".to_owned()),
             grants: req.grants.clone(),
-            app: req.app_key.clone(),
+            app: AppId::from(req.app_key.as_str()),
             token_type: TokenType::Access,
             jti: TokenId::default(),
             iat: 0,
@@ -297,7 +304,7 @@ impl Authority {
         self.check_app(&req.app_key, &req.app_secret)?;
         let (base, ttl) = self.claims_for(req)?;
         let (access, refresh) = self.pair(&base, ttl, now_secs);
-        tokens.record(&refresh.jti, &refresh.user_id, refresh.exp).await?;
+        tokens.record(&refresh.app, &refresh.jti, &refresh.user_id, refresh.exp).await?;
         Ok(self.response(&access, &refresh))
     }
 
@@ -310,14 +317,11 @@ impl Authority {
         now_secs: i64,
     ) -> Result<TokenResponse, AuthError> {
         let claims = self.verify(refresh_token, TokenType::Refresh, now_secs)?;
-        if !self.cfg.apps.contains_key(&claims.app) {
-            return Err(AuthError::Invalid("the app that minted this token is no longer configured"));
-        }
-        if !tokens.consume(&claims.jti).await? {
+        if !tokens.consume(&claims.app, &claims.jti).await? {
             return Err(AuthError::Invalid("refresh token already used or revoked"));
         }
         let (access, refresh) = self.pair(&claims, self.cfg.access_ttl_secs, now_secs);
-        tokens.record(&refresh.jti, &refresh.user_id, refresh.exp).await?;
+        tokens.record(&refresh.app, &refresh.jti, &refresh.user_id, refresh.exp).await?;
         Ok(self.response(&access, &refresh))
     }
 
@@ -345,6 +349,10 @@ impl Authority {
                 TokenType::Access => "a refresh token cannot be used as an access token",
                 TokenType::Refresh => "an access token cannot be used to refresh",
             }));
+        }
+        // Removing an app from the credentials ends its tokens at once, access tokens too.
+        if !self.cfg.apps.contains_key(c.app.as_str()) {
+            return Err(AuthError::Invalid("the app that minted this token is no longer configured"));
         }
         Ok(c)
     }
@@ -403,6 +411,33 @@ mod tests {
         assert!(auth.verify(&second.access_token, TokenType::Access, now).is_ok());
         assert!(matches!(auth.refresh(&tokens, &first.refresh_token, now).await, Err(AuthError::Invalid(_))));
         assert!(auth.refresh(&tokens, &second.refresh_token, now).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn removing_an_app_ends_its_access_and_refresh_tokens_at_once() {
+        let (auth, tokens, clock) = setup();
+        let res = auth.issue(&tokens, &request("alice"), clock.now_secs()).await.unwrap();
+        let c = auth.verify(&res.access_token, TokenType::Access, clock.now_secs()).unwrap();
+        assert_eq!(c.app, "app1");
+        // The same deployment (same signing key) with app1 taken out of its credentials.
+        let mut cfg = auth.config().clone();
+        cfg.apps.remove("app1");
+        let without = Authority::new(cfg.with_app("app2", Secret::new("other-secret-0123456789")));
+        let now = clock.now_secs();
+        assert!(matches!(without.verify(&res.access_token, TokenType::Access, now), Err(AuthError::Invalid(_))));
+        assert!(matches!(without.refresh(&tokens, &res.refresh_token, now).await, Err(AuthError::Invalid(_))));
+        // The refresh token was not used up by the refused attempt.
+        assert!(auth.refresh(&tokens, &res.refresh_token, now).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_is_remembered_in_its_apps_namespace_only() {
+        let (_, tokens, _) = setup();
+        let (a, b) = (AppId::from("app1"), AppId::from("app2"));
+        let jti = TokenId::from("t1");
+        tokens.record(&a, &jti, &UserId::from("bob"), 1_900_000_000).await.unwrap();
+        assert!(!tokens.consume(&b, &jti).await.unwrap(), "another app cannot use it up");
+        assert!(tokens.consume(&a, &jti).await.unwrap());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use stratus_protocol::calls::{
     CallEvent, CallStatus, CallType, CallView, EndReason, HistoryEntry, InitiateCall, Outcome, Participant, Role,
 };
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{CallId, RoomId, UserId, is_valid_id};
+use stratus_protocol::ids::{AppId, CallId, RoomId, UserId, is_valid_id};
 use stratus_protocol::ws::{envelope, event};
 
 #[derive(Debug, Clone)]
@@ -96,22 +96,56 @@ impl Call {
     }
 }
 
-/// The rules for calls, over the table, pushing events through the sink.
+/// Calls of the deployment: what every app's calls share. The rules are an app's
+/// ([`AppCalls`], from [`Calls::app`]): a call, its users and their history live in one app's
+/// namespace, so a callee is looked up in the caller's app only.
 pub struct Calls {
-    table: Arc<dyn Table>,
+    /// The whole table; each app's namespace is made from it.
+    root: Arc<dyn Table>,
     sink: Arc<dyn ConnectionSink>,
     cfg: CallsConfig,
 }
 
+/// The rules for one app's calls, over its namespace, pushing events through the sink.
+pub struct AppCalls<'a> {
+    calls: &'a Calls,
+    table: Arc<dyn Table>,
+}
+
+impl std::ops::Deref for AppCalls<'_> {
+    type Target = Calls;
+
+    fn deref(&self) -> &Calls {
+        self.calls
+    }
+}
+
 impl Calls {
     pub fn new(table: Arc<dyn Table>, sink: Arc<dyn ConnectionSink>, cfg: CallsConfig) -> Self {
-        Self { table, sink, cfg }
+        Self { root: table, sink, cfg }
     }
 
     pub fn config(&self) -> &CallsConfig {
         &self.cfg
     }
 
+    /// App `app`'s calls.
+    pub fn app(&self, app: &AppId) -> AppCalls<'_> {
+        AppCalls { calls: self, table: crate::tenant::table(&self.root, app) }
+    }
+
+    /// The sweeper's part for calls, for each of these apps: every call ringing past its
+    /// deadline becomes missed.
+    pub async fn expire_due(&self, apps: &[AppId], now: Millis) -> Result<usize, CallError> {
+        let mut done = 0;
+        for app in apps {
+            done += self.app(app).expire_due(now).await?;
+        }
+        Ok(done)
+    }
+}
+
+impl AppCalls<'_> {
     /// Reads a call, finishing it first if it rang past its deadline.
     pub async fn load(&self, id: &CallId, now: Millis) -> Result<Option<Call>, CallError> {
         if !is_valid_id(id) {
@@ -404,7 +438,8 @@ impl Calls {
         Ok((out, total))
     }
 
-    /// The sweeper's part for calls: every call ringing past its deadline becomes missed.
+    /// The sweeper's part for this app's calls: every call ringing past its deadline becomes
+    /// missed.
     pub async fn expire_due(&self, now: Millis) -> Result<usize, CallError> {
         let mut done = 0;
         for shard in 0..self.cfg.ringing_shards.max(1) {

@@ -15,6 +15,8 @@
 //! - [`records`] — each stored entity: its key layout and its typed record (serde, turned
 //!   into an item by [`records::codec`]), with the updates and conditions on its attributes;
 //!   the only place key prefixes and attribute names are spelled (`layers.rs` checks).
+//! - [`tenant`] — apps as tenants: an app's namespace of the table (every key of its users'
+//!   entities, made by [`store::scoped`]) and its rooms' ids on a media node.
 //! - [`sink`]   — the `ConnectionSink` port messages to connections go through; posting
 //!   reports who is gone and cleans up nothing.
 //! - [`auth`]   — app credentials, JWT minting/validation and refresh-token rotation.
@@ -50,3 +52,4 @@ pub mod sfu;
 pub mod signaling;
 pub mod sink;
 pub mod store;
+pub mod tenant;

@@ -81,7 +81,13 @@ fn user_of(it: &Item) -> UserId {
     connection::decode_membership(it).map(|m| m.user_id).unwrap_or_default()
 }
 
-fn shard_of(c: &str, shards: u32) -> u32 {
+/// The TTL (epoch seconds) of everything a connection opened at `now` stores: past its
+/// maximum lifetime, because `$disconnect` is best-effort.
+pub(crate) fn lifetime_ttl(cfg: &SignalingConfig, now: Millis) -> i64 {
+    (now + cfg.max_lifetime_ms).div_euclid(1000) + 300
+}
+
+pub(crate) fn shard_of(c: &str, shards: u32) -> u32 {
     // FNV-1a: stable across processes and versions, unlike std's hasher.
     let h = c.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     h % shards.max(1)
@@ -134,7 +140,7 @@ impl P2p {
     pub async fn connect(&self, conn: &ConnectionId, claims: &Claims, now: Millis) -> Result<(), Refusal> {
         let refuse = |status, code, message: &str| Refusal { status, code, message: message.to_owned() };
         let user = &claims.user_id;
-        let ttl = (now + self.cfg.max_lifetime_ms).div_euclid(1000) + 300;
+        let ttl = lifetime_ttl(&self.cfg, now);
         let internal = |e: StoreError| {
             tracing::error!(error = %e, "connect: store error");
             refuse(503, ErrorCode::ServiceUnavailable, "try again")
@@ -162,7 +168,7 @@ impl P2p {
                 rooms: 0,
                 ttl,
             };
-            connection::encode(conn, &record, shard_of(conn, self.cfg.sweep_shards))
+            connection::encode(conn, &record)
         };
         for n in 0..self.cfg.max_connections_per_user {
             if taken.contains(&n) {
@@ -424,39 +430,41 @@ impl P2p {
         }
         Ok(out)
     }
+}
 
-    /// The sweeper's list: connections API Gateway no longer has (their `$disconnect` was
-    /// lost) and those past the maximum lifetime. Returns (connections checked, stale ones).
-    pub async fn stale(
-        &self,
-        sink: &dyn ConnectionSink,
-        now: Millis,
-    ) -> Result<(usize, Vec<ConnectionId>), StoreError> {
-        let mut checked = 0;
-        let hour = now.div_euclid(3_600_000);
-        let hours = self.cfg.max_lifetime_ms.div_euclid(3_600_000) + 1;
-        let mut stale = Vec::new();
-        for h in (hour - hours)..=hour {
-            for shard in 0..self.cfg.sweep_shards {
-                let mut q = connection::opened_in(h, shard).limit(500);
-                loop {
-                    let page = self.table.query(&q).await?;
-                    for c in page.items.iter().filter_map(connection::decode_opened) {
-                        checked += 1;
-                        let expired = c.connected_at + self.cfg.max_lifetime_ms <= now;
-                        if expired || matches!(sink.alive(&c.id).await, Ok(false)) {
-                            stale.push(c.id);
-                        }
+/// The sweeper's list, over the whole table (connections' owner records are deployment-wide):
+/// connections API Gateway no longer has (their `$disconnect` was lost) and those past the
+/// maximum lifetime. Returns (connections checked, stale ones).
+pub async fn stale(
+    root: &dyn Table,
+    sink: &dyn ConnectionSink,
+    cfg: &SignalingConfig,
+    now: Millis,
+) -> Result<(usize, Vec<ConnectionId>), StoreError> {
+    let mut checked = 0;
+    let hour = now.div_euclid(3_600_000);
+    let hours = cfg.max_lifetime_ms.div_euclid(3_600_000) + 1;
+    let mut stale = Vec::new();
+    for h in (hour - hours)..=hour {
+        for shard in 0..cfg.sweep_shards {
+            let mut q = connection::opened_in(h, shard).limit(500);
+            loop {
+                let page = root.query(&q).await?;
+                for c in page.items.iter().filter_map(connection::decode_opened) {
+                    checked += 1;
+                    let expired = c.connected_at + cfg.max_lifetime_ms <= now;
+                    if expired || matches!(sink.alive(&c.id).await, Ok(false)) {
+                        stale.push(c.id);
                     }
-                    match page.next {
-                        Some(c) => q.cursor = Some(c),
-                        None => break,
-                    }
+                }
+                match page.next {
+                    Some(c) => q.cursor = Some(c),
+                    None => break,
                 }
             }
         }
-        Ok((checked, stale))
     }
+    Ok((checked, stale))
 }
 
 fn joined(conn: &ConnectionId, room: &RoomId, user: &UserId, peers: &[RoomMember]) -> Joined {

@@ -20,13 +20,14 @@ use crate::records::connection;
 use crate::rooms::{self, Member, Placement, RoomError, RoomRecord};
 use crate::sink::ConnectionSink;
 use crate::store::{Cond, Key, StoreError, Table, Write};
+use crate::tenant;
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
 use stratus_protocol::control::{self, Route};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{ConnectionId, NodeId, ParticipantId, RoomId, UserId, is_valid_id};
+use stratus_protocol::ids::{AppId, ConnectionId, NodeId, ParticipantId, RoomId, UserId, is_valid_id};
 use stratus_protocol::media::{AnswerRequest, Layers, RoomInfo};
 use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomRef, RoomSummary, SfuRequest};
 use stratus_protocol::ws::{envelope, event};
@@ -145,11 +146,30 @@ pub fn summary(r: &RoomRecord) -> RoomSummary {
     }
 }
 
+/// Group rooms of the deployment: the fleet and how to reach it. Rooms themselves are an
+/// app's ([`AppRooms`], from [`SfuRooms::app`]).
 pub struct SfuRooms {
-    table: Arc<dyn Table>,
+    /// The whole table: the node registry; each app's namespace is made from it.
+    root: Arc<dyn Table>,
     sink: Arc<dyn ConnectionSink>,
     media: Arc<dyn MediaControl>,
     cfg: SfuConfig,
+}
+
+/// One app's group rooms: its namespace of the table, over the deployment's fleet. Two apps'
+/// rooms of one name are two rooms, on a node too ([`tenant::node_room`]).
+pub struct AppRooms<'a> {
+    fleet: &'a SfuRooms,
+    table: Arc<dyn Table>,
+    app: AppId,
+}
+
+impl std::ops::Deref for AppRooms<'_> {
+    type Target = SfuRooms;
+
+    fn deref(&self) -> &SfuRooms {
+        self.fleet
+    }
 }
 
 impl SfuRooms {
@@ -159,7 +179,28 @@ impl SfuRooms {
         media: Arc<dyn MediaControl>,
         cfg: SfuConfig,
     ) -> Self {
-        SfuRooms { table, sink, media, cfg }
+        SfuRooms { root: table, sink, media, cfg }
+    }
+
+    /// App `app`'s rooms.
+    pub fn app(&self, app: &AppId) -> AppRooms<'_> {
+        AppRooms { fleet: self, table: tenant::table(&self.root, app), app: app.clone() }
+    }
+
+    /// Moves every occupied room of these apps whose node is gone. Returns how many moved.
+    pub async fn sweep(&self, apps: &[AppId], now: Millis) -> Result<usize, RoomError> {
+        let mut moved = 0;
+        for app in apps {
+            moved += self.app(app).sweep(now).await?;
+        }
+        Ok(moved)
+    }
+}
+
+impl AppRooms<'_> {
+    /// The id the room's node knows it by.
+    fn on_node(&self, room: &RoomId) -> RoomId {
+        tenant::node_room(&self.app, room)
     }
 
     fn allowed(caller: &Caller, room: &RoomId) -> Result<(), RoomError> {
@@ -201,7 +242,7 @@ impl SfuRooms {
         lost: Option<&NodeId>,
         now: Millis,
     ) -> Result<Placement, RoomError> {
-        let mut live = nodes::live(self.table.as_ref()).await?;
+        let mut live = nodes::live(self.root.as_ref()).await?;
         live.retain(|n| Some(&n.id) != lost);
         let p = rooms::place(self.table.as_ref(), room, &live, now).await?;
         if let Some(old) = &p.moved_from {
@@ -232,9 +273,9 @@ impl SfuRooms {
         Ok(())
     }
 
-    /// Moves every occupied room whose node is gone. Returns how many moved.
+    /// Moves every occupied room of this app whose node is gone. Returns how many moved.
     pub async fn sweep(&self, now: Millis) -> Result<usize, RoomError> {
-        let live = nodes::live(self.table.as_ref()).await?;
+        let live = nodes::live(self.root.as_ref()).await?;
         let mut moved = 0;
         for r in rooms::list(self.table.as_ref()).await? {
             let lost = r.node_id.as_ref().is_some_and(|n| !live.iter().any(|l| &l.id == n));
@@ -269,14 +310,15 @@ impl SfuRooms {
         Self::allowed(caller, room)?;
         let record = rooms::get(self.table.as_ref(), room).await?;
         let mut p = self.placement(room, now).await?;
-        let make = json!({ "maxParticipants": record.max_participants });
-        if let Err(e) = self.media.call(&p.node, control::ROOM_CREATE, &[room], Some(make.clone())).await {
+        let make = json!({ "maxParticipants": record.max_participants, "name": room });
+        let node_room = self.on_node(room);
+        if let Err(e) = self.media.call(&p.node, control::ROOM_CREATE, &[&node_room], Some(make.clone())).await {
             if !e.unreachable {
                 return Err(control_err(e));
             }
             // Its node is gone: move the room (its members hear `roomMoved`) and join there.
             p = self.moved_off_unreachable(room, &p.node, &e, now).await?;
-            self.media.call(&p.node, control::ROOM_CREATE, &[room], Some(make)).await.map_err(control_err)?;
+            self.media.call(&p.node, control::ROOM_CREATE, &[&node_room], Some(make)).await.map_err(control_err)?;
         }
         let pid = participant_id(conn);
         let member = Member {
@@ -295,7 +337,7 @@ impl SfuRooms {
             "canPublish": caller.can_publish,
             "canSubscribe": caller.can_subscribe,
         });
-        let res = self.media.call(&p.node, control::PARTICIPANT_JOIN, &[room, &pid], Some(body)).await;
+        let res = self.media.call(&p.node, control::PARTICIPANT_JOIN, &[&node_room, &pid], Some(body)).await;
         let info: RoomInfo = match res.map_err(control_err).and_then(|v| {
             serde_json::from_value(v).map_err(|e| {
                 control_err(ControlFailure { status: 200, unreachable: false, code: None, message: e.to_string() })
@@ -326,7 +368,7 @@ impl SfuRooms {
     /// The node `room` is pinned to, if that node is live.
     async fn live_node(&self, room: &RoomId) -> Result<Option<NodeRecord>, RoomError> {
         let record = rooms::get(self.table.as_ref(), room).await?;
-        let live = nodes::live(self.table.as_ref()).await?;
+        let live = nodes::live(self.root.as_ref()).await?;
         Ok(record.node_id.and_then(|n| live.into_iter().find(|l| l.id == n)))
     }
 
@@ -395,7 +437,7 @@ impl SfuRooms {
     /// Best effort: the node may be gone, or may have lost the participant already.
     async fn leave_node(&self, room: &RoomId, pid: &ParticipantId) {
         if let Ok(Some(node)) = self.live_node(room).await
-            && let Err(e) = self.media.call(&node, control::PARTICIPANT_LEAVE, &[room, pid], None).await
+            && let Err(e) = self.media.call(&node, control::PARTICIPANT_LEAVE, &[&self.on_node(room), pid], None).await
             && e.code != Some(ErrorCode::ParticipantNotFound)
         {
             tracing::warn!(%room, participant = %pid, status = e.status, "participant not removed from its node");
@@ -450,7 +492,8 @@ impl SfuRooms {
         let node_call = |route: Route, ids: Vec<String>, body: Option<Json>| async move {
             let (room, node) = self.context(conn, now).await?;
             let pid = participant_id(conn);
-            let mut args: Vec<&str> = vec![&room, &pid];
+            let node_room = self.on_node(&room);
+            let mut args: Vec<&str> = vec![&node_room, &pid];
             args.extend(ids.iter().map(String::as_str));
             self.call_room_node(&room, &node, route, &args, body, now).await
         };
@@ -469,7 +512,7 @@ impl SfuRooms {
                     None => match self.context(conn, now).await {
                         Ok((_, node)) => node,
                         Err(RoomError::Rejected(ErrorCode::ParticipantNotFound, _)) => {
-                            let live = nodes::live(self.table.as_ref()).await?;
+                            let live = nodes::live(self.root.as_ref()).await?;
                             rooms::least_loaded(&live)
                                 .cloned()
                                 .ok_or_else(|| rejected(ErrorCode::ServiceUnavailable, "no media node is available"))?

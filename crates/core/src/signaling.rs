@@ -3,18 +3,25 @@
 //! ([`crate::calls`]) and group rooms ([`crate::sfu`]). It is the only place that posts what
 //! they return and the only place that cleans up a connection: when a post finds one gone
 //! (API Gateway's 410), on `$disconnect`, and for the sweeper's finds.
+//!
+//! Every connection belongs to the app of the token it connected with: `$connect` records
+//! that owner deployment-wide, and every later message or cleanup reads it first and works in
+//! that app's namespace only ([`crate::tenant`]). A connection whose app has been removed
+//! from the credentials gets `UNAUTHORIZED` for every message.
 
 use crate::auth::{AuthError, Authority};
 use crate::clock::Millis;
 use crate::error::Rejection;
 use crate::p2p::P2p;
+use crate::records::connection::{self, Owner};
 use crate::sink::{ConnectionSink, Post, SinkError, post_all};
 use crate::store::{StoreError, Table};
+use crate::tenant;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenType};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{ConnectionId, RequestId, RoomId};
+use stratus_protocol::ids::{AppId, ConnectionId, RequestId, RoomId};
 use stratus_protocol::sfu::SfuRequest;
 use stratus_protocol::ws::{ClientMessage, LeaveReason, WsError, envelope, error_message, event, parse_client};
 
@@ -27,12 +34,20 @@ pub struct SweepReport {
 }
 
 pub struct Signaling {
-    table: Arc<dyn Table>,
+    /// The whole table: connections' owners; each app's namespace is made from it.
+    root: Arc<dyn Table>,
     sink: Arc<dyn ConnectionSink>,
     auth: Arc<Authority>,
-    p2p: P2p,
+    cfg: SignalingConfig,
     /// Group rooms on the media fleet; without it the SFU dialect answers `SERVICE_UNAVAILABLE`.
     sfu: Option<Arc<crate::sfu::SfuRooms>>,
+}
+
+/// What one app's connection is served with: everything in that app's namespace.
+struct InApp<'a> {
+    table: Arc<dyn Table>,
+    p2p: P2p,
+    sfu: Option<crate::sfu::AppRooms<'a>>,
 }
 
 impl Signaling {
@@ -42,7 +57,26 @@ impl Signaling {
         auth: Arc<Authority>,
         cfg: SignalingConfig,
     ) -> Self {
-        Self { p2p: P2p::new(table.clone(), cfg), table, sink, auth, sfu: None }
+        Self { root: table, sink, auth, cfg, sfu: None }
+    }
+
+    fn in_app(&self, app: &AppId) -> InApp<'_> {
+        let table = tenant::table(&self.root, app);
+        InApp { p2p: P2p::new(table.clone(), self.cfg.clone()), sfu: self.sfu.as_ref().map(|s| s.app(app)), table }
+    }
+
+    /// The app connection `conn` belongs to; `UNAUTHORIZED` when it has none (it never
+    /// connected, or was cleaned up) or its app is no longer configured.
+    async fn owner(&self, conn: &ConnectionId) -> Result<AppId, Rejection> {
+        let it = self.root.get(&connection::owner(conn)).await?;
+        let owner = it
+            .as_ref()
+            .and_then(connection::decode_owner)
+            .ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
+        if !self.auth.config().apps.contains_key(owner.app.as_str()) {
+            return Err(Rejection::new(ErrorCode::Unauthorized, "this connection's app is no longer configured"));
+        }
+        Ok(owner.app)
     }
 
     /// Serves the SFU dialect with these rooms.
@@ -52,7 +86,7 @@ impl Signaling {
     }
 
     pub fn config(&self) -> &SignalingConfig {
-        self.p2p.config()
+        &self.cfg
     }
 
     /// `$connect`: authenticates the token and takes one of the user's connection slots.
@@ -63,7 +97,24 @@ impl Signaling {
             message: "connect with ?token=<access token>".into(),
         })?;
         let claims = self.auth.verify(token, TokenType::Access, now.div_euclid(1000)).map_err(Refusal::from)?;
-        self.p2p.connect(conn, &claims, now).await?;
+        let owner = Owner { app: claims.app.clone(), connected_at: now, ttl: crate::p2p::lifetime_ttl(&self.cfg, now) };
+        let shard = crate::p2p::shard_of(conn, self.cfg.sweep_shards);
+        // Owned by this app, or (a repeated `$connect`) already by it.
+        let mine = crate::store::Cond::Or(vec![crate::store::Cond::NotExists, connection::owned_by(&claims.app)]);
+        match self.root.put(connection::encode_owner(conn, &owner, shard), Some(mine)).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => {
+                return Err(Refusal { status: 409, code: ErrorCode::Conflict, message: "connection id in use".into() });
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "connect: store error");
+                return Err(Refusal { status: 503, code: ErrorCode::ServiceUnavailable, message: "try again".into() });
+            }
+        }
+        if let Err(r) = self.in_app(&claims.app).p2p.connect(conn, &claims, now).await {
+            let _ = self.root.delete(&connection::owner(conn), None).await;
+            return Err(r);
+        }
         Ok(claims)
     }
 
@@ -124,56 +175,58 @@ impl Signaling {
         msg: ClientMessage,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
+        let app = self.owner(conn).await?;
+        let t = self.in_app(&app);
         match msg {
             ClientMessage::Ping => {
                 let pong = envelope(event::PONG, rid.as_deref(), serde_json::Map::new());
                 Ok(vec![Post::to(vec![conn.clone()], pong)])
             }
-            ClientMessage::Join { room } => self.join(conn, &RoomId::from(room), rid, now).await,
-            ClientMessage::Leave { room } => self.p2p.leave(conn, &RoomId::from(room), rid).await,
+            ClientMessage::Join { room } => Self::join(&t, conn, &RoomId::from(room), rid, now).await,
+            ClientMessage::Leave { room } => t.p2p.leave(conn, &RoomId::from(room), rid).await,
             ClientMessage::Relay { kind, to, room, data } => {
                 let (to, room) = (to.map(ConnectionId::from), room.map(RoomId::from));
-                Ok(vec![self.p2p.relay(conn, kind, to, room, data).await?])
+                Ok(vec![t.p2p.relay(conn, kind, to, room, data).await?])
             }
-            ClientMessage::Sfu(req) => self.sfu(conn, rid, req, now).await,
+            ClientMessage::Sfu(req) => Self::sfu(&t, conn, rid, req, now).await,
         }
     }
 
     /// `join`, after the call-room rule: while a call lasts only its two users may enter
     /// its signaling room.
     async fn join(
-        &self,
+        t: &InApp<'_>,
         conn: &ConnectionId,
         room: &RoomId,
         rid: Option<RequestId>,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
-        let meta = self.p2p.meta(conn).await?;
+        let meta = t.p2p.meta(conn).await?;
         if let Some(call_id) = crate::calls::call_id_of_room(room)
-            && !crate::calls::may_join_call_room(self.table.as_ref(), &meta.user_id, &call_id).await?
+            && !crate::calls::may_join_call_room(t.table.as_ref(), &meta.user_id, &call_id).await?
         {
             return Err(Rejection::new(
                 ErrorCode::Forbidden,
                 "only the call's participants may join its room while it lasts",
             ));
         }
-        self.p2p.join(conn, &meta, room, rid, now).await
+        t.p2p.join(conn, &meta, room, rid, now).await
     }
 
     async fn sfu(
-        &self,
+        t: &InApp<'_>,
         conn: &ConnectionId,
         rid: Option<RequestId>,
         req: SfuRequest,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
-        let Some(sfu) = &self.sfu else {
+        let Some(sfu) = &t.sfu else {
             return Err(Rejection::new(
                 ErrorCode::ServiceUnavailable,
                 "group rooms need a media fleet; none is configured",
             ));
         };
-        let meta = self.p2p.meta(conn).await?;
+        let meta = t.p2p.meta(conn).await?;
         let caller = crate::sfu::Caller {
             user_id: meta.user_id,
             connection_id: Some(conn.clone()),
@@ -196,7 +249,18 @@ impl Signaling {
             if !done.insert(conn.clone()) {
                 continue;
             }
-            let torn = match self.p2p.teardown(&conn, reason, now).await {
+            // Its owner names the namespace everything else of it is in (whether or not the
+            // app is still configured: what it left behind goes too).
+            let owner = match self.root.get(&connection::owner(&conn)).await {
+                Ok(it) => it.as_ref().and_then(connection::decode_owner),
+                Err(e) => {
+                    tracing::warn!(error = %e, connection_id = %conn, "cleanup could not read the connection");
+                    continue;
+                }
+            };
+            let Some(owner) = owner else { continue };
+            let t = self.in_app(&owner.app);
+            let torn = match t.p2p.teardown(&conn, reason, now).await {
                 Ok(t) => t,
                 Err(e) => {
                     // Left for the sweeper and the TTL.
@@ -205,14 +269,15 @@ impl Signaling {
                 }
             };
             if torn.in_group_room {
-                let res = match &self.sfu {
+                let res = match &t.sfu {
                     Some(sfu) => sfu.leave_connection(&conn).await.map(|_| ()),
-                    None => crate::sfu::forget_connection(self.table.as_ref(), &conn).await.map_err(Into::into),
+                    None => crate::sfu::forget_connection(t.table.as_ref(), &conn).await.map_err(Into::into),
                 };
                 if let Err(e) = res {
                     tracing::warn!(error = %e, connection_id = %conn, "cleanup could not leave the SFU room");
                 }
             }
+            let _ = self.root.delete(&connection::owner(&conn), None).await;
             for post in torn.posts {
                 queue.extend(post_all(self.sink.as_ref(), &post.to, &post.message).await);
             }
@@ -222,7 +287,7 @@ impl Signaling {
     /// The scheduled sweeper: removes connections API Gateway no longer has (their
     /// `$disconnect` was lost) and those past the maximum lifetime.
     pub async fn sweep(&self, now: Millis) -> Result<SweepReport, StoreError> {
-        let (checked, stale) = self.p2p.stale(self.sink.as_ref(), now).await?;
+        let (checked, stale) = crate::p2p::stale(self.root.as_ref(), self.sink.as_ref(), &self.cfg, now).await?;
         for conn in &stale {
             if self.sink.alive(conn).await == Ok(true) {
                 // Past its lifetime but still open: close it; its $disconnect follows.

@@ -4,7 +4,7 @@
 //! - `POST /auth/refresh`  [`RefreshRequest`] → [`TokenResponse`]
 //! - `GET  /auth/validate` (Bearer access token) → [`ValidateResponse`]
 
-use crate::ids::{RoomId, TokenId, UserId};
+use crate::ids::{AppId, RoomId, TokenId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// What a token lets its holder do. Names follow the room-grant vocabulary app developers
@@ -83,8 +83,8 @@ pub struct Claims {
     pub full_name: Option<String>,
     pub role: String,
     pub grants: Grants,
-    /// The app key that minted this token.
-    pub app: String,
+    /// The app key that minted this token: the tenant everything the holder does belongs to.
+    pub app: AppId,
     pub token_type: TokenType,
     pub jti: TokenId,
     /// Seconds since the Unix epoch.

@@ -94,6 +94,11 @@ macro_rules! id_type {
 }
 
 id_type!(
+    /// An app of the deployment (a key of the credentials secret's `apps`): the tenant every
+    /// stored entity of its users belongs to.
+    AppId
+);
+id_type!(
     /// An application's user, as named by the app that minted the token.
     UserId
 );

@@ -16,9 +16,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         async move {
             let now = SystemClock.now_ms();
             let report = sig.sweep(now).await?;
-            let missed = state.calls.expire_due(now).await?;
+            // Calls and rooms live in each app's namespace: sweep every configured app's.
+            let apps = state.auth.apps();
+            let missed = state.calls.expire_due(&apps, now).await?;
             let moved = match &sfu {
-                Some(sfu) => sfu.sweep(now).await?,
+                Some(sfu) => sfu.sweep(&apps, now).await?,
                 None => 0,
             };
             tracing::info!(

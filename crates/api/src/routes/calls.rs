@@ -28,10 +28,11 @@ pub async fn initiate(
     ApiJson(req): ApiJson<InitiateCall>,
 ) -> Result<(StatusCode, Json<CallView>), ApiError> {
     let now = st.clock.now_ms();
-    ratelimit::hit(st.table.as_ref(), &me.user_id, CALL_INITIATIONS, now).await?;
-    let call = st.calls.initiate(&me.user_id, &req, now).await?;
+    let t = st.app(&me);
+    ratelimit::hit(t.table.as_ref(), &me.user_id, CALL_INITIATIONS, now).await?;
+    let call = t.calls.initiate(&me.user_id, &req, now).await?;
     tracing::info!(call_id = %call.id, call_type = call.call_type.as_str(), "call initiated");
-    Ok((StatusCode::CREATED, Json(st.calls.view(&call).await?)))
+    Ok((StatusCode::CREATED, Json(t.calls.view(&call).await?)))
 }
 
 pub async fn answer(
@@ -39,8 +40,9 @@ pub async fn answer(
     AuthUser(me): AuthUser,
     Path(id): Path<CallId>,
 ) -> Result<Json<CallView>, ApiError> {
-    let call = st.calls.answer(&me.user_id, &id, st.clock.now_ms()).await?;
-    Ok(Json(st.calls.view(&call).await?))
+    let t = st.app(&me);
+    let call = t.calls.answer(&me.user_id, &id, st.clock.now_ms()).await?;
+    Ok(Json(t.calls.view(&call).await?))
 }
 
 /// The reason comes as `?reason=` or in a JSON body `{"reason": ...}`; default `user_hangup`.
@@ -57,8 +59,9 @@ pub async fn end(
     let reason = EndReason::parse(&raw).ok_or_else(|| {
         ApiError::new(ErrorCode::ValidationError, "reason must be user_hangup, connection_failed or timeout")
     })?;
-    let call = st.calls.end(&me.user_id, &id, reason, st.clock.now_ms()).await?;
-    Ok(Json(st.calls.view(&call).await?))
+    let t = st.app(&me);
+    let call = t.calls.end(&me.user_id, &id, reason, st.clock.now_ms()).await?;
+    Ok(Json(t.calls.view(&call).await?))
 }
 
 pub async fn status(
@@ -66,8 +69,9 @@ pub async fn status(
     AuthUser(me): AuthUser,
     Path(id): Path<CallId>,
 ) -> Result<Json<CallView>, ApiError> {
-    let call = st.calls.get_for(&me.user_id, &id, st.clock.now_ms()).await?;
-    Ok(Json(st.calls.view(&call).await?))
+    let t = st.app(&me);
+    let call = t.calls.get_for(&me.user_id, &id, st.clock.now_ms()).await?;
+    Ok(Json(t.calls.view(&call).await?))
 }
 
 pub async fn active(
@@ -76,9 +80,10 @@ pub async fn active(
     Path(user): Path<UserId>,
 ) -> Result<Json<ActiveCalls>, ApiError> {
     only_self(&me.user_id, &user)?;
+    let t = st.app(&me);
     let mut calls = Vec::new();
-    for c in st.calls.active(&user, st.clock.now_ms()).await? {
-        calls.push(st.calls.view(&c).await?);
+    for c in t.calls.active(&user, st.clock.now_ms()).await? {
+        calls.push(t.calls.view(&c).await?);
     }
     Ok(Json(ActiveCalls { user_id: user.into(), calls }))
 }
@@ -119,8 +124,9 @@ pub async fn history(
             })?),
         };
     let now = st.clock.now_ms();
-    ratelimit::hit(st.table.as_ref(), &me.user_id, HISTORY_QUERIES, now).await?;
-    let (calls, total) = st.calls.history(&user, call_type, outcome, limit, offset, now).await?;
+    let t = st.app(&me);
+    ratelimit::hit(t.table.as_ref(), &me.user_id, HISTORY_QUERIES, now).await?;
+    let (calls, total) = t.calls.history(&user, call_type, outcome, limit, offset, now).await?;
     let has_more = u64::from(offset) + (calls.len() as u64) < total;
     Ok(Json(History { user_id: user.into(), calls, pagination: Pagination { total, limit, offset, has_more } }))
 }

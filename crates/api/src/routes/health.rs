@@ -30,17 +30,17 @@ pub async fn live(State(state): State<AppState>) -> Json<Health> {
 
 async fn store_check(state: &AppState) -> Check {
     let started = Instant::now();
-    let res = state.table.ping().await;
+    let res = state.root.ping().await;
     let duration_ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
     match res {
-        Ok(()) => Check { status: Status::Ok, duration_ms, error: None, target: state.table.describe() },
+        Ok(()) => Check { status: Status::Ok, duration_ms, error: None, target: state.root.describe() },
         Err(e) => {
             tracing::warn!(error = %e, "store health check failed");
             Check {
                 status: Status::Down,
                 duration_ms,
                 error: Some("store did not answer".into()),
-                target: state.table.describe(),
+                target: state.root.describe(),
             }
         }
     }

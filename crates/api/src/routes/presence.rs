@@ -19,20 +19,20 @@ fn check_id(user: &str) -> Result<(), ApiError> {
 
 pub async fn status(
     State(st): State<AppState>,
-    AuthUser(_me): AuthUser,
+    AuthUser(me): AuthUser,
     Path(user): Path<UserId>,
 ) -> Result<Json<PresenceView>, ApiError> {
     check_id(&user)?;
-    Ok(Json(presence::view(st.table.as_ref(), &user).await?))
+    Ok(Json(presence::view(st.app(&me).table.as_ref(), &user).await?))
 }
 
 pub async fn check(
     State(st): State<AppState>,
-    AuthUser(_me): AuthUser,
+    AuthUser(me): AuthUser,
     Path(user): Path<UserId>,
 ) -> Result<Json<Availability>, ApiError> {
     check_id(&user)?;
-    Ok(Json(presence::availability(presence::view(st.table.as_ref(), &user).await?)))
+    Ok(Json(presence::availability(presence::view(st.app(&me).table.as_ref(), &user).await?)))
 }
 
 pub async fn update(
@@ -41,7 +41,8 @@ pub async fn update(
     ApiJson(req): ApiJson<PresenceUpdate>,
 ) -> Result<Json<PresenceView>, ApiError> {
     let now = st.clock.now_ms();
-    ratelimit::hit(st.table.as_ref(), &me.user_id, PRESENCE_UPDATES, now).await?;
-    let view = presence::set(st.table.as_ref(), &me.user_id, &req.status, req.message.as_deref(), now).await?;
+    let t = st.app(&me);
+    ratelimit::hit(t.table.as_ref(), &me.user_id, PRESENCE_UPDATES, now).await?;
+    let view = presence::set(t.table.as_ref(), &me.user_id, &req.status, req.message.as_deref(), now).await?;
     Ok(Json(view))
 }

@@ -5,13 +5,12 @@
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
-use crate::state::AppState;
+use crate::state::{AppState, InApp};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use std::sync::Arc;
 use stratus_core::rooms::{self, RoomError, RoomRecord};
-use stratus_core::sfu::{Caller, SfuRooms, summary};
+use stratus_core::sfu::{AppRooms, Caller, summary};
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::RoomId;
@@ -28,14 +27,15 @@ fn caller(c: &Claims) -> Caller {
     }
 }
 
-fn sfu(st: &AppState) -> Result<&Arc<SfuRooms>, ApiError> {
-    st.sfu
+/// The caller's app's rooms.
+fn sfu<'a>(t: &'a InApp<'_>) -> Result<&'a AppRooms<'a>, ApiError> {
+    t.sfu
         .as_ref()
         .ok_or_else(|| ApiError::new(ErrorCode::ServiceUnavailable, "rooms need a media fleet; none is configured"))
 }
 
-async fn detail(st: &AppState, r: &RoomRecord) -> Result<RoomDetail, ApiError> {
-    let members = rooms::members(st.table.as_ref(), &r.id).await?;
+async fn detail(t: &InApp<'_>, r: &RoomRecord) -> Result<RoomDetail, ApiError> {
+    let members = rooms::members(t.table.as_ref(), &r.id).await?;
     Ok(RoomDetail {
         room: summary(r),
         members: members
@@ -51,8 +51,9 @@ async fn detail(st: &AppState, r: &RoomRecord) -> Result<RoomDetail, ApiError> {
 }
 
 /// The room if the caller may see it; `ROOM_NOT_FOUND` otherwise (no hint it exists).
-async fn visible_room(st: &AppState, sfu: &SfuRooms, c: &Caller, id: &RoomId) -> Result<RoomRecord, ApiError> {
-    let r = rooms::get(st.table.as_ref(), id).await?;
+async fn visible_room(t: &InApp<'_>, c: &Caller, id: &RoomId) -> Result<RoomRecord, ApiError> {
+    let sfu = sfu(t)?;
+    let r = rooms::get(t.table.as_ref(), id).await?;
     if !sfu.visible(c, &r).await? {
         return Err(ApiError::new(ErrorCode::RoomNotFound, format!("no room {id}")));
     }
@@ -64,9 +65,9 @@ pub async fn create(
     AuthUser(me): AuthUser,
     ApiJson(req): ApiJson<CreateRoom>,
 ) -> Result<(StatusCode, Json<RoomDetail>), ApiError> {
-    let sfu = sfu(&st)?;
-    let r = sfu.create(&caller(&me), &req, st.clock.now_ms()).await?;
-    Ok((StatusCode::CREATED, Json(detail(&st, &r).await?)))
+    let t = st.app(&me);
+    let r = sfu(&t)?.create(&caller(&me), &req, st.clock.now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(detail(&t, &r).await?)))
 }
 
 pub async fn get(
@@ -74,19 +75,20 @@ pub async fn get(
     AuthUser(me): AuthUser,
     Path(id): Path<RoomId>,
 ) -> Result<Json<RoomDetail>, ApiError> {
-    let sfu = sfu(&st)?;
-    let r = visible_room(&st, sfu, &caller(&me), &id).await?;
-    Ok(Json(detail(&st, &r).await?))
+    let t = st.app(&me);
+    let r = visible_room(&t, &caller(&me), &id).await?;
+    Ok(Json(detail(&t, &r).await?))
 }
 
-/// The caller's rooms (all rooms for an admin) with their members, and totals.
+/// The caller's rooms (all of its app's rooms for an admin) with their members, and totals.
 pub async fn list(State(st): State<AppState>, AuthUser(me): AuthUser) -> Result<Json<RoomList>, ApiError> {
-    let sfu = sfu(&st)?;
+    let t = st.app(&me);
+    let sfu = sfu(&t)?;
     let c = caller(&me);
     let mut out = Vec::new();
-    for r in rooms::list(st.table.as_ref()).await? {
+    for r in rooms::list(t.table.as_ref()).await? {
         if sfu.visible(&c, &r).await? {
-            out.push(detail(&st, &r).await?);
+            out.push(detail(&t, &r).await?);
         }
     }
     let total_participants = out.iter().map(|d| d.room.participants).sum();
@@ -98,11 +100,12 @@ pub async fn join(
     AuthUser(me): AuthUser,
     ApiJson(req): ApiJson<CreateRoom>,
 ) -> Result<(StatusCode, Json<JoinResult>), ApiError> {
-    let sfu = sfu(&st)?;
+    let t = st.app(&me);
+    let sfu = sfu(&t)?;
     let c = caller(&me);
     let now = st.clock.now_ms();
     let existing = match &req.room_id {
-        Some(id) => match rooms::get(st.table.as_ref(), &RoomId::from(id.as_str())).await {
+        Some(id) => match rooms::get(t.table.as_ref(), &RoomId::from(id.as_str())).await {
             Ok(r) => Some(r),
             Err(RoomError::Rejected(ErrorCode::RoomNotFound, _)) => None,
             Err(e) => return Err(e.into()),
@@ -115,10 +118,9 @@ pub async fn join(
             match sfu.create(&c, &req, now).await {
                 Ok(r) => (r, true),
                 // Created by someone else meanwhile: join that one.
-                Err(RoomError::Rejected(ErrorCode::Conflict, _)) if req.room_id.is_some() => (
-                    rooms::get(st.table.as_ref(), &RoomId::from(req.room_id.clone().unwrap_or_default())).await?,
-                    false,
-                ),
+                Err(RoomError::Rejected(ErrorCode::Conflict, _)) if req.room_id.is_some() => {
+                    (rooms::get(t.table.as_ref(), &RoomId::from(req.room_id.clone().unwrap_or_default())).await?, false)
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -154,7 +156,7 @@ pub async fn leave(
     AuthUser(me): AuthUser,
     Path(id): Path<RoomId>,
 ) -> Result<StatusCode, ApiError> {
-    let sfu = sfu(&st)?;
-    sfu.leave_user(&caller(&me), &id).await?;
+    let t = st.app(&me);
+    sfu(&t)?.leave_user(&caller(&me), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

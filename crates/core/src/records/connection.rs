@@ -1,13 +1,16 @@
-//! A WebSocket connection's partition: its record (`META`, indexed by `gsi1` =
-//! `CONNS#<hour>#<shard>` / `<c>` for the sweeper), the P2P rooms it is in (`ROOM#<r>`), its
-//! group room (`SFU`).
+//! A WebSocket connection's partition, in its app's namespace: its record (`META`), the P2P
+//! rooms it is in (`ROOM#<r>`), its group room (`SFU`). Outside every namespace, one item
+//! says which app the connection belongs to (`CONN#<c>` / `APP`, indexed by `gsi1` =
+//! `CONNS#<hour>#<shard>` / `<c>` for the sweeper): API Gateway names connections
+//! deployment-wide and a message or `$disconnect` carries nothing else, so the front door
+//! reads this first and works in that app's namespace from there on.
 
 use super::codec;
 use crate::clock::Millis;
 use crate::store::schema::GSI1;
 use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, Update};
 use serde::{Deserialize, Serialize};
-use stratus_protocol::ids::{ConnectionId, RoomId, UserId};
+use stratus_protocol::ids::{AppId, ConnectionId, RoomId, UserId};
 
 fn pk(c: &str) -> String {
     format!("{PK}{c}")
@@ -18,6 +21,13 @@ const PK: &str = "CONN#";
 pub fn meta(c: &str) -> Key {
     Key::new(pk(c), "META")
 }
+
+/// Which app connection `c` belongs to (on the whole table, not in a namespace).
+pub fn owner(c: &str) -> Key {
+    Key::new(pk(c), OWNER)
+}
+
+const OWNER: &str = "APP";
 
 /// The connection's side of a P2P room membership (so a disconnect finds its rooms).
 pub fn room(c: &str, room: &str) -> Key {
@@ -55,6 +65,7 @@ pub enum Kind {
 pub fn kind(it: &Item) -> Kind {
     match it.get("sk").and_then(crate::store::Value::as_str) {
         Some("META") => Kind::Meta,
+        Some(OWNER) => Kind::Other,
         Some(GROUP_ROOM) => Kind::GroupRoom,
         Some(sk) => sk.strip_prefix(ROOM_PREFIX).map_or(Kind::Other, |r| Kind::Room(r.into())),
         None => Kind::Other,
@@ -76,7 +87,7 @@ pub fn opened_in(hour: i64, shard: u32) -> Query {
 pub struct Connection {
     pub user_id: UserId,
     #[serde(default)]
-    pub app: String,
+    pub app: AppId,
     pub grant_room: Option<RoomId>,
     #[serde(default)]
     pub can_publish: bool,
@@ -96,21 +107,43 @@ pub struct Connection {
     pub ttl: i64,
 }
 
+/// Connection `c`'s record item.
+pub fn encode(c: &str, conn: &Connection) -> Item {
+    codec::encode(meta(c), conn)
+}
+
+pub fn decode(it: &Item) -> Option<Connection> {
+    codec::decode(it)
+}
+
+/// The app a connection belongs to, and when it opened (for the sweeper).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub app: AppId,
+    pub connected_at: Millis,
+    pub ttl: i64,
+}
+
 #[derive(Serialize)]
-struct Stored<'a> {
+struct StoredOwner<'a> {
     #[serde(flatten)]
-    conn: &'a Connection,
+    owner: &'a Owner,
     gsi1pk: String,
     gsi1sk: &'a str,
 }
 
-/// Connection `c`'s record item, in the sweeper's index under `shard` of its opening hour.
-pub fn encode(c: &str, conn: &Connection, shard: u32) -> Item {
-    let partition = sweep_partition(conn.connected_at.div_euclid(3_600_000), shard);
-    codec::encode(meta(c), &Stored { conn, gsi1pk: partition, gsi1sk: c })
+/// Connection `c`'s owner item, in the sweeper's index under `shard` of its opening hour.
+pub fn encode_owner(c: &str, record: &Owner, shard: u32) -> Item {
+    let partition = sweep_partition(record.connected_at.div_euclid(3_600_000), shard);
+    codec::encode(owner(c), &StoredOwner { owner: record, gsi1pk: partition, gsi1sk: c })
 }
 
-pub fn decode(it: &Item) -> Option<Connection> {
+/// While the owner item names `app`.
+pub fn owned_by(app: &str) -> Cond {
+    Cond::eq("app", app)
+}
+
+pub fn decode_owner(it: &Item) -> Option<Owner> {
     codec::decode(it)
 }
 
@@ -122,7 +155,7 @@ pub struct Opened {
 }
 
 pub fn decode_opened(it: &Item) -> Option<Opened> {
-    Some(Opened { id: super::pk_id(it, PK)?.into(), connected_at: decode(it)?.connected_at })
+    Some(Opened { id: super::pk_id(it, PK)?.into(), connected_at: decode_owner(it)?.connected_at })
 }
 
 /// While the connection is in fewer than `max` P2P rooms.

@@ -3,14 +3,20 @@
 //! build keys, queries, items, updates and conditions through these, and read typed records
 //! back ([`codec`] turns a serde record into an item and back).
 //!
+//! Every entity of an app's users lives in that app's namespace: its partition keys (the
+//! table's and the index's) start with [`tenant_prefix`], `APP#<app>#`, added and taken off by
+//! a [`crate::store::scoped::Scoped`] table (`crate::tenant`), so the keys below are written
+//! without it. Only the media-node registry and a connection's owner are deployment-wide.
+//!
 //! | entity | module | pk | sk |
 //! |---|---|---|---|
+//! | connection owner (deployment-wide) | [`connection`] | `CONN#<c>` | `APP` |
 //! | connection | [`connection`] | `CONN#<c>` | `META`, `ROOM#<r>` (its P2P rooms), `SFU` (its group room) |
 //! | P2P room member | [`p2p_room`] | `ROOM#<r>` | `MEMBER#<c>` |
 //! | group (SFU) room | [`room`] | `ROOM#<r>` | `META`, `P#<participant>` |
 //! | user | [`user`] | `USER#<u>` | `SLOT#<n>`, `PRESENCE`, `ACTIVECALL` |
 //! | call | [`call`] | `CALL#<id>` | `META`; history `HIST#<u>` / `<created_at>#<id>`, `HISTCOUNT#<u>` / `COUNT` |
-//! | media node | [`node`] | `NODE#<id>` | `META` |
+//! | media node (deployment-wide) | [`node`] | `NODE#<id>` | `META` |
 //! | refresh token | [`refresh`] | `REFRESH#<jti>` | `REFRESH` |
 //! | rate counter | [`rate`] | `RATE#<u>#<limit>` | `M#<minute>` |
 //!
@@ -29,6 +35,12 @@ pub mod room;
 pub mod user;
 
 use crate::store::{Item, Value};
+
+/// The start of every partition key of app `app`'s entities. App keys are ids, which have no
+/// `#`, so one app's namespace is never a prefix of another's.
+pub fn tenant_prefix(app: &str) -> String {
+    format!("APP#{app}#")
+}
 
 /// The id in an item's `pk` after `prefix`.
 fn pk_id(it: &Item, prefix: &str) -> Option<String> {

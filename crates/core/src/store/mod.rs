@@ -21,6 +21,7 @@ pub mod cond;
 pub mod cursor;
 pub mod memory;
 pub mod schema;
+pub mod scoped;
 pub mod value;
 
 pub use cond::{CmpOp, Cond};
