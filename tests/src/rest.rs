@@ -23,6 +23,15 @@ use tower::ServiceExt;
 pub const APP_KEY: &str = "test-app";
 /// A second app of the same deployment (same table, same signing key), for tenancy tests.
 pub const OTHER_APP_KEY: &str = "other-app";
+
+/// [`OTHER_APP_KEY`]'s own limits: two connections per user, three presence updates a minute.
+pub fn other_app_limits() -> stratus_core::auth::AppLimits {
+    stratus_core::auth::AppLimits {
+        max_connections_per_user: Some(2),
+        per_minute: [("presence".to_owned(), 3)].into(),
+        ..Default::default()
+    }
+}
 pub const ISSUER: &str = "stratus-test";
 
 pub struct TestApi {
@@ -65,7 +74,8 @@ impl TestApi {
         let jwt_secret = random_hex();
         let cfg = AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone()))
             .with_app(APP_KEY, Secret::new(app_secret.clone()))
-            .with_app(OTHER_APP_KEY, Secret::new(other_app_secret.clone()));
+            .with_app(OTHER_APP_KEY, Secret::new(other_app_secret.clone()))
+            .with_limits(OTHER_APP_KEY, other_app_limits());
         let clock_dyn: Arc<dyn Clock> = Arc::new(clock.clone());
         let auth = Arc::new(Authority::new(cfg));
         let sink = Arc::new(RecordingSink::default());

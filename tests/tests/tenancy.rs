@@ -166,3 +166,30 @@ async fn an_apps_open_connections_are_refused_once_it_is_removed(api: TestApi) {
     assert_eq!(types(&api, "a-1"), ["pong"]);
 }
 on_both_stores!(removed_apps_connections_are_refused, an_apps_open_connections_are_refused_once_it_is_removed);
+
+async fn each_app_gets_its_own_limits(api: TestApi) {
+    // The other app allows two connections per user, this one the deployment's five.
+    for n in 0..2 {
+        api.connect_ws_in(B, &format!("b-dave{n}"), "dave").await;
+    }
+    let t = api.token_in(B, "dave").await;
+    let refused = api.signaling.connect(&"b-dave2".into(), Some(&t), api.clock.now_ms()).await.unwrap_err();
+    assert_eq!((refused.status, refused.code.as_str()), (429, "TOO_MANY_CONNECTIONS"), "{refused:?}");
+    for n in 0..3 {
+        api.connect_ws_in(A, &format!("a-dave{n}"), "dave").await;
+    }
+    // Three presence updates a minute there, a hundred here.
+    let (a, b) = (api.token_in(A, "erin").await, api.token_in(B, "erin").await);
+    let update = |t: String| {
+        let api = &api;
+        async move { api.call(Method::PUT, "/api/v1/presence/status", Some(&t), Some(json!({"status": "away"}))).await }
+    };
+    for _ in 0..3 {
+        assert_eq!(update(b.clone()).await.status, StatusCode::OK);
+    }
+    update(b.clone()).await.assert_error(429, "RATE_LIMITED");
+    for _ in 0..4 {
+        assert_eq!(update(a.clone()).await.status, StatusCode::OK);
+    }
+}
+on_both_stores!(per_app_limits, each_app_gets_its_own_limits);

@@ -1,9 +1,10 @@
 //! Shared state of the REST API. Cloning is cheap (one `Arc`).
 
 use std::sync::Arc;
-use stratus_core::auth::{Authority, TableRefreshTokens};
+use stratus_core::auth::{AppLimits, Authority, TableRefreshTokens};
 use stratus_core::calls::{AppCalls, Calls, CallsConfig};
 use stratus_core::clock::{Clock, Millis};
+use stratus_core::ratelimit::Limit;
 use stratus_core::sink::ConnectionSink;
 use stratus_core::store::Table;
 use stratus_protocol::auth::Claims;
@@ -91,15 +92,26 @@ pub struct InApp<'a> {
     pub table: Arc<dyn Table>,
     pub calls: AppCalls<'a>,
     pub sfu: Option<stratus_core::sfu::AppRooms<'a>>,
+    /// The app's own limits (rate limits go through [`InApp::rate`]).
+    pub limits: AppLimits,
+}
+
+impl InApp<'_> {
+    /// `limit` as the app has it.
+    pub fn rate(&self, limit: Limit) -> Limit {
+        self.limits.rate(limit)
+    }
 }
 
 impl AppState {
     /// The namespace of the app whose token `claims` are (verified by `AuthUser`).
     pub fn app(&self, claims: &Claims) -> InApp<'_> {
+        let limits = self.auth.limits(&claims.app);
         InApp {
             table: stratus_core::tenant::table(&self.root, &claims.app),
             calls: self.calls.app(&claims.app),
-            sfu: self.sfu.as_ref().map(|s| s.app(&claims.app)),
+            sfu: self.sfu.as_ref().map(|s| s.app(&claims.app).limited(&limits)),
+            limits,
         }
     }
 }

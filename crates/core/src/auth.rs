@@ -51,6 +51,8 @@ pub struct AuthConfig {
     pub jwt_secret: Secret,
     /// App key → app secret. Apps mint tokens for their users with these.
     pub apps: BTreeMap<String, Secret>,
+    /// App key → the limits that app's users get where they differ from the deployment's.
+    pub limits: BTreeMap<String, AppLimits>,
     pub access_ttl_secs: u64,
     pub max_access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
@@ -58,14 +60,54 @@ pub struct AuthConfig {
     pub leeway_secs: i64,
 }
 
+/// One app's own limits; each absent one is the deployment's. Rate and connection limits
+/// replace the deployment's; a room's size stays within the deployment's largest (what its
+/// media nodes are configured for).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppLimits {
+    /// Concurrent WebSocket connections per user.
+    pub max_connections_per_user: Option<u32>,
+    /// P2P rooms one connection may be in at once.
+    pub max_rooms_per_connection: Option<i64>,
+    /// The largest group room (participants) its users may create.
+    pub max_participants: Option<u32>,
+    /// Requests per user and minute, by limit name (`initiate`, `presence`, `history`, `ice`).
+    #[serde(default)]
+    pub per_minute: BTreeMap<String, i64>,
+}
+
+impl AppLimits {
+    /// `limit` as this app has it.
+    pub fn rate(&self, limit: crate::ratelimit::Limit) -> crate::ratelimit::Limit {
+        match self.per_minute.get(limit.name) {
+            Some(&n) => crate::ratelimit::Limit { per_minute: n, ..limit },
+            None => limit,
+        }
+    }
+}
+
+/// An app in the credentials document: its secret, or its secret and limits.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum AppEntry {
+    Secret(String),
+    WithLimits {
+        secret: String,
+        #[serde(default)]
+        limits: AppLimits,
+    },
+}
+
 /// The JSON form of the credentials secret (Secrets Manager or an environment variable):
-/// `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>"}, "turn_secret"?: "..."}`.
+/// `{"jwt_secret": "...", "apps": {"<app key>": "<app secret>" | {"secret": "...", "limits":
+/// {...}}}, "turn_secret"?: "..."}` ([`AppLimits`] for the limits).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsDoc {
     pub jwt_secret: String,
     #[serde(default)]
-    pub apps: BTreeMap<String, String>,
+    pub apps: BTreeMap<String, AppEntry>,
     /// The TURN server's shared secret (coturn's `static-auth-secret`), for the ICE-server
     /// credentials (`ice`); the authority ignores it.
     #[serde(default)]
@@ -81,6 +123,7 @@ impl AuthConfig {
             issuer: issuer.into(),
             jwt_secret,
             apps: BTreeMap::new(),
+            limits: BTreeMap::new(),
             access_ttl_secs: 3600,
             max_access_ttl_secs: 24 * 3600,
             refresh_ttl_secs: 30 * 24 * 3600,
@@ -93,6 +136,12 @@ impl AuthConfig {
         self
     }
 
+    /// Gives app `key` its own limits.
+    pub fn with_limits(mut self, key: impl Into<String>, limits: AppLimits) -> Self {
+        self.limits.insert(key.into(), limits);
+        self
+    }
+
     /// Reads the credentials document; refuses short signing secrets and empty app secrets.
     pub fn from_credentials_json(issuer: impl Into<String>, json: &str) -> Result<Self, String> {
         let doc: CredentialsDoc = serde_json::from_str(json).map_err(|e| format!("credentials document: {e}"))?;
@@ -100,9 +149,22 @@ impl AuthConfig {
             return Err(format!("jwt_secret must be at least {MIN_JWT_SECRET} bytes"));
         }
         let mut cfg = Self::new(issuer, Secret::new(doc.jwt_secret));
-        for (k, s) in doc.apps {
+        for (k, entry) in doc.apps {
+            let (s, limits) = match entry {
+                AppEntry::Secret(s) => (s, None),
+                AppEntry::WithLimits { secret, limits } => (secret, Some(limits)),
+            };
             if s.len() < 16 || !is_valid_id(&k) {
                 return Err(format!("app `{k}`: key must be an id and its secret at least 16 bytes"));
+            }
+            if let Some(l) = limits {
+                if l.per_minute.values().any(|n| *n < 1)
+                    || [l.max_connections_per_user, l.max_participants].contains(&Some(0))
+                    || l.max_rooms_per_connection.is_some_and(|n| n < 1)
+                {
+                    return Err(format!("app `{k}`: limits must be at least 1"));
+                }
+                cfg.limits.insert(k.clone(), l);
             }
             cfg.apps.insert(k, Secret::new(s));
         }
@@ -205,6 +267,11 @@ impl Authority {
 
     pub fn config(&self) -> &AuthConfig {
         &self.cfg
+    }
+
+    /// App `app`'s own limits (none: the deployment's everywhere).
+    pub fn limits(&self, app: &AppId) -> AppLimits {
+        self.cfg.limits.get(app.as_str()).cloned().unwrap_or_default()
     }
 
     /// The apps configured now (the sweepers work through each one's namespace).
@@ -453,6 +520,22 @@ mod tests {
         assert!(AuthConfig::from_credentials_json("i", r#"{"jwt_secret":"short"}"#).is_err());
         let ok = format!(r#"{{"jwt_secret":"{}","apps":{{"a":"0123456789abcdef"}}}}"#, "x".repeat(32));
         assert_eq!(AuthConfig::from_credentials_json("i", &ok).unwrap().apps.len(), 1);
+        let limited = format!(
+            r#"{{"jwt_secret":"{}","apps":{{"a":"0123456789abcdef","b":{{"secret":"0123456789abcdef","limits":{{"max_participants":4,"per_minute":{{"initiate":2}}}}}}}}}}"#,
+            "x".repeat(32)
+        );
+        let cfg = AuthConfig::from_credentials_json("i", &limited).unwrap();
+        assert_eq!(cfg.apps.len(), 2);
+        let auth = Authority::new(cfg);
+        let b = auth.limits(&"b".into());
+        assert_eq!(b.max_participants, Some(4));
+        assert_eq!(b.rate(crate::ratelimit::CALL_INITIATIONS).per_minute, 2);
+        assert_eq!(b.rate(crate::ratelimit::HISTORY_QUERIES), crate::ratelimit::HISTORY_QUERIES);
+        assert_eq!(auth.limits(&"a".into()), AppLimits::default());
+        let typo = limited.replace("max_participants", "max_participant");
+        assert!(AuthConfig::from_credentials_json("i", &typo).is_err(), "an unknown limit is refused");
+        let zero = limited.replace(r#""initiate":2"#, r#""initiate":0"#);
+        assert!(AuthConfig::from_credentials_json("i", &zero).is_err());
         let weak_app = format!(r#"{{"jwt_secret":"{}","apps":{{"a":"short"}}}}"#, "x".repeat(32));
         assert!(AuthConfig::from_credentials_json("i", &weak_app).is_err());
     }

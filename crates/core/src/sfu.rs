@@ -162,6 +162,8 @@ pub struct AppRooms<'a> {
     fleet: &'a SfuRooms,
     table: Arc<dyn Table>,
     app: AppId,
+    /// The largest room this app's users may create.
+    max_participants: u32,
 }
 
 impl std::ops::Deref for AppRooms<'_> {
@@ -184,7 +186,8 @@ impl SfuRooms {
 
     /// App `app`'s rooms.
     pub fn app(&self, app: &AppId) -> AppRooms<'_> {
-        AppRooms { fleet: self, table: tenant::table(&self.root, app), app: app.clone() }
+        let max_participants = self.cfg.max_participants_limit;
+        AppRooms { fleet: self, table: tenant::table(&self.root, app), app: app.clone(), max_participants }
     }
 
     /// Moves every occupied room of these apps whose node is gone. Returns how many moved.
@@ -198,6 +201,14 @@ impl SfuRooms {
 }
 
 impl AppRooms<'_> {
+    /// With the app's own limits (`auth::AppLimits`): its rooms no larger than it allows,
+    /// and never larger than the deployment's largest.
+    pub fn limited(mut self, limits: &crate::auth::AppLimits) -> Self {
+        if let Some(m) = limits.max_participants {
+            self.max_participants = m.min(self.cfg.max_participants_limit);
+        }
+        self
+    }
     /// The id the room's node knows it by.
     fn on_node(&self, room: &RoomId) -> RoomId {
         tenant::node_room(&self.app, room)
@@ -220,11 +231,11 @@ impl AppRooms<'_> {
             None => caller.grant_room.clone().unwrap_or_else(|| RoomId::from(uuid::Uuid::new_v4().to_string())),
         };
         Self::allowed(caller, &room)?;
-        let max = req.max_participants.unwrap_or(self.cfg.default_max_participants);
-        if max == 0 || max > self.cfg.max_participants_limit {
+        let max = req.max_participants.unwrap_or(self.cfg.default_max_participants.min(self.max_participants));
+        if max == 0 || max > self.max_participants {
             return Err(rejected(
                 ErrorCode::ValidationError,
-                format!("`maxParticipants` must be 1-{}", self.cfg.max_participants_limit),
+                format!("`maxParticipants` must be 1-{}", self.max_participants),
             ));
         }
         rooms::create(self.table.as_ref(), &room, &caller.user_id, i64::from(max), now).await
@@ -580,6 +591,60 @@ impl AppRooms<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+    use crate::sink::SinkError;
+    use crate::store::memory::MemoryTable;
+    use crate::store::schema::MAIN;
+
+    /// No connections and no fleet: what creating a room needs of neither.
+    struct Nowhere;
+
+    #[async_trait]
+    impl ConnectionSink for Nowhere {
+        async fn post(&self, _: &ConnectionId, _: &str) -> Result<(), SinkError> {
+            Err(SinkError::Gone)
+        }
+        async fn alive(&self, _: &ConnectionId) -> Result<bool, SinkError> {
+            Ok(false)
+        }
+        async fn close(&self, _: &ConnectionId) -> Result<(), SinkError> {
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl MediaControl for Nowhere {
+        async fn call(&self, _: &NodeRecord, _: Route, _: &[&str], _: Option<Json>) -> Result<Json, ControlFailure> {
+            Err(ControlFailure { status: 0, unreachable: true, code: None, message: "no fleet".into() })
+        }
+    }
+
+    #[tokio::test]
+    async fn an_apps_rooms_are_no_larger_than_it_allows_nor_than_the_deployment_does() {
+        let table: Arc<dyn Table> = Arc::new(MemoryTable::new(&MAIN, Arc::new(ManualClock::new(0))));
+        let fleet = SfuRooms::new(table, Arc::new(Nowhere), Arc::new(Nowhere), SfuConfig::default());
+        let caller = Caller {
+            user_id: "alice".into(),
+            connection_id: None,
+            grant_room: None,
+            can_publish: true,
+            can_subscribe: true,
+            admin: false,
+        };
+        let make = |room: &str, max: Option<u32>| CreateRoom { room_id: Some(room.into()), max_participants: max };
+        let small = crate::auth::AppLimits { max_participants: Some(4), ..Default::default() };
+        let a = fleet.app(&"small".into()).limited(&small);
+        let r = a.create(&caller, &make("r1", None), 1).await.unwrap();
+        assert_eq!(r.max_participants, 4, "the default shrinks to the app's largest");
+        let e = a.create(&caller, &make("r2", Some(5)), 1).await.unwrap_err();
+        assert!(matches!(e, RoomError::Rejected(ErrorCode::ValidationError, ref m) if m.contains("1-4")), "{e:?}");
+        // Another app on the same fleet has the deployment's sizes; no app can go past them.
+        let b = fleet
+            .app(&"big".into())
+            .limited(&crate::auth::AppLimits { max_participants: Some(1000), ..Default::default() });
+        assert_eq!(b.create(&caller, &make("r1", Some(100)), 1).await.unwrap().max_participants, 100);
+        assert!(b.create(&caller, &make("r3", Some(101)), 1).await.is_err());
+    }
 
     #[test]
     fn participant_ids_are_valid_ids_and_distinct_per_connection() {

@@ -62,7 +62,11 @@ impl Signaling {
 
     fn in_app(&self, app: &AppId) -> InApp<'_> {
         let table = tenant::table(&self.root, app);
-        InApp { p2p: P2p::new(table.clone(), self.cfg.clone()), sfu: self.sfu.as_ref().map(|s| s.app(app)), table }
+        let limits = self.auth.limits(app);
+        let mut cfg = self.cfg.clone();
+        cfg.max_connections_per_user = limits.max_connections_per_user.unwrap_or(cfg.max_connections_per_user);
+        cfg.max_rooms_per_connection = limits.max_rooms_per_connection.unwrap_or(cfg.max_rooms_per_connection);
+        InApp { p2p: P2p::new(table.clone(), cfg), sfu: self.sfu.as_ref().map(|s| s.app(app).limited(&limits)), table }
     }
 
     /// The app connection `conn` belongs to; `UNAUTHORIZED` when it has none (it never

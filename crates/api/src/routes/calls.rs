@@ -29,7 +29,7 @@ pub async fn initiate(
 ) -> Result<(StatusCode, Json<CallView>), ApiError> {
     let now = st.clock.now_ms();
     let t = st.app(&me);
-    ratelimit::hit(t.table.as_ref(), &me.user_id, CALL_INITIATIONS, now).await?;
+    ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(CALL_INITIATIONS), now).await?;
     let call = t.calls.initiate(&me.user_id, &req, now).await?;
     tracing::info!(call_id = %call.id, call_type = call.call_type.as_str(), "call initiated");
     Ok((StatusCode::CREATED, Json(t.calls.view(&call).await?)))
@@ -125,7 +125,7 @@ pub async fn history(
         };
     let now = st.clock.now_ms();
     let t = st.app(&me);
-    ratelimit::hit(t.table.as_ref(), &me.user_id, HISTORY_QUERIES, now).await?;
+    ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(HISTORY_QUERIES), now).await?;
     let (calls, total) = t.calls.history(&user, call_type, outcome, limit, offset, now).await?;
     let has_more = u64::from(offset) + (calls.len() as u64) < total;
     Ok(Json(History { user_id: user.into(), calls, pagination: Pagination { total, limit, offset, has_more } }))

@@ -13,6 +13,7 @@ use stratus_protocol::ice::IceServersResponse;
 
 pub async fn get(State(st): State<AppState>, AuthUser(me): AuthUser) -> Result<Json<IceServersResponse>, ApiError> {
     let now = st.clock.now_ms();
-    ratelimit::hit(st.app(&me).table.as_ref(), &me.user_id, ICE_SERVERS, now).await?;
+    let t = st.app(&me);
+    ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(ICE_SERVERS), now).await?;
     Ok(Json(ice::ice_servers(&st.ice, &me.user_id, now)))
 }

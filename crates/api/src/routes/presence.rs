@@ -42,7 +42,7 @@ pub async fn update(
 ) -> Result<Json<PresenceView>, ApiError> {
     let now = st.clock.now_ms();
     let t = st.app(&me);
-    ratelimit::hit(t.table.as_ref(), &me.user_id, PRESENCE_UPDATES, now).await?;
+    ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(PRESENCE_UPDATES), now).await?;
     let view = presence::set(t.table.as_ref(), &me.user_id, &req.status, req.message.as_deref(), now).await?;
     Ok(Json(view))
 }
