@@ -99,7 +99,7 @@ pub struct InApp<'a> {
 impl InApp<'_> {
     /// `limit` as the app has it.
     pub fn rate(&self, limit: Limit) -> Limit {
-        self.limits.rate(limit)
+        limit.for_app(&self.limits)
     }
 }
 

@@ -77,16 +77,6 @@ pub struct AppLimits {
     pub per_minute: BTreeMap<String, i64>,
 }
 
-impl AppLimits {
-    /// `limit` as this app has it.
-    pub fn rate(&self, limit: crate::ratelimit::Limit) -> crate::ratelimit::Limit {
-        match self.per_minute.get(limit.name) {
-            Some(&n) => crate::ratelimit::Limit { per_minute: n, ..limit },
-            None => limit,
-        }
-    }
-}
-
 /// An app in the credentials document: its secret, or its secret and limits.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -529,8 +519,7 @@ mod tests {
         let auth = Authority::new(cfg);
         let b = auth.limits(&"b".into());
         assert_eq!(b.max_participants, Some(4));
-        assert_eq!(b.rate(crate::ratelimit::CALL_INITIATIONS).per_minute, 2);
-        assert_eq!(b.rate(crate::ratelimit::HISTORY_QUERIES), crate::ratelimit::HISTORY_QUERIES);
+        assert_eq!(b.per_minute.get("initiate"), Some(&2));
         assert_eq!(auth.limits(&"a".into()), AppLimits::default());
         let typo = limited.replace("max_participants", "max_participant");
         assert!(AuthConfig::from_credentials_json("i", &typo).is_err(), "an unknown limit is refused");

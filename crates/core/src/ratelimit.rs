@@ -14,6 +14,16 @@ pub struct Limit {
     pub per_minute: i64,
 }
 
+impl Limit {
+    /// This limit as app `limits` has it (`auth::AppLimits::per_minute`, by name).
+    pub fn for_app(self, limits: &crate::auth::AppLimits) -> Limit {
+        match limits.per_minute.get(self.name) {
+            Some(&n) => Limit { per_minute: n, ..self },
+            None => self,
+        }
+    }
+}
+
 pub const CALL_INITIATIONS: Limit = Limit { name: "initiate", per_minute: 10 };
 pub const PRESENCE_UPDATES: Limit = Limit { name: "presence", per_minute: 100 };
 pub const HISTORY_QUERIES: Limit = Limit { name: "history", per_minute: 100 };
@@ -35,5 +45,18 @@ pub async fn hit(table: &dyn Table, user: &UserId, limit: Limit, now: Millis) ->
             Err(RateError::Limited { retry_after_secs: (60 - secs.rem_euclid(60)) as u64 })
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::AppLimits;
+
+    #[test]
+    fn an_apps_own_rate_replaces_the_deployments_and_only_for_that_limit() {
+        let limits = AppLimits { per_minute: [("initiate".to_owned(), 2)].into(), ..Default::default() };
+        assert_eq!(CALL_INITIATIONS.for_app(&limits).per_minute, 2);
+        assert_eq!(HISTORY_QUERIES.for_app(&limits), HISTORY_QUERIES);
     }
 }
