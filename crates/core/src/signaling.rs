@@ -72,15 +72,19 @@ impl Signaling {
     /// The app connection `conn` belongs to; `UNAUTHORIZED` when it has none (it never
     /// connected, or was cleaned up) or its app is no longer configured.
     async fn owner(&self, conn: &ConnectionId) -> Result<AppId, Rejection> {
-        let it = self.root.get(&connection::owner(conn)).await?;
-        let owner = it
-            .as_ref()
-            .and_then(connection::decode_owner)
+        let owner = self
+            .read_owner(conn)
+            .await?
             .ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
         if !self.auth.config().apps.contains_key(owner.app.as_str()) {
             return Err(Rejection::new(ErrorCode::Unauthorized, "this connection's app is no longer configured"));
         }
         Ok(owner.app)
+    }
+
+    /// Connection `conn`'s owner record, whatever its app.
+    async fn read_owner(&self, conn: &ConnectionId) -> Result<Option<Owner>, StoreError> {
+        Ok(self.root.get(&connection::owner(conn)).await?.as_ref().and_then(connection::decode_owner))
     }
 
     /// Serves the SFU dialect with these rooms.
@@ -255,8 +259,8 @@ impl Signaling {
             }
             // Its owner names the namespace everything else of it is in (whether or not the
             // app is still configured: what it left behind goes too).
-            let owner = match self.root.get(&connection::owner(&conn)).await {
-                Ok(it) => it.as_ref().and_then(connection::decode_owner),
+            let owner = match self.read_owner(&conn).await {
+                Ok(o) => o,
                 Err(e) => {
                     tracing::warn!(error = %e, connection_id = %conn, "cleanup could not read the connection");
                     continue;

@@ -65,7 +65,6 @@ pub enum Kind {
 pub fn kind(it: &Item) -> Kind {
     match it.get("sk").and_then(crate::store::Value::as_str) {
         Some("META") => Kind::Meta,
-        Some(OWNER) => Kind::Other,
         Some(GROUP_ROOM) => Kind::GroupRoom,
         Some(sk) => sk.strip_prefix(ROOM_PREFIX).map_or(Kind::Other, |r| Kind::Room(r.into())),
         None => Kind::Other,
