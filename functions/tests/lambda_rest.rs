@@ -117,3 +117,59 @@ async fn rest_function_reports_an_init_error_without_revealing_secrets() {
     assert!(logs.contains("jwt_secret must be at least 32 bytes"), "{logs}");
     assert!(!logs.contains(&secret_value), "the app secret must not be logged");
 }
+
+#[tokio::test]
+async fn rest_function_keeps_each_apps_users_apart() {
+    let client = aws::dynamodb().await;
+    let table = aws::unique_name("fn-rest");
+    stratus_dynamo::create_table(&client, &MAIN, &table).await.unwrap();
+    let (a_secret, b_secret) = (random_hex(), random_hex());
+    let arn =
+        aws::create_secret(&json!({"jwt_secret": random_hex(), "apps": {"app-a": a_secret, "app-b": b_secret}})).await;
+    let f = start_function(&table, &arn).await;
+    let call = |method: &str, path: &str, token: Option<&str>, payload: Option<Value>| {
+        let mut ev = fixture("apigw-http/get-auth-validate.json");
+        ev["rawPath"] = json!(path);
+        ev["requestContext"]["http"]["path"] = json!(path);
+        ev["requestContext"]["http"]["method"] = json!(method);
+        match token {
+            Some(t) => ev["headers"]["authorization"] = json!(format!("Bearer {t}")),
+            None => drop(ev["headers"].as_object_mut().unwrap().remove("authorization")),
+        }
+        if let Some(b) = payload {
+            ev["headers"]["content-type"] = json!("application/json");
+            ev["body"] = json!(b.to_string());
+        }
+        let f = &f;
+        async move {
+            let res = f.runtime.invoke(ev).await.expect("response");
+            (res["statusCode"].as_u64().unwrap_or(0), body(&res))
+        }
+    };
+    let token = |app: &'static str, secret: String, user: &'static str| {
+        let call = &call;
+        async move {
+            let req = json!({"app_key": app, "app_secret": secret, "user_id": user});
+            let (s, b) = call("POST", "/auth/token", None, Some(req)).await;
+            assert_eq!(s, 200, "{b}");
+            b["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let (a_alice, b_bob, b_carol) = (
+        token("app-a", a_secret.clone(), "alice").await,
+        token("app-b", b_secret.clone(), "bob").await,
+        token("app-b", b_secret.clone(), "carol").await,
+    );
+    // App B's bob sets himself busy; app A's alice asking after `bob` learns of A's bob only.
+    let (s, b) = call("PUT", "/api/v1/presence/status", Some(&b_bob), Some(json!({"status": "busy"}))).await;
+    assert_eq!(s, 200, "{b}");
+    // (Offline, both show `offline`; only B's bob has been seen, by his update.)
+    let (_, p) = call("GET", "/api/v1/presence/status/bob", Some(&a_alice), None).await;
+    assert_eq!((p["status"].as_str(), p.get("last_seen")), (Some("offline"), None), "A's bob was never seen: {p}");
+    let (_, p) = call("GET", "/api/v1/presence/status/bob", Some(&b_carol), None).await;
+    assert!(p["last_seen"].is_string(), "B's bob was: {p}");
+    // One app's key with the other's secret mints nothing.
+    let req = json!({"app_key": "app-a", "app_secret": b_secret, "user_id": "mallory"});
+    let (s, e) = call("POST", "/auth/token", None, Some(req)).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (401, Some("INVALID_CREDENTIALS")), "{e}");
+}

@@ -34,7 +34,8 @@ async fn setup() -> Env {
     let name = aws::unique_name("fn-ws");
     stratus_dynamo::create_table(&client, &MAIN, &name).await.unwrap();
     let jwt = random_hex();
-    let arn = aws::create_secret(&json!({"jwt_secret": jwt, "apps": {"app": random_hex()}})).await;
+    let arn =
+        aws::create_secret(&json!({"jwt_secret": jwt, "apps": {"app": random_hex(), "other": random_hex()}})).await;
     let apigw = ManagementApiRecorder::start().await;
     let (ws, sweeper) = (RuntimeApi::start().await, RuntimeApi::start().await);
     let mut children = Vec::new();
@@ -52,8 +53,11 @@ async fn setup() -> Env {
             .unwrap();
         children.push(child);
     }
-    let auth =
-        Authority::new(AuthConfig::new("stratus", Secret::new(jwt)).with_app("app", Secret::new("x".repeat(16))));
+    let auth = Authority::new(
+        AuthConfig::new("stratus", Secret::new(jwt))
+            .with_app("app", Secret::new("x".repeat(16)))
+            .with_app("other", Secret::new("x".repeat(16))),
+    );
     let root: Arc<dyn Table> = Arc::new(DynamoTable::new(client, name, &MAIN, Arc::new(SystemClock)));
     let table = stratus_core::tenant::table(&root, &"app".into());
     Env { ws, sweeper, apigw, table, root, auth, _children: children }
@@ -61,9 +65,13 @@ async fn setup() -> Env {
 
 impl Env {
     async fn token(&self, user: &str) -> String {
+        self.token_in("app", user).await
+    }
+
+    async fn token_in(&self, app: &str, user: &str) -> String {
         let mem = TableRefreshTokens(Arc::new(MemoryTable::new(&MAIN, Arc::new(ManualClock::at_system_time()))));
         let req = TokenRequest {
-            app_key: "app".into(),
+            app_key: app.into(),
             app_secret: "x".repeat(16),
             user_id: user.into(),
             email: None,
@@ -222,4 +230,53 @@ async fn stale_connections_are_removed_on_410_and_by_the_sweeper() {
     let slots = env.table.query(&Query::table("USER#erin").sk(SortKey::BeginsWith("SLOT#".into()))).await.unwrap();
     assert_eq!(slots.items.len(), 1, "only A still holds a slot");
     assert_eq!(env.types("sA="), ["user-left"]);
+}
+
+#[tokio::test]
+async fn two_apps_served_by_one_function_never_meet() {
+    let env = setup().await;
+    let (a_bob, b_bob, b_carol) =
+        (env.token("bob").await, env.token_in("other", "bob").await, env.token_in("other", "carol").await);
+    for (c, t) in [("aBob=", &a_bob), ("bBob=", &b_bob), ("bCarol=", &b_carol)] {
+        assert_eq!(env.connect(c, t).await["statusCode"], 200);
+    }
+    let other = stratus_core::tenant::table(&env.root, &"other".into());
+    let owner = env.root.get(&Key::new("CONN#bBob=", "APP")).await.unwrap().expect("owner");
+    assert_eq!(owner["app"].as_str(), Some("other"));
+    assert!(other.get(&Key::new("CONN#bBob=", "META")).await.unwrap().is_some(), "in the other app's namespace");
+    assert!(env.table.get(&Key::new("CONN#bBob=", "META")).await.unwrap().is_none());
+
+    // Both apps have a room `r1`: two rooms.
+    env.send("bCarol=", json!({"type": "join", "data": {"room": "r1"}})).await;
+    assert_eq!(env.types("bCarol="), ["joined"]);
+    env.send("aBob=", json!({"type": "join", "data": {"room": "r1"}})).await;
+    let joined = env.apigw.take("aBob=");
+    assert_eq!(joined[0]["data"]["peers"], json!([]), "app B's carol is not in app A's r1");
+    assert!(env.types("bCarol=").is_empty());
+    // Relays to the other app's connection or room reach nobody.
+    env.send("aBob=", json!({"type": "offer", "to": "bCarol=", "sdp": "v=0"})).await;
+    let refused = env.apigw.take("aBob=");
+    assert_eq!(refused[0]["data"]["code"], "PEER_NOT_FOUND", "{refused:?}");
+    env.send("aBob=", json!({"type": "candidate", "data": {"candidate": {"candidate": "c1"}}})).await;
+    assert!(env.types("bCarol=").is_empty() && env.types("bBob=").is_empty());
+    let b_room: Vec<String> = other
+        .query(&Query::table("ROOM#r1"))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i["sk"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(b_room, ["MEMBER#bCarol="]);
+    assert_eq!(env.items("ROOM#r1").await, ["MEMBER#aBob="]);
+
+    // One sweep covers every app: a stale connection of each is found and removed.
+    env.apigw.set_live("aBob=", false);
+    env.apigw.set_live("bCarol=", false);
+    let report = env.sweeper.invoke(fixture("scheduled-event.json")).await.expect("sweeper response");
+    assert_eq!(report["removed"], 2, "{report}");
+    assert!(env.items("ROOM#r1").await.is_empty());
+    assert!(other.query(&Query::table("ROOM#r1")).await.unwrap().items.is_empty());
+    assert!(env.root.get(&Key::new("CONN#bCarol=", "APP")).await.unwrap().is_none(), "its owner is gone too");
+    assert!(other.get(&Key::new("CONN#bBob=", "META")).await.unwrap().is_some(), "B's live bob stays");
 }

@@ -64,6 +64,33 @@ async fn the_same_room_name_in_two_apps_is_two_rooms_and_media_never_crosses() {
         .await
         .unwrap_err();
     assert_eq!(err["code"], "PRODUCER_NOT_FOUND", "{err}");
+    // Nor act on any of app A's transports, producers or consumers by id.
+    let bob_consumer = bob_sub.subscribe_with(&bob, &video, None).await;
+    let (pt, st, consumer) = (&publisher.transport_id, &bob_sub.transport_id, &bob_consumer.consumer_id);
+    for (kind, data, code) in [
+        ("connectWebRtcTransport", json!({"transportId": st, "sdp": "v=0"}), "TRANSPORT_NOT_FOUND"),
+        ("restartIce", json!({"transportId": pt}), "TRANSPORT_NOT_FOUND"),
+        ("unpublish", json!({"producerId": video}), "PRODUCER_NOT_FOUND"),
+        ("pauseProducer", json!({"producerId": video}), "PRODUCER_NOT_FOUND"),
+        ("resumeProducer", json!({"producerId": video}), "PRODUCER_NOT_FOUND"),
+        ("unsubscribe", json!({"consumerId": consumer}), "CONSUMER_NOT_FOUND"),
+        ("pause", json!({"consumerId": consumer}), "CONSUMER_NOT_FOUND"),
+        ("resume", json!({"consumerId": consumer}), "CONSUMER_NOT_FOUND"),
+        ("setPreferredLayers", json!({"consumerId": consumer, "spatialLayer": 0}), "CONSUMER_NOT_FOUND"),
+    ] {
+        let err = carol.request(kind, data).await.unwrap_err();
+        assert_eq!(err["code"], code, "{kind}: {err}");
+    }
+    // A's media still reaches A's bob on both consumers, nothing paused or closed.
+    let counts = (bob_sub.got(bob_ssrc).len(), bob_sub.got(bob_consumer.ssrc).len());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while (bob_sub.got(bob_ssrc).len() < counts.0 + 20 || bob_sub.got(bob_consumer.ssrc).len() < counts.1 + 20)
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(bob_sub.got(bob_consumer.ssrc).len() >= counts.1 + 20, "A's second consumer still receives");
+    assert!(bob_sub.got(bob_ssrc).len() >= counts.0 + 20, "A's first consumer still receives");
     assert!(
         carol.events().iter().all(|e| e["type"] != "producerCreated"),
         "no producer of app A was announced in app B: {:?}",
@@ -90,6 +117,36 @@ async fn the_same_room_name_in_two_apps_is_two_rooms_and_media_never_crosses() {
     };
     assert_eq!(owners(&a), [("alice".to_owned(), 2)], "{a}");
     assert_eq!(owners(&b), [("carol".to_owned(), 2)], "{b}");
+    // App B's token for `alice` is not A's alice: A's `standup` is not hers to see or leave,
+    // and her join lands in B's `standup`, beside carol and B's bob.
+    let b_alice = local.token_in(OTHER, OTHER_SECRET, "alice", grants()).await;
+    let send = |method: reqwest::Method, path: &str, token: &str, body: Option<Value>| {
+        let mut req = reqwest::Client::new().request(method, format!("{}{path}", local.base)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, e) = send(reqwest::Method::GET, "/api/v1/rooms/standup", &b_alice, None).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (404, Some("ROOM_NOT_FOUND")), "{e}");
+    let (s, e) = send(reqwest::Method::POST, "/api/v1/rooms/standup/leave", &b_alice, Some(json!({}))).await;
+    assert_eq!(s, 404, "{e}");
+    let (s, j) = send(reqwest::Method::POST, "/api/v1/rooms/join", &b_alice, Some(json!({"roomId": "standup"}))).await;
+    assert_eq!((s, j["created"].as_bool(), j["roomId"].as_str()), (200, Some(false), Some("standup")), "{j}");
+    let (s, r) = send(reqwest::Method::GET, "/api/v1/rooms/standup", &local.token("alice").await, None).await;
+    assert_eq!((s, r["owner"].as_str(), r["participants"].as_i64()), (200, Some("alice"), Some(2)), "{r}");
+    assert!(
+        bob.events().iter().all(|e| e["type"] != "participantLeft"),
+        "A's alice is still in A's standup: {:?}",
+        bob.events()
+    );
+    let carol_token = local.token_in(OTHER, OTHER_SECRET, "carol", grants()).await;
+    let (_, r) = send(reqwest::Method::GET, "/api/v1/rooms/standup", &carol_token, None).await;
+    assert_eq!((r["owner"].as_str(), r["participants"].as_i64()), (Some("carol"), Some(2)), "{r}");
     publisher.stop().await;
     for c in [&alice, &bob, &carol, &b_bob] {
         c.close();

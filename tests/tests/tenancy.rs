@@ -60,6 +60,8 @@ async fn one_apps_users_never_reach_another_apps_user_of_the_same_name(api: Test
     // App A's alice sees app A's bob: online and available, not B's busy bob.
     let r = api.get("/api/v1/presence/status/bob", Some(&a_alice)).await;
     assert_eq!((r.body["online"].clone(), r.body["status"].clone()), (json!(true), json!("online")), "{}", r.text);
+    let r = api.get("/api/v1/presence/check/bob", Some(&a_alice)).await;
+    assert_eq!((r.body["available"].clone(), r.body["status"].clone()), (json!(true), json!("online")), "{}", r.text);
     // Her call to `bob` rings A's bob only.
     api.connect_ws_in(A, "a-alice", "alice").await;
     let body = json!({"caller_id": "alice", "callee_id": "bob", "call_type": "video"});
@@ -115,6 +117,8 @@ async fn one_apps_users_never_reach_another_apps_user_of_the_same_name(api: Test
     // B's bob is still busy, online, and sees his own history only.
     let r = api.get("/api/v1/presence/status/bob", Some(&b_bob)).await;
     assert_eq!((r.body["online"].clone(), r.body["status"].clone()), (json!(true), json!("busy")), "{}", r.text);
+    let r = api.get("/api/v1/presence/check/bob", Some(&b_carol)).await;
+    assert_eq!(r.body["status"], "busy", "{}", r.text);
     let r = api.get("/api/v1/calls/user/bob/history", Some(&b_bob)).await;
     assert_eq!(r.body["pagination"]["total"], 1, "{}", r.text);
     assert_eq!(r.body["calls"][0]["call_id"], json!(b_call), "{}", r.text);
