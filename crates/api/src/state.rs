@@ -107,10 +107,11 @@ impl AppState {
     /// The namespace of the app whose token `claims` are (verified by `AuthUser`).
     pub fn app(&self, claims: &Claims) -> InApp<'_> {
         let limits = self.auth.limits(&claims.app);
+        let ns = stratus_core::tenant::Namespace::new(&self.root, &claims.app);
         InApp {
-            table: stratus_core::tenant::table(&self.root, &claims.app),
-            calls: self.calls.app(&claims.app),
-            sfu: self.sfu.as_ref().map(|s| s.app(&claims.app).limited(&limits)),
+            calls: self.calls.app(&ns),
+            sfu: self.sfu.as_ref().map(|s| s.app(&ns).limited(&limits)),
+            table: ns.table,
             limits,
         }
     }

@@ -130,8 +130,8 @@ impl Calls {
     }
 
     /// App `app`'s calls.
-    pub fn app(&self, app: &AppId) -> AppCalls<'_> {
-        AppCalls { calls: self, table: crate::tenant::table(&self.root, app) }
+    pub fn app(&self, ns: &crate::tenant::Namespace) -> AppCalls<'_> {
+        AppCalls { calls: self, table: ns.table.clone() }
     }
 
     /// The sweeper's part for calls, for each of these apps: every call ringing past its
@@ -139,7 +139,7 @@ impl Calls {
     pub async fn expire_due(&self, apps: &[AppId], now: Millis) -> Result<usize, CallError> {
         let mut done = 0;
         for app in apps {
-            done += self.app(app).expire_due(now).await?;
+            done += self.app(&crate::tenant::Namespace::new(&self.root, app)).expire_due(now).await?;
         }
         Ok(done)
     }

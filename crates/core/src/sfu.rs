@@ -185,16 +185,16 @@ impl SfuRooms {
     }
 
     /// App `app`'s rooms.
-    pub fn app(&self, app: &AppId) -> AppRooms<'_> {
+    pub fn app(&self, ns: &tenant::Namespace) -> AppRooms<'_> {
         let max_participants = self.cfg.max_participants_limit;
-        AppRooms { fleet: self, table: tenant::table(&self.root, app), app: app.clone(), max_participants }
+        AppRooms { fleet: self, table: ns.table.clone(), app: ns.app.clone(), max_participants }
     }
 
     /// Moves every occupied room of these apps whose node is gone. Returns how many moved.
     pub async fn sweep(&self, apps: &[AppId], now: Millis) -> Result<usize, RoomError> {
         let mut moved = 0;
         for app in apps {
-            moved += self.app(app).sweep(now).await?;
+            moved += self.app(&tenant::Namespace::new(&self.root, app)).sweep(now).await?;
         }
         Ok(moved)
     }
@@ -622,7 +622,8 @@ mod tests {
     #[tokio::test]
     async fn an_apps_rooms_are_no_larger_than_it_allows_nor_than_the_deployment_does() {
         let table: Arc<dyn Table> = Arc::new(MemoryTable::new(&MAIN, Arc::new(ManualClock::new(0))));
-        let fleet = SfuRooms::new(table, Arc::new(Nowhere), Arc::new(Nowhere), SfuConfig::default());
+        let fleet = SfuRooms::new(table.clone(), Arc::new(Nowhere), Arc::new(Nowhere), SfuConfig::default());
+        let ns = |app: &str| tenant::Namespace::new(&table, &app.into());
         let caller = Caller {
             user_id: "alice".into(),
             connection_id: None,
@@ -633,14 +634,14 @@ mod tests {
         };
         let make = |room: &str, max: Option<u32>| CreateRoom { room_id: Some(room.into()), max_participants: max };
         let small = crate::auth::AppLimits { max_participants: Some(4), ..Default::default() };
-        let a = fleet.app(&"small".into()).limited(&small);
+        let a = fleet.app(&ns("small")).limited(&small);
         let r = a.create(&caller, &make("r1", None), 1).await.unwrap();
         assert_eq!(r.max_participants, 4, "the default shrinks to the app's largest");
         let e = a.create(&caller, &make("r2", Some(5)), 1).await.unwrap_err();
         assert!(matches!(e, RoomError::Rejected(ErrorCode::ValidationError, ref m) if m.contains("1-4")), "{e:?}");
         // Another app on the same fleet has the deployment's sizes; no app can go past them.
         let b = fleet
-            .app(&"big".into())
+            .app(&ns("big"))
             .limited(&crate::auth::AppLimits { max_participants: Some(1000), ..Default::default() });
         assert_eq!(b.create(&caller, &make("r1", Some(100)), 1).await.unwrap().max_participants, 100);
         assert!(b.create(&caller, &make("r3", Some(101)), 1).await.is_err());

@@ -61,12 +61,13 @@ impl Signaling {
     }
 
     fn in_app(&self, app: &AppId) -> InApp<'_> {
-        let table = tenant::table(&self.root, app);
+        let ns = tenant::Namespace::new(&self.root, app);
         let limits = self.auth.limits(app);
         let mut cfg = self.cfg.clone();
         cfg.max_connections_per_user = limits.max_connections_per_user.unwrap_or(cfg.max_connections_per_user);
         cfg.max_rooms_per_connection = limits.max_rooms_per_connection.unwrap_or(cfg.max_rooms_per_connection);
-        InApp { p2p: P2p::new(table.clone(), cfg), sfu: self.sfu.as_ref().map(|s| s.app(app).limited(&limits)), table }
+        let sfu = self.sfu.as_ref().map(|s| s.app(&ns).limited(&limits));
+        InApp { p2p: P2p::new(ns.table.clone(), cfg), sfu, table: ns.table }
     }
 
     /// The app connection `conn` belongs to; `UNAUTHORIZED` when it has none (it never

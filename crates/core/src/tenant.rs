@@ -25,6 +25,20 @@ pub fn table(root: &Arc<dyn Table>, app: &AppId) -> Arc<dyn Table> {
     Arc::new(Scoped::new(root.clone(), &MAIN, tenant_prefix(app)))
 }
 
+/// An app and its namespace, made once per request or message and handed to every per-app
+/// view (`Calls::app`, `SfuRooms::app`) so they share one [`Scoped`] table.
+#[derive(Clone)]
+pub struct Namespace {
+    pub app: AppId,
+    pub table: Arc<dyn Table>,
+}
+
+impl Namespace {
+    pub fn new(root: &Arc<dyn Table>, app: &AppId) -> Self {
+        Self { app: app.clone(), table: table(root, app) }
+    }
+}
+
 /// The id a media node knows app `app`'s room `room` by: nodes are shared by every app, so
 /// the id names both (a digest keeps it a valid id of fixed length whatever the two are).
 /// Participants still see the room's own name: it goes to the node with the room.
