@@ -11,33 +11,67 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{Method, Uri};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use stratus_protocol::error::ErrorCode;
 
+/// Who may call a route. The authorization matrix (local/tests/auth_matrix.rs) drives every
+/// route of [`list`] with every kind of bad token and expects this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No bearer token: health, version, minting with app credentials, refreshing with a
+    /// refresh token in the body.
+    Public,
+    /// A valid access token of a configured app; what it reaches is its app's and its user's.
+    Token,
+}
+
+/// One route of the API: the router is built from these, so nothing is served that is not
+/// listed with its access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+fn table() -> Vec<(Route, MethodRouter<AppState>)> {
+    use Access::{Public, Token};
+    let r = |method: Method, path, access, handler| (Route { method, path, access }, handler);
+    vec![
+        r(Method::GET, "/health", Public, get(health::health)),
+        r(Method::GET, "/health/live", Public, get(health::live)),
+        r(Method::GET, "/health/ready", Public, get(health::ready)),
+        r(Method::GET, "/health/detailed", Public, get(health::detailed)),
+        r(Method::GET, "/api/version", Public, get(health::version)),
+        r(Method::POST, "/auth/token", Public, post(auth::token)),
+        r(Method::POST, "/auth/refresh", Public, post(auth::refresh)),
+        r(Method::GET, "/auth/validate", Token, get(auth::validate)),
+        r(Method::POST, "/api/v1/calls/initiate", Token, post(calls::initiate)),
+        r(Method::PUT, "/api/v1/calls/{id}/answer", Token, put(calls::answer)),
+        r(Method::DELETE, "/api/v1/calls/{id}", Token, delete(calls::end)),
+        r(Method::GET, "/api/v1/calls/{id}/status", Token, get(calls::status)),
+        r(Method::GET, "/api/v1/calls/user/{user_id}/active", Token, get(calls::active)),
+        r(Method::GET, "/api/v1/calls/user/{user_id}/history", Token, get(calls::history)),
+        r(Method::PUT, "/api/v1/presence/status", Token, put(presence::update)),
+        r(Method::GET, "/api/v1/presence/status/{user_id}", Token, get(presence::status)),
+        r(Method::GET, "/api/v1/presence/check/{user_id}", Token, get(presence::check)),
+        r(Method::GET, "/api/v1/ice-servers", Token, get(ice::get)),
+        r(Method::POST, "/api/v1/rooms", Token, post(rooms::create)),
+        r(Method::GET, "/api/v1/rooms", Token, get(rooms::list)),
+        r(Method::POST, "/api/v1/rooms/join", Token, post(rooms::join)),
+        r(Method::GET, "/api/v1/rooms/{id}", Token, get(rooms::get)),
+        r(Method::POST, "/api/v1/rooms/{id}/leave", Token, post(rooms::leave)),
+    ]
+}
+
+/// Every route the router serves.
+pub fn list() -> Vec<Route> {
+    table().into_iter().map(|(r, _)| r).collect()
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/health/live", get(health::live))
-        .route("/health/ready", get(health::ready))
-        .route("/health/detailed", get(health::detailed))
-        .route("/api/version", get(health::version))
-        .route("/auth/token", post(auth::token))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/validate", get(auth::validate))
-        .route("/api/v1/calls/initiate", post(calls::initiate))
-        .route("/api/v1/calls/{id}/answer", put(calls::answer))
-        .route("/api/v1/calls/{id}", axum::routing::delete(calls::end))
-        .route("/api/v1/calls/{id}/status", get(calls::status))
-        .route("/api/v1/calls/user/{user_id}/active", get(calls::active))
-        .route("/api/v1/calls/user/{user_id}/history", get(calls::history))
-        .route("/api/v1/presence/status", put(presence::update))
-        .route("/api/v1/presence/status/{user_id}", get(presence::status))
-        .route("/api/v1/presence/check/{user_id}", get(presence::check))
-        .route("/api/v1/ice-servers", get(ice::get))
-        .route("/api/v1/rooms", post(rooms::create).get(rooms::list))
-        .route("/api/v1/rooms/join", post(rooms::join))
-        .route("/api/v1/rooms/{id}", get(rooms::get))
-        .route("/api/v1/rooms/{id}/leave", post(rooms::leave))
+    // Two methods on one path merge into one method router.
+    table().into_iter().fold(Router::new(), |router, (r, handler)| router.route(r.path, handler))
 }
 
 pub async fn not_found(method: Method, uri: Uri) -> ApiError {

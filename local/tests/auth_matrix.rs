@@ -1,0 +1,354 @@
+//! The authorization matrix: every REST route the router serves (`stratus_api::routes::list`,
+//! the table the router is built from), through the local stack over HTTP, with every kind
+//! of bad token, another user's resource, another app's token for the same user id, and a
+//! token whose grants do not allow it. A route that is added without a row here fails the
+//! test. Bad requests change nothing: the call and the room they aim at are checked after,
+//! and each row's control (a valid token of the right user) still succeeds at the end.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use stratus_api::routes::{Access, list};
+use stratus_tests::local::LocalStack;
+use stratus_tests::sfu_client::SfuClient;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stratus-local");
+const JWT: &str = "matrix-jwt-secret-0123456789abcdef";
+const OTHER: &str = "other-app";
+const OTHER_SECRET: &str = "other-app-secret-0123456789";
+
+/// What a request of one column must get.
+#[derive(Clone)]
+enum Expect {
+    /// This status and error code.
+    Error(u16, &'static str),
+    /// This status, and the JSON at `pointer` equal to this (the request is served, but what
+    /// it sees is only its own).
+    Sees(u16, &'static str, Value),
+    /// This status, and nothing of this resource anywhere in the answer.
+    Lacks(u16, &'static str),
+    /// The column does not apply to this route; the reason says why.
+    NotApplicable(&'static str),
+}
+use Expect::{Error, Lacks, NotApplicable, Sees};
+
+struct Row {
+    method: Method,
+    /// The route as listed (`{id}` and all).
+    route: &'static str,
+    /// The concrete path requested.
+    path: String,
+    body: Option<Value>,
+    /// Who the control request is made as, and what it gets.
+    control_user: &'static str,
+    control: u16,
+    other_user: Expect,
+    other_app: Expect,
+    grants: Expect,
+}
+
+struct Http {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Http {
+    async fn send(&self, method: &Method, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+fn claims(user: &str, overrides: Value) -> Value {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let mut c = json!({
+        "iss": "stratus-local", "sub": user, "user_id": user, "role": "user",
+        "grants": {"canPublish": true, "canSubscribe": true, "admin": false},
+        "app": "dev", "token_type": "access", "jti": format!("j-{user}-{now}"),
+        "iat": now, "nbf": now, "exp": now + 600,
+    });
+    for (k, v) in overrides.as_object().unwrap() {
+        c[k] = v.clone();
+    }
+    c
+}
+
+fn sign(secret: &[u8], claims: &Value) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap()
+}
+
+/// Every kind of token that is not a valid access token of a configured app, with the code
+/// it gets (401 each).
+async fn bad_tokens(local: &LocalStack, user: &str) -> Vec<(&'static str, Option<String>, &'static str)> {
+    let now = claims(user, json!({}))["iat"].as_i64().unwrap();
+    let res = local.mint_response(&reqwest::Client::new(), user).await;
+    let refresh = res.json::<Value>().await.unwrap()["refresh_token"].as_str().unwrap().to_owned();
+    let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let alg_none = format!("{none_header}.{}.", URL_SAFE_NO_PAD.encode(claims(user, json!({})).to_string()));
+    let jwt = JWT.as_bytes();
+    vec![
+        ("no token", None, "AUTH_TOKEN_MISSING"),
+        (
+            "expired",
+            Some(sign(jwt, &claims(user, json!({"iat": now - 700, "nbf": now - 700, "exp": now - 60})))),
+            "AUTH_TOKEN_EXPIRED",
+        ),
+        (
+            "not yet valid",
+            Some(sign(jwt, &claims(user, json!({"nbf": now + 3600, "exp": now + 7200})))),
+            "AUTH_TOKEN_INVALID",
+        ),
+        (
+            "forged signature",
+            Some(sign(b"not-the-deployments-key-0123456789", &claims(user, json!({})))),
+            "AUTH_TOKEN_INVALID",
+        ),
+        ("alg none", Some(alg_none), "AUTH_TOKEN_INVALID"),
+        ("refresh token as access token", Some(refresh), "AUTH_TOKEN_INVALID"),
+        (
+            "an app the deployment does not have",
+            Some(sign(jwt, &claims(user, json!({"app": "removed-app"})))),
+            "AUTH_TOKEN_INVALID",
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
+    let local = LocalStack::start(BIN, &["--jwt-secret", JWT, "--app", &format!("{OTHER}={OTHER_SECRET}")], &[]).await;
+    let api = Http { base: local.base.clone(), http: reqwest::Client::new() };
+    let token = |user: &'static str| {
+        let local = &local;
+        async move { local.token(user).await }
+    };
+
+    // The world: alice calling bob (ringing), alice's room `matrix-room`, erin and dave
+    // online for the initiate control; carol a stranger of the same app; app B's alice.
+    let mut online = Vec::new();
+    for user in ["alice", "bob", "dave", "erin"] {
+        online.push(SfuClient::connect(&local.ws_url(&token(user).await)).await.expect("connect"));
+    }
+    let alice = token("alice").await;
+    let body = json!({"caller_id": "alice", "callee_id": "bob", "call_type": "voice"});
+    let (s, call) = api.send(&Method::POST, "/api/v1/calls/initiate", Some(&alice), Some(&body)).await;
+    assert_eq!(s, 201, "{call}");
+    let call_id = call["call_id"].as_str().unwrap().to_owned();
+    let (s, room) =
+        api.send(&Method::POST, "/api/v1/rooms", Some(&alice), Some(&json!({"roomId": "matrix-room"}))).await;
+    assert_eq!(s, 201, "{room}");
+    let (s, room) =
+        api.send(&Method::POST, "/api/v1/rooms", Some(&alice), Some(&json!({"roomId": "a-only-room"}))).await;
+    assert_eq!(s, 201, "{room}");
+    let carol = token("carol").await;
+    let b_alice = local.token_in(OTHER, OTHER_SECRET, "alice", json!({"canPublish": true, "canSubscribe": true})).await;
+    let mint = json!({"app_key": local.app_key, "app_secret": local.app_secret, "user_id": "frank"});
+    let (_, minted) = api.send(&Method::POST, "/auth/token", None, Some(&mint)).await;
+    let refresh = json!({"refresh_token": minted["refresh_token"]});
+
+    let not_own = "the route has no resource of one user that another could name";
+    let no_grant = "no grant governs this route";
+    let presence = "presence is visible to every user of the app, by design (docs/api.md)";
+    let call_path = |suffix: &str| format!("/api/v1/calls/{call_id}{suffix}");
+    let row = |method: Method, route: &'static str, path: String, body: Option<Value>| Row {
+        method,
+        route,
+        path,
+        body,
+        control_user: "alice",
+        control: 200,
+        other_user: NotApplicable(not_own),
+        other_app: NotApplicable(not_own),
+        grants: NotApplicable(no_grant),
+    };
+    let rows = vec![
+        row(Method::GET, "/health", "/health".into(), None),
+        row(Method::GET, "/health/live", "/health/live".into(), None),
+        row(Method::GET, "/health/ready", "/health/ready".into(), None),
+        row(Method::GET, "/health/detailed", "/health/detailed".into(), None),
+        row(Method::GET, "/api/version", "/api/version".into(), None),
+        row(Method::POST, "/auth/token", "/auth/token".into(), Some(mint.clone())),
+        row(Method::POST, "/auth/refresh", "/auth/refresh".into(), Some(refresh)),
+        Row {
+            other_app: Sees(200, "/claims/app", json!(OTHER)),
+            ..row(Method::GET, "/auth/validate", "/auth/validate".into(), None)
+        },
+        Row {
+            control_user: "erin",
+            control: 201,
+            other_user: Error(403, "FORBIDDEN"),
+            // App B has no dave online; app A's dave is not app B's.
+            other_app: Error(409, "USER_NOT_AVAILABLE"),
+            ..row(
+                Method::POST,
+                "/api/v1/calls/initiate",
+                "/api/v1/calls/initiate".into(),
+                Some(json!({"caller_id": "erin", "callee_id": "dave", "call_type": "video"})),
+            )
+        },
+        Row {
+            other_user: Error(404, "CALL_NOT_FOUND"),
+            other_app: Error(404, "CALL_NOT_FOUND"),
+            ..row(Method::GET, "/api/v1/calls/{id}/status", call_path("/status"), None)
+        },
+        Row {
+            other_user: Error(403, "FORBIDDEN"),
+            other_app: Sees(200, "/calls", json!([])),
+            ..row(Method::GET, "/api/v1/calls/user/{user_id}/active", "/api/v1/calls/user/alice/active".into(), None)
+        },
+        Row {
+            other_user: Error(403, "FORBIDDEN"),
+            other_app: Sees(200, "/pagination/total", json!(0)),
+            ..row(Method::GET, "/api/v1/calls/user/{user_id}/history", "/api/v1/calls/user/alice/history".into(), None)
+        },
+        Row {
+            control_user: "bob",
+            other_user: Error(404, "CALL_NOT_FOUND"),
+            other_app: Error(404, "CALL_NOT_FOUND"),
+            ..row(Method::PUT, "/api/v1/calls/{id}/answer", call_path("/answer"), None)
+        },
+        Row {
+            other_user: Error(404, "CALL_NOT_FOUND"),
+            other_app: Error(404, "CALL_NOT_FOUND"),
+            ..row(Method::DELETE, "/api/v1/calls/{id}", call_path(""), None)
+        },
+        row(Method::PUT, "/api/v1/presence/status", "/api/v1/presence/status".into(), Some(json!({"status": "away"}))),
+        Row {
+            other_user: NotApplicable(presence),
+            other_app: Sees(200, "/online", json!(false)),
+            ..row(Method::GET, "/api/v1/presence/status/{user_id}", "/api/v1/presence/status/alice".into(), None)
+        },
+        Row {
+            other_user: NotApplicable(presence),
+            other_app: Sees(200, "/status", json!("offline")),
+            ..row(Method::GET, "/api/v1/presence/check/{user_id}", "/api/v1/presence/check/alice".into(), None)
+        },
+        row(Method::GET, "/api/v1/ice-servers", "/api/v1/ice-servers".into(), None),
+        Row {
+            control: 201,
+            // The same name is free in app B (in app A it is taken: 409).
+            other_app: Sees(201, "/owner", json!("alice")),
+            grants: Error(403, "FORBIDDEN"),
+            ..row(Method::POST, "/api/v1/rooms", "/api/v1/rooms".into(), Some(json!({"roomId": "matrix-room-2"})))
+        },
+        Row {
+            other_user: Lacks(200, "a-only-room"),
+            other_app: Lacks(200, "a-only-room"),
+            ..row(Method::GET, "/api/v1/rooms", "/api/v1/rooms".into(), None)
+        },
+        Row {
+            other_user: NotApplicable("any user of the app may join a room by name; a room grant limits it"),
+            // Joins app B's own `matrix-room`, made by the create row above.
+            other_app: Sees(200, "/roomId", json!("matrix-room")),
+            grants: Error(403, "FORBIDDEN"),
+            ..row(
+                Method::POST,
+                "/api/v1/rooms/join",
+                "/api/v1/rooms/join".into(),
+                Some(json!({"roomId": "matrix-room"})),
+            )
+        },
+        Row {
+            other_user: Error(404, "ROOM_NOT_FOUND"),
+            other_app: Error(404, "ROOM_NOT_FOUND"),
+            ..row(Method::GET, "/api/v1/rooms/{id}", "/api/v1/rooms/a-only-room".into(), None)
+        },
+        Row {
+            // Alice's connection joins first (below), so leaving has something to leave.
+            control: 204,
+            // Room ids are not secret (anyone of the app may join by id): a stranger is told
+            // they are not in it; in another app there is no such room.
+            other_user: Error(404, "PARTICIPANT_NOT_FOUND"),
+            other_app: Error(404, "ROOM_NOT_FOUND"),
+            ..row(Method::POST, "/api/v1/rooms/{id}/leave", "/api/v1/rooms/a-only-room/leave".into(), Some(json!({})))
+        },
+    ];
+
+    // Every route of the router has a row, and every row a route.
+    let served: BTreeSet<(String, &str)> = list().iter().map(|r| (r.method.to_string(), r.path)).collect();
+    let covered: BTreeSet<(String, &str)> = rows.iter().map(|r| (r.method.to_string(), r.route)).collect();
+    assert_eq!(served, covered, "the matrix covers exactly the router's routes");
+    let access = |row: &Row| {
+        list().into_iter().find(|r| r.method.as_str() == row.method.as_str() && r.path == row.route).unwrap().access
+    };
+
+    // The create row's other-app case makes app B's `matrix-room` before the join row needs it.
+    let b_room =
+        api.send(&Method::POST, "/api/v1/rooms", Some(&b_alice), Some(&json!({"roomId": "matrix-room"}))).await;
+    assert_eq!(b_room.0, 201, "app A's `matrix-room` does not take the name in app B: {}", b_room.1);
+
+    let bad = bad_tokens(&local, "alice").await;
+    let mut checked = 0;
+    for row in &rows {
+        let what = format!("{} {}", row.method, row.route);
+        if access(row) == Access::Public {
+            continue;
+        }
+        for (kind, token, code) in &bad {
+            let (s, e) = api.send(&row.method, &row.path, token.as_deref(), row.body.as_ref()).await;
+            assert_eq!((s, e["error"]["code"].as_str()), (401, Some(*code)), "{what} with {kind}: {e}");
+            checked += 1;
+        }
+        // The other app's token and the limited token are for the same user id as the control.
+        let grants = json!({"canPublish": true, "canSubscribe": true});
+        let b_same = local.token_in(OTHER, OTHER_SECRET, row.control_user, grants).await;
+        let elsewhere = json!({"room": "elsewhere", "canPublish": true, "canSubscribe": true});
+        let limited = local.token_with(row.control_user, elsewhere).await;
+        for (column, expect, token) in [
+            ("another user", &row.other_user, &carol),
+            ("another app", &row.other_app, &b_same),
+            ("grants", &row.grants, &limited),
+        ] {
+            let (s, v) = match expect {
+                NotApplicable(why) => {
+                    eprintln!("{what}, {column}: not applicable: {why}");
+                    continue;
+                }
+                _ => api.send(&row.method, &row.path, Some(token), row.body.as_ref()).await,
+            };
+            match expect {
+                Error(status, code) => {
+                    assert_eq!((s, v["error"]["code"].as_str()), (*status, Some(*code)), "{what}, {column}: {v}")
+                }
+                Sees(status, pointer, want) => {
+                    assert_eq!((s, v.pointer(pointer)), (*status, Some(want)), "{what}, {column}: {v}")
+                }
+                Lacks(status, needle) => {
+                    assert_eq!(s, *status, "{what}, {column}: {v}");
+                    assert!(!v.to_string().contains(needle), "{what}, {column}: {v}");
+                }
+                NotApplicable(_) => unreachable!(),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} denials checked");
+
+    // None of it changed app A's call or room.
+    let (_, c) = api.send(&Method::GET, &call_path("/status"), Some(&alice), None).await;
+    assert_eq!((&c["status"], &c["participants"]), (&call["status"], &call["participants"]), "{c}");
+    let (_, r) = api.send(&Method::GET, "/api/v1/rooms/a-only-room", Some(&alice), None).await;
+    assert_eq!((r["owner"].as_str(), r["participants"].as_i64()), (Some("alice"), Some(0)), "{r}");
+
+    // Each row's control succeeds, so the denials above were for their own reason.
+    online[0].ok("joinRoom", json!({"roomId": "a-only-room"})).await;
+    for row in &rows {
+        let t = token(row.control_user).await;
+        let (s, v) = api.send(&row.method, &row.path, Some(&t), row.body.as_ref()).await;
+        assert_eq!(s, row.control, "{} {} as {}: {v}", row.method, row.route, row.control_user);
+    }
+    for c in &online {
+        c.close();
+    }
+}
