@@ -197,3 +197,19 @@ async fn each_app_gets_its_own_limits(api: TestApi) {
     }
 }
 on_both_stores!(per_app_limits, each_app_gets_its_own_limits);
+
+async fn a_connection_is_unknown_once_cleaned_up_though_its_app_was_remembered(api: TestApi) {
+    api.connect_ws_in(B, "b-gone", "carol").await;
+    ws(&api, "b-gone", json!({"type": "ping"})).await;
+    assert_eq!(types(&api, "b-gone"), ["pong"]);
+    api.signaling.disconnect(&"b-gone".into(), api.clock.now_ms()).await;
+    ws(&api, "b-gone", json!({"type": "join", "room": "standup"})).await;
+    let got = api.sink.take("b-gone");
+    assert_eq!(got[0]["data"]["code"], "UNAUTHORIZED", "{got:?}");
+    let t = tenant::table(&api.table, &AppId::from(B));
+    assert!(query_all(t.as_ref(), Query::table("ROOM#standup")).await.unwrap().is_empty(), "nothing joined");
+}
+on_both_stores!(
+    cleaned_up_connections_are_unknown,
+    a_connection_is_unknown_once_cleaned_up_though_its_app_was_remembered
+);

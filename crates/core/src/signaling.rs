@@ -41,7 +41,17 @@ pub struct Signaling {
     cfg: SignalingConfig,
     /// Group rooms on the media fleet; without it the SFU dialect answers `SERVICE_UNAVAILABLE`.
     sfu: Option<Arc<crate::sfu::SfuRooms>>,
+    /// The apps of connections this instance has read the owners of. An owner never changes
+    /// app (`$connect` writes it on condition), so a known connection's next message needs
+    /// no read; an entry goes when this instance cleans the connection up, and one left by
+    /// another instance's cleanup can only name a connection that sends nothing more (API
+    /// Gateway never reuses ids). The app's configuration is still checked every message.
+    owners: std::sync::Mutex<std::collections::HashMap<ConnectionId, AppId>>,
 }
+
+/// Entries in [`Signaling::owners`] before it is emptied (a bound, not a working set: a
+/// Lambda instance serves far fewer live connections).
+const OWNER_CACHE_MAX: usize = 100_000;
 
 /// What one app's connection is served with: everything in that app's namespace.
 struct InApp<'a> {
@@ -57,7 +67,7 @@ impl Signaling {
         auth: Arc<Authority>,
         cfg: SignalingConfig,
     ) -> Self {
-        Self { root: table, sink, auth, cfg, sfu: None }
+        Self { root: table, sink, auth, cfg, sfu: None, owners: Default::default() }
     }
 
     fn in_app(&self, app: &AppId) -> InApp<'_> {
@@ -73,14 +83,26 @@ impl Signaling {
     /// The app connection `conn` belongs to; `UNAUTHORIZED` when it has none (it never
     /// connected, or was cleaned up) or its app is no longer configured.
     async fn owner(&self, conn: &ConnectionId) -> Result<AppId, Rejection> {
-        let owner = self
-            .read_owner(conn)
-            .await?
-            .ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
-        if !self.auth.config().apps.contains_key(owner.app.as_str()) {
+        let known = self.owners.lock().unwrap_or_else(|e| e.into_inner()).get(conn).cloned();
+        let app = match known {
+            Some(app) => app,
+            None => {
+                let owner = self
+                    .read_owner(conn)
+                    .await?
+                    .ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
+                let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+                if owners.len() >= OWNER_CACHE_MAX {
+                    owners.clear();
+                }
+                owners.insert(conn.clone(), owner.app.clone());
+                owner.app
+            }
+        };
+        if !self.auth.config().apps.contains_key(app.as_str()) {
             return Err(Rejection::new(ErrorCode::Unauthorized, "this connection's app is no longer configured"));
         }
-        Ok(owner.app)
+        Ok(app)
     }
 
     /// Connection `conn`'s owner record, whatever its app.
@@ -267,7 +289,10 @@ impl Signaling {
                     continue;
                 }
             };
-            let Some(owner) = owner else { continue };
+            let Some(owner) = owner else {
+                self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
+                continue;
+            };
             let t = self.in_app(&owner.app);
             let torn = match t.p2p.teardown(&conn, reason, now).await {
                 Ok(t) => t,
@@ -287,6 +312,7 @@ impl Signaling {
                 }
             }
             let _ = self.root.delete(&connection::owner(&conn), None).await;
+            self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
             for post in torn.posts {
                 queue.extend(post_all(self.sink.as_ref(), &post.to, &post.message).await);
             }
