@@ -1,9 +1,16 @@
-//! The authorization matrix: every REST route the router serves (`stratus_api::routes::list`,
-//! the table the router is built from), through the local stack over HTTP, with every kind
-//! of bad token, another user's resource, another app's token for the same user id, and a
-//! token whose grants do not allow it. A route that is added without a row here fails the
-//! test. Bad requests change nothing: the call and the room they aim at are checked after,
-//! and each row's control (a valid token of the right user) still succeeds at the end.
+//! The authorization matrix, through the local stack's real entry points.
+//!
+//! REST: every route the router serves (`stratus_api::routes::list`, the table the router is
+//! built from) with every kind of bad token, another user's resource, another app's token for
+//! the same user id, and a token whose grants do not allow it.
+//!
+//! WebSocket: `$connect` with every kind of bad token, then every client message the protocol
+//! declares (`ws::MESSAGE_ROUTES` and `sfu::SFU_TYPES`) naming another user's peer, transport,
+//! producer or consumer, from another app, and under a limiting grant.
+//!
+//! A route or message added without a row fails its test. Cells that do not apply say why
+//! (printed with `--nocapture`). Bad requests change nothing: what they aim at is checked
+//! after, and each REST row's control (a valid token of the right user) still succeeds.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -20,7 +27,7 @@ const JWT: &str = "matrix-jwt-secret-0123456789abcdef";
 const OTHER: &str = "other-app";
 const OTHER_SECRET: &str = "other-app-secret-0123456789";
 
-/// What a request of one column must get.
+/// What a request of one column must get (WebSocket cells put 0 for the status).
 #[derive(Clone)]
 enum Expect {
     /// This status and error code.
@@ -349,6 +356,376 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
         assert_eq!(s, row.control, "{} {} as {}: {v}", row.method, row.route, row.control_user);
     }
     for c in &online {
+        c.close();
+    }
+}
+
+/// Sends `{type, requestId, data}` as it is and waits for the answer carrying that request id
+/// (an `error`, or whatever the message is answered with).
+async fn answer(c: &SfuClient, kind: &str, data: &Value) -> Value {
+    let rid = format!("m-{kind}-{}", rand_suffix());
+    c.send_text(&json!({"type": kind, "requestId": rid, "data": data}).to_string());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(v) = c.events().into_iter().find(|v| v["requestId"] == rid.as_str()) {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no answer to {kind} {data}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+fn rand_suffix() -> String {
+    stratus_tests::rest::random_hex()[..12].to_owned()
+}
+
+/// One cell of the WebSocket matrix: who sends, what, and what they must get.
+struct Cell<'a> {
+    column: &'static str,
+    who: &'a SfuClient,
+    data: Value,
+    expect: Expect,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_websocket_message_refuses_what_it_must_and_reaches_only_the_senders_own() {
+    use stratus_tests::peer::{PublishOptions, Publisher, Subscriber};
+    let local = LocalStack::start(BIN, &["--jwt-secret", JWT, "--app", &format!("{OTHER}={OTHER_SECRET}")], &[]).await;
+    let all = json!({"canPublish": true, "canSubscribe": true});
+
+    // $connect: every message needs a connection, and no bad token gets one.
+    for (kind, token, code) in bad_tokens(&local, "alice").await {
+        let url = local.ws_url(token.as_deref().unwrap_or(""));
+        match SfuClient::connect(&url).await {
+            Err((status, body)) => {
+                assert_eq!((status, body["error"]["code"].as_str()), (401, Some(code)), "$connect with {kind}: {body}")
+            }
+            Ok(_) => panic!("$connect with {kind} was accepted"),
+        }
+    }
+
+    // The world. App A: alice and bob in P2P room `p2p-room` and SFU room `sfu-room`, alice
+    // publishing video, bob subscribed. carol (A) is in `sfu-room` but owns nothing in it;
+    // stranger (A) is in P2P room `stranger-room` only. App B: alice (same user id) in B's own `sfu-room`. lim (A)
+    // holds a token limited to room `elsewhere` that may neither publish nor subscribe.
+    let alice = local.sfu_client("alice", all.clone()).await;
+    let bob = local.sfu_client("bob", all.clone()).await;
+    let carol = local.sfu_client("carol", all.clone()).await;
+    let stranger = local.sfu_client("stranger", all.clone()).await;
+    let b_alice = SfuClient::connect(&local.ws_url(&local.token_in(OTHER, OTHER_SECRET, "alice", all.clone()).await))
+        .await
+        .unwrap();
+    let lim = local.sfu_client("lim", json!({"room": "elsewhere", "canPublish": false, "canSubscribe": false})).await;
+    let joined = answer(&alice, "join", &json!({"room": "p2p-room"})).await;
+    let alice_peer = joined["data"]["peerId"].as_str().expect("peer id").to_owned();
+    assert_eq!(answer(&bob, "join", &json!({"room": "p2p-room"})).await["type"], "joined");
+    assert_eq!(answer(&stranger, "join", &json!({"room": "stranger-room"})).await["type"], "joined");
+    alice.ok("createRoom", json!({"roomId": "sfu-room"})).await;
+    for c in [&alice, &bob, &carol] {
+        c.ok("joinRoom", json!({"roomId": "sfu-room"})).await;
+    }
+    b_alice.ok("createRoom", json!({"roomId": "sfu-room"})).await;
+    b_alice.ok("joinRoom", json!({"roomId": "sfu-room"})).await;
+    lim.ok("createRoom", json!({"roomId": "elsewhere"})).await;
+    lim.ok("joinRoom", json!({"roomId": "elsewhere"})).await;
+    let publisher = Publisher::start_with(&alice, PublishOptions { audio: false, ..Default::default() }).await;
+    let video = publisher.producers[0].producer_id.clone();
+    let sub = Subscriber::start_with(&bob).await;
+    let consumer = sub.subscribe_with(&bob, &video, None).await;
+    // App B's alice has a transport of her own, so her refusal is about the producer named.
+    let b_recv = b_alice.ok("createWebRtcTransport", json!({"direction": "recv"})).await;
+    let b_t = &b_recv["transportId"];
+    for c in [&alice, &bob, &carol, &b_alice] {
+        let _ = c.events();
+    }
+
+    let pt = publisher.transport_id.clone();
+    let st = sub.transport_id.clone();
+    let cid = consumer.consumer_id.clone();
+    let na = |column, why| Cell { column, who: &carol, data: Value::Null, expect: NotApplicable(why) };
+    let open = "rooms are open by name to every user of the app; a room grant limits them";
+    let own = "acts on the sender's own connection only";
+    let relay = |to: &str| json!({"to": to, "sdp": "v=0", "candidate": {"candidate": "c"}});
+    let mut rows: Vec<(&str, Vec<Cell>)> = vec![
+        ("ping", vec![na("another user", own), na("another app", own), na("grants", own)]),
+        (
+            "join",
+            vec![
+                na("another user", open),
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"room": "p2p-room"}),
+                    expect: Sees(0, "/data/peers", json!([])),
+                },
+                Cell { column: "grants", who: &lim, data: json!({"room": "p2p-room"}), expect: Error(0, "FORBIDDEN") },
+            ],
+        ),
+        (
+            "leave",
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &stranger,
+                    data: json!({"room": "p2p-room"}),
+                    expect: Error(0, "NOT_IN_ROOM"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"room": "standalone"}),
+                    expect: Error(0, "NOT_IN_ROOM"),
+                },
+                na("grants", own),
+            ],
+        ),
+    ];
+    for kind in ["offer", "answer", "candidate", "bye", "custom"] {
+        rows.push((
+            kind,
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &stranger,
+                    data: relay(&alice_peer),
+                    expect: Error(0, "PEER_NOT_FOUND"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: relay(&alice_peer),
+                    expect: Error(0, "PEER_NOT_FOUND"),
+                },
+                na("grants", "no grant governs relaying; sharing a room does"),
+            ],
+        ));
+    }
+    let sfu_rows: Vec<(&str, Vec<Cell>)> = vec![
+        (
+            "createRoom",
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &stranger,
+                    data: json!({"roomId": "sfu-room"}),
+                    expect: Error(0, "CONFLICT"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"roomId": "p2p-only"}),
+                    expect: Sees(0, "/data/owner", json!("alice")),
+                },
+                Cell {
+                    column: "grants",
+                    who: &lim,
+                    data: json!({"roomId": "sfu-room-2"}),
+                    expect: Error(0, "FORBIDDEN"),
+                },
+            ],
+        ),
+        (
+            "joinRoom",
+            vec![
+                na("another user", open),
+                na("another app", "each app's `sfu-room` is joined above; the answers list only that app's members"),
+                Cell {
+                    column: "grants",
+                    who: &lim,
+                    data: json!({"roomId": "sfu-room"}),
+                    expect: Error(0, "FORBIDDEN"),
+                },
+            ],
+        ),
+        ("leaveRoom", vec![na("another user", own), na("another app", own), na("grants", own)]),
+        (
+            "getRouterRtpCapabilities",
+            vec![
+                na("another user", "codec capabilities are the same for every room"),
+                na("another app", "the same"),
+                na("grants", "the same"),
+            ],
+        ),
+        (
+            "createWebRtcTransport",
+            vec![
+                na("another user", own),
+                na("another app", own),
+                Cell { column: "grants", who: &lim, data: json!({"direction": "recv"}), expect: Error(0, "FORBIDDEN") },
+                Cell { column: "grants", who: &lim, data: json!({"direction": "send"}), expect: Error(0, "FORBIDDEN") },
+            ],
+        ),
+        (
+            "connectWebRtcTransport",
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &carol,
+                    data: json!({"transportId": st, "sdp": "v=0"}),
+                    expect: Error(0, "TRANSPORT_NOT_FOUND"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"transportId": st, "sdp": "v=0"}),
+                    expect: Error(0, "TRANSPORT_NOT_FOUND"),
+                },
+                na("grants", own),
+            ],
+        ),
+        (
+            "restartIce",
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &carol,
+                    data: json!({"transportId": pt}),
+                    expect: Error(0, "TRANSPORT_NOT_FOUND"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"transportId": pt}),
+                    expect: Error(0, "TRANSPORT_NOT_FOUND"),
+                },
+                na("grants", own),
+            ],
+        ),
+        (
+            "publish",
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &carol,
+                    data: json!({"transportId": pt, "sdp": "v=0", "tracks": []}),
+                    expect: Error(0, "TRANSPORT_NOT_FOUND"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"transportId": pt, "sdp": "v=0", "tracks": []}),
+                    expect: Error(0, "TRANSPORT_NOT_FOUND"),
+                },
+                na(
+                    "grants",
+                    "enforced where the transport is made (createWebRtcTransport); lim has none to publish on",
+                ),
+            ],
+        ),
+        (
+            "subscribe",
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &carol,
+                    data: json!({"transportId": st, "producerId": video}),
+                    expect: Error(0, "TRANSPORT_NOT_FOUND"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"transportId": b_t, "producerId": video}),
+                    expect: Error(0, "PRODUCER_NOT_FOUND"),
+                },
+                na(
+                    "grants",
+                    "enforced where the transport is made (createWebRtcTransport); lim has none to receive on",
+                ),
+            ],
+        ),
+    ];
+    rows.extend(sfu_rows);
+    for kind in ["unpublish", "pauseProducer", "resumeProducer"] {
+        rows.push((
+            kind,
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &carol,
+                    data: json!({"producerId": video}),
+                    expect: Error(0, "PRODUCER_NOT_FOUND"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: json!({"producerId": video}),
+                    expect: Error(0, "PRODUCER_NOT_FOUND"),
+                },
+                na("grants", "only the producer's own participant can name it"),
+            ],
+        ));
+    }
+    for kind in ["unsubscribe", "pause", "resume", "setPreferredLayers"] {
+        let data = json!({"consumerId": cid, "spatialLayer": 0});
+        let data = if kind == "setPreferredLayers" { data } else { json!({"consumerId": cid}) };
+        rows.push((
+            kind,
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &carol,
+                    data: data.clone(),
+                    expect: Error(0, "CONSUMER_NOT_FOUND"),
+                },
+                Cell { column: "another app", who: &b_alice, data, expect: Error(0, "CONSUMER_NOT_FOUND") },
+                na("grants", "only the consumer's own participant can name it"),
+            ],
+        ));
+    }
+
+    // Every client message type the protocol declares has a row, and every row a type.
+    let declared: BTreeSet<&str> =
+        stratus_protocol::ws::MESSAGE_ROUTES.iter().chain(stratus_protocol::sfu::SFU_TYPES).copied().collect();
+    let covered: BTreeSet<&str> = rows.iter().map(|(k, _)| *k).collect();
+    assert_eq!(declared, covered, "the matrix covers exactly the protocol's client messages");
+
+    let mut checked = 0;
+    for (kind, cells) in &rows {
+        for cell in cells {
+            let what = format!("{kind}, {}", cell.column);
+            if let NotApplicable(why) = &cell.expect {
+                eprintln!("{what}: not applicable: {why}");
+                continue;
+            }
+            let v = answer(cell.who, kind, &cell.data).await;
+            match &cell.expect {
+                Error(_, code) => {
+                    assert_eq!(
+                        (v["type"].as_str(), v["data"]["code"].as_str()),
+                        (Some("error"), Some(*code)),
+                        "{what}: {v}"
+                    )
+                }
+                Sees(_, pointer, want) => assert_eq!(v.pointer(pointer), Some(want), "{what}: {v}"),
+                Lacks(_, needle) => assert!(!v.to_string().contains(needle), "{what}: {v}"),
+                NotApplicable(_) => unreachable!(),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} cells checked");
+
+    // App A is as it was: alice heard no relay, bob still receives her video, and nobody
+    // left A's rooms.
+    let relayed = ["offer", "answer", "candidate", "bye", "custom"];
+    assert!(
+        alice.events().iter().all(|e| !relayed.contains(&e["type"].as_str().unwrap_or(""))),
+        "{:?}",
+        alice.events()
+    );
+    assert!(
+        bob.events().iter().all(|e| e["type"] != "participantLeft" && e["type"] != "producerClosed"),
+        "{:?}",
+        bob.events()
+    );
+    let before = sub.got(consumer.ssrc).len();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sub.got(consumer.ssrc).len() < before + 20 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(sub.got(consumer.ssrc).len() >= before + 20, "bob's consumer still receives");
+    publisher.stop().await;
+    for c in [&alice, &bob, &carol, &stranger, &b_alice, &lim] {
         c.close();
     }
 }
