@@ -129,7 +129,7 @@ impl Calls {
         &self.cfg
     }
 
-    /// App `app`'s calls.
+    /// The calls of namespace `ns`'s app.
     pub fn app(&self, ns: &crate::tenant::Namespace) -> AppCalls<'_> {
         AppCalls { calls: self, table: ns.table.clone() }
     }

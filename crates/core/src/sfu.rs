@@ -184,7 +184,7 @@ impl SfuRooms {
         SfuRooms { root: table, sink, media, cfg }
     }
 
-    /// App `app`'s rooms.
+    /// The rooms of namespace `ns`'s app.
     pub fn app(&self, ns: &tenant::Namespace) -> AppRooms<'_> {
         let max_participants = self.cfg.max_participants_limit;
         AppRooms { fleet: self, table: ns.table.clone(), app: ns.app.clone(), max_participants }
