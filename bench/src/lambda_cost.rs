@@ -156,6 +156,8 @@ async fn run(reps: usize) {
             .env("STRATUS_CONTROL_TLS", "self-signed")
             .env("STRATUS_HEARTBEAT_SECS", "5")
             .env("STRATUS_WS_MANAGEMENT_ENDPOINT", &apigw.url)
+            // The recorder takes any signature.
+            .env("STRATUS_WS_MANAGEMENT_CREDENTIALS", "bench:bench")
             .spawn()
             .unwrap(),
     );

@@ -27,7 +27,7 @@ async fn world() -> World {
         AuthConfig::new("t", Secret::random_hex()).with_app("app", Secret::new("s".repeat(16))),
     ));
     let apigw = ManagementApiRecorder::start().await;
-    let sink = Arc::new(ManagementApiSink::local(&apigw.url));
+    let sink = Arc::new(ManagementApiSink::local(&apigw.url, "test", "test"));
     let sig = Signaling::new(table.clone(), sink, auth.clone(), SignalingConfig::default());
     World { sig, auth, tokens: TableRefreshTokens(table), apigw, clock }
 }
@@ -133,7 +133,7 @@ async fn connections_expire_with_api_gateways_maximum_lifetime() {
     let report = w.sig.sweep(w.clock.now_ms()).await.unwrap();
     assert_eq!(report.removed, 2, "both are past the lifetime");
     use stratus_core::sink::ConnectionSink;
-    let probe = ManagementApiSink::local(&w.apigw.url);
+    let probe = ManagementApiSink::local(&w.apigw.url, "test", "test");
     assert_eq!(probe.alive(&"new=".into()).await, Ok(false), "the sweeper closed the open connection");
     // Its state is gone too: were it still open, its messages would find no connection.
     w.apigw.set_live("new=", true);

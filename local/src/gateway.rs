@@ -5,7 +5,9 @@
 //! chosen by `$request.body.type`, connection id, identity) and runs through the same
 //! dispatcher (`stratus_functions::ws::handle`). The Management API is served at
 //! `http://HOST/ws/@connections/{id}` (POST to send, GET to describe, DELETE to close; 410 Gone
-//! for unknown ids), so the handlers' PostToConnection works unchanged against it.
+//! for unknown ids), so the handlers' PostToConnection works unchanged against it. Like API
+//! Gateway's, it answers only requests signed (SigV4) with the stack's credentials
+//! ([`crate::sigv4`]); a client of the WebSocket has no way in.
 //!
 //! API Gateway's limits are enforced (configurable): messages over 128 KB close the
 //! connection with 1009, 10 minutes without a frame close it as idle, and no connection
@@ -35,6 +37,8 @@ use stratus_protocol::ids::ConnectionId;
 use stratus_protocol::ws::MESSAGE_ROUTES;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
+
+use crate::sigv4::{self, Credential, Denied};
 
 /// API Gateway's WebSocket limits.
 #[derive(Debug, Clone)]
@@ -117,6 +121,8 @@ pub struct Gateway {
     clock: Arc<dyn Clock>,
     limits: Limits,
     domain: String,
+    /// Who may call `@connections`.
+    management: Credential,
 }
 
 /// An API Gateway-style connection id (`Iu3QWeqGoAMCJ1w=`): URL-safe, unique.
@@ -132,15 +138,16 @@ impl Gateway {
         clock: Arc<dyn Clock>,
         limits: Limits,
         domain: String,
+        management: Credential,
     ) -> Arc<Self> {
-        Arc::new(Self { registry, sig, clock, limits, domain })
+        Arc::new(Self { registry, sig, clock, limits, domain, management })
     }
 
     pub fn routes(self: &Arc<Self>) -> Router {
-        Router::new()
-            .route("/ws", get(upgrade))
+        let management = Router::new()
             .route("/ws/@connections/{id}", get(mgmt_get).post(mgmt_post).delete(mgmt_delete))
-            .with_state(self.clone())
+            .route_layer(axum::middleware::from_fn_with_state(self.clone(), signed));
+        Router::new().route("/ws", get(upgrade)).merge(management).with_state(self.clone())
     }
 
     /// The event API Gateway would hand the Lambda.
@@ -320,6 +327,35 @@ async fn upgrade(
         .on_upgrade(move |socket| gw.run(socket, id, connected_at, ip, ua))
 }
 
+/// Refuses a Management API request that is not signed with the stack's credentials, with
+/// API Gateway's 403, before anything is sent or looked up.
+async fn signed(State(gw): State<Arc<Gateway>>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (parts, body) = req.into_parts();
+    // API Gateway's payload limit bounds what is read before the check.
+    let Ok(bytes) = axum::body::to_bytes(body, gw.limits.max_message_bytes + 1).await else {
+        return refused_payload();
+    };
+    let uri = parts.uri.path_and_query().map_or(parts.uri.path(), |p| p.as_str());
+    let now = std::time::UNIX_EPOCH + Duration::from_millis(gw.clock.now_ms().max(0) as u64);
+    if let Err(denied) = sigv4::verify(&gw.management, parts.method.as_str(), uri, &parts.headers, &bytes, now) {
+        return forbidden(denied);
+    }
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+fn forbidden(denied: Denied) -> Response {
+    let body = serde_json::json!({ "message": denied.message() }).to_string();
+    let mut res = (StatusCode::FORBIDDEN, [("content-type", "application/json")], body).into_response();
+    res.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static(denied.error_type()));
+    res
+}
+
+fn refused_payload() -> Response {
+    let mut res = (StatusCode::PAYLOAD_TOO_LARGE, r#"{"message":"Payload too large"}"#).into_response();
+    res.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("PayloadTooLargeException"));
+    res
+}
+
 fn gone() -> Response {
     let mut res = (StatusCode::GONE, [("content-type", "application/json")], r#"{"message":"Gone"}"#).into_response();
     res.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("GoneException"));
@@ -328,9 +364,7 @@ fn gone() -> Response {
 
 async fn mgmt_post(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body: Bytes) -> Response {
     if body.len() > gw.limits.max_message_bytes {
-        let mut res = (StatusCode::PAYLOAD_TOO_LARGE, r#"{"message":"Payload too large"}"#).into_response();
-        res.headers_mut().insert("x-amzn-errortype", HeaderValue::from_static("PayloadTooLargeException"));
-        return res;
+        return refused_payload();
     }
     let text = String::from_utf8_lossy(&body).into_owned();
     match gw.registry.send(&id, Out::Text(text)).await {

@@ -10,6 +10,7 @@
 //! - [`Options`] — command-line flags / environment.
 //! - [`start`]  — builds the store and authority, binds, returns the running server.
 //! - [`gateway`] — the WebSocket API emulator (events, `@connections`, API Gateway limits).
+//! - [`sigv4`]  — the Management API's SigV4 check (the credentials only the back end holds).
 //! - [`media`]  — the in-process media node (engine, signed control API, registry heartbeats).
 //! - [`cors`]   — the HTTP API's CORS configuration, emulated on the REST routes.
 //! - [`demo`]   — the demo app at `/` on the browser SDK, and its development token route
@@ -39,6 +40,7 @@ pub mod cors;
 pub mod demo;
 pub mod gateway;
 pub mod media;
+pub mod sigv4;
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
 
@@ -73,6 +75,12 @@ pub struct Options {
     /// (`direct`, faster; same handler code).
     #[arg(long, env = "STRATUS_WS_SINK", value_enum, default_value = "management-api")]
     pub ws_sink: WsSink,
+    /// The access key and secret (`ACCESS_KEY:SECRET`) that requests to the emulated Management
+    /// API (`/ws/@connections`) must be SigV4-signed with, as API Gateway requires IAM
+    /// credentials; give them to media nodes of other processes (random per start when not
+    /// given).
+    #[arg(long, env = "STRATUS_WS_MANAGEMENT_CREDENTIALS", hide_env_values = true)]
+    pub ws_management_credentials: Option<String>,
     /// API Gateway's idle timeout.
     #[arg(long, env = "STRATUS_WS_IDLE_SECS", default_value_t = 600)]
     pub ws_idle_secs: u64,
@@ -131,6 +139,8 @@ pub struct Running {
     pub store: String,
     pub app_key: String,
     pub app_secret: String,
+    /// What `@connections` requests must be signed with.
+    pub management: sigv4::Credential,
     pub media_nodes: Vec<media::MediaNode>,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -185,9 +195,17 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
+    let management = match &opts.ws_management_credentials {
+        Some(c) => sigv4::Credential::parse(c).map_err(|e| format!("--ws-management-credentials: {e}"))?,
+        None => sigv4::Credential::random(),
+    };
     let registry = Arc::new(gateway::Registry::default());
     let sink: Arc<dyn ConnectionSink> = match opts.ws_sink {
-        WsSink::ManagementApi => Arc::new(ManagementApiSink::local(&format!("http://{addr}/ws"))),
+        WsSink::ManagementApi => Arc::new(ManagementApiSink::local(
+            &format!("http://{addr}/ws"),
+            &management.access_key,
+            management.secret(),
+        )),
         WsSink::Direct => registry.clone(),
     };
     let calls = CallsConfig {
@@ -228,7 +246,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         idle: Duration::from_secs(opts.ws_idle_secs),
         max_lifetime: Duration::from_secs(opts.ws_max_lifetime_secs),
     };
-    let gw = gateway::Gateway::new(registry, sig.clone(), clock.clone(), limits, addr.to_string());
+    let gw = gateway::Gateway::new(registry, sig.clone(), clock.clone(), limits, addr.to_string(), management.clone());
     let sweep_every = Duration::from_secs(opts.ws_sweep_secs.max(1));
     let sweep_clock = clock.clone();
     let sweep_state = state.clone();
@@ -269,5 +287,5 @@ pub async fn start(opts: Options) -> Result<Running, String> {
             })
             .await
     });
-    Ok(Running { addr, store: table.describe(), app_key: opts.app_key, app_secret, media_nodes, server })
+    Ok(Running { addr, store: table.describe(), app_key: opts.app_key, app_secret, management, media_nodes, server })
 }

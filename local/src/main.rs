@@ -19,7 +19,9 @@ async fn main() {
     eprintln!(
         "\nStratus local stack\n\
          \x20 listening on {base}\n\
-         \x20 websocket: ws://{addr}/ws?token=<access token>   (@connections: {base}/ws/@connections/{{id}})\n\
+         \x20 websocket: ws://{addr}/ws?token=<access token>\n\
+         \x20 management API: {base}/ws/@connections/{{id}}, SigV4 with access key {mgmt} \
+         (secret: --ws-management-credentials)\n\
          \x20 store: {store}\n\
          \x20 media nodes: {media}\n\
          \x20 development app (this mode only): key={key} secret={secret}\n\
@@ -45,6 +47,7 @@ async fn main() {
         },
         demo = if demo { format!("{base}/  (1:1 calls: {base}/demo/call.html)") } else { "off (--no-demo)".to_owned() },
         key = running.app_key,
+        mgmt = running.management.access_key,
         secret = running.app_secret,
     );
     match running.server.await {

@@ -13,6 +13,8 @@ use stratus_tests::sfu_client::SfuClient;
 use tokio::process::Child;
 
 const KEYS: &str = "k1:failover-test-control-key-0123456789";
+/// What the stack's `@connections` requires and the nodes sign their room events with.
+const MANAGEMENT: &str = "failover-node:failover-management-secret";
 /// How long the test gives a call to recover after its node is killed: the registry entry
 /// expires after three 1 s heartbeats, the room sweep runs every second, then the clients
 /// join, publish and subscribe again.
@@ -27,7 +29,10 @@ fn node(id: &str, table: &str, events: &str) -> Child {
 fn node_with(id: &str, table: &str, events: &str, envs: &[(&str, &str)]) -> Child {
     let bin = stratus_tests::node::workspace_bin("stratus-media-node");
     let mut cmd = stratus_tests::node::media_node(&bin, id, KEYS);
-    cmd.env("STRATUS_TABLE", table).env("STRATUS_WS_MANAGEMENT_ENDPOINT", events).envs(envs.iter().copied());
+    cmd.env("STRATUS_TABLE", table)
+        .env("STRATUS_WS_MANAGEMENT_ENDPOINT", events)
+        .env("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT)
+        .envs(envs.iter().copied());
     cmd.spawn().expect("spawn stratus-media-node")
 }
 
@@ -73,6 +78,7 @@ async fn rooms_spread_over_two_nodes_and_a_killed_nodes_room_moves_and_media_res
     let env = stratus_tests::aws::sdk_env();
     let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     envs.push(("STRATUS_CONTROL_KEYS", KEYS));
+    envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
     let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "1"];
     let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
     let events = format!("{}/ws", local.base);
@@ -131,6 +137,7 @@ async fn a_hung_nodes_room_moves_at_the_first_request_that_cannot_reach_it() {
     let env = stratus_tests::aws::sdk_env();
     let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     envs.push(("STRATUS_CONTROL_KEYS", KEYS));
+    envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
     // No sweeper: only the request may move the room.
     let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "0"];
     let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;

@@ -229,30 +229,152 @@ async fn api_gateway_limits_close_connections_and_send_disconnect() {
     }
 }
 
+/// What the tests' stacks require on `@connections`.
+const MANAGEMENT: (&str, &str) = ("test-backend", "management-secret-for-tests");
+
+/// A request to `url` signed with SigV4 as the AWS SDK signs Management API calls, at `time`.
+fn signed(
+    method: reqwest::Method,
+    url: &str,
+    body: &str,
+    (key, secret): (&str, &str),
+    time: std::time::SystemTime,
+) -> reqwest::RequestBuilder {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let parsed = reqwest::Url::parse(url).unwrap();
+    let host = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap());
+    let identity = aws_credential_types::Credentials::new(key, secret, None, None, "test").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("execute-api")
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let path = &url[url.find(parsed.path()).unwrap()..];
+    let request = SignableRequest::new(
+        method.as_str(),
+        path,
+        [("host", host.as_str())].into_iter(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(request, &params).unwrap().into_parts();
+    let mut req = reqwest::Client::new().request(method, url).body(body.to_owned());
+    for (name, value) in instructions.headers() {
+        req = req.header(name, value);
+    }
+    req
+}
+
+/// The connection id the stack logged for `user`'s (latest) connect.
+async fn connection_of(local: &mut LocalStack, user: &str) -> String {
+    let line = local.log_line(|v| v["message"] == "connected" && v["user_id"] == user).await;
+    line["connection_id"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
-async fn the_management_api_posts_describes_and_closes_connections() {
-    let local = start(&[]).await;
+async fn the_management_api_posts_describes_and_closes_connections_for_signed_requests() {
+    let creds = format!("{}:{}", MANAGEMENT.0, MANAGEMENT.1);
+    let mut local = start(&["--ws-management-credentials", &creds]).await;
     let (mut a, mut b) = (client(&local, "alice").await, client(&local, "bob").await);
+    let ca = connection_of(&mut local, "alice").await;
     let (pa, _) = join(&mut a, "m").await;
     join(&mut b, "m").await;
     a.expect("user-joined").await;
-    let http = reqwest::Client::new();
     let url = |id: &str| format!("{}/ws/@connections/{id}", local.base);
+    let now = std::time::SystemTime::now;
+    use reqwest::Method;
 
-    let info: Value = http.get(url(&pa)).send().await.unwrap().json().await.unwrap();
+    let info: Value = signed(Method::GET, &url(&ca), "", MANAGEMENT, now()).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["identity"]["sourceIp"], "127.0.0.1");
     assert!(info["connectedAt"].as_str().unwrap().ends_with('Z'));
-    let r = http.post(url(&pa)).body(r#"{"type":"server-note","data":{"n":1}}"#).send().await.unwrap();
+    let note = r#"{"type":"server-note","data":{"n":1}}"#;
+    let r = signed(Method::POST, &url(&ca), note, MANAGEMENT, now()).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(a.expect("server-note").await["data"]["n"], 1);
 
-    let r = http.delete(url(&pa)).send().await.unwrap();
+    let r = signed(Method::DELETE, &url(&ca), "", MANAGEMENT, now()).send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert!(matches!(a.next(Duration::from_secs(5)).await, Err(Ended::Closed(_))));
     let ul = b.expect("user-left").await;
     assert_eq!(ul["data"]["peerId"], pa.as_str());
-    for r in [http.get(url(&pa)).send().await.unwrap(), http.post(url(&pa)).body("x").send().await.unwrap()] {
+    for r in [
+        signed(Method::GET, &url(&ca), "", MANAGEMENT, now()).send().await.unwrap(),
+        signed(Method::POST, &url(&ca), "x", MANAGEMENT, now()).send().await.unwrap(),
+    ] {
         assert_eq!(r.status(), 410);
         assert_eq!(r.headers()["x-amzn-errortype"], "GoneException");
     }
+}
+
+#[tokio::test]
+async fn the_management_api_refuses_whoever_does_not_hold_the_stacks_credentials() {
+    let creds = format!("{}:{}", MANAGEMENT.0, MANAGEMENT.1);
+    let mut local = start(&["--ws-management-credentials", &creds]).await;
+    let (mut a, mut b) = (client(&local, "alice").await, client(&local, "bob").await);
+    let ca = connection_of(&mut local, "alice").await;
+    join(&mut a, "m").await;
+    join(&mut b, "m").await;
+    a.expect("user-joined").await;
+    let url = format!("{}/ws/@connections/{ca}", local.base);
+    let forged = r#"{"type":"offer","data":{"from":"someone","fromUser":"carol"}}"#;
+    let now = std::time::SystemTime::now();
+    use reqwest::Method;
+    let http = reqwest::Client::new();
+
+    let tries: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
+        ("unsigned GET", http.get(&url), "MissingAuthenticationTokenException"),
+        ("unsigned POST", http.post(&url).body(forged), "MissingAuthenticationTokenException"),
+        ("unsigned DELETE", http.delete(&url), "MissingAuthenticationTokenException"),
+        (
+            "bearer token",
+            http.post(&url).bearer_auth(local.token("bob").await).body(forged),
+            "MissingAuthenticationTokenException",
+        ),
+        (
+            "another key",
+            signed(Method::POST, &url, forged, ("someone", MANAGEMENT.1), now),
+            "UnrecognizedClientException",
+        ),
+        (
+            "wrong secret",
+            signed(Method::POST, &url, forged, (MANAGEMENT.0, "not-the-secret-at-all"), now),
+            "InvalidSignatureException",
+        ),
+        (
+            "signed an hour ago",
+            signed(Method::DELETE, &url, "", MANAGEMENT, now - Duration::from_secs(3600)),
+            "InvalidSignatureException",
+        ),
+    ];
+    for (what, req, error_type) in tries {
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 403, "{what}");
+        assert_eq!(r.headers()["x-amzn-errortype"], error_type, "{what}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+    }
+    // A signed request whose body or path was changed after signing.
+    let good = signed(Method::POST, &url, r#"{"type":"server-note"}"#, MANAGEMENT, now).build().unwrap();
+    let mut tampered = reqwest::Request::new(Method::POST, good.url().clone());
+    *tampered.headers_mut() = good.headers().clone();
+    *tampered.body_mut() = Some(forged.into());
+    let r = http.execute(tampered).await.unwrap();
+    assert_eq!(
+        (r.status().as_u16(), r.headers()["x-amzn-errortype"].to_str().unwrap()),
+        (403, "InvalidSignatureException")
+    );
+    let other =
+        signed(Method::DELETE, &format!("{}/ws/@connections/other", local.base), "", MANAGEMENT, now).build().unwrap();
+    let mut moved = reqwest::Request::new(Method::DELETE, url.parse().unwrap());
+    *moved.headers_mut() = other.headers().clone();
+    let r = http.execute(moved).await.unwrap();
+    assert_eq!(r.status(), 403, "a signature for another path");
+
+    // Alice got none of it and is still connected: her next message is the pong.
+    a.send(json!({"type": "ping", "requestId": "p"})).await;
+    assert_eq!(a.expect("pong").await["requestId"], "p");
 }

@@ -21,8 +21,10 @@
 //!   picks free ports; default 0), `STRATUS_MEDIA_WORKERS` (default: the number of CPUs),
 //!   `STRATUS_MEDIA_BIND_IP` (default `0.0.0.0`), `STRATUS_ROOM_MAX_PARTICIPANTS` (100).
 //! - Events: `STRATUS_WS_MANAGEMENT_ENDPOINT`, the API Gateway Management API endpoint the
-//!   node pushes room events to (an `http://` endpoint, such as the local stack's emulator,
-//!   is called with dummy credentials). Without it events are not pushed.
+//!   node pushes room events to, signed with the task role's credentials; an `http://`
+//!   endpoint (the local stack's emulator) is signed with `STRATUS_WS_MANAGEMENT_CREDENTIALS`
+//!   (`ACCESS_KEY:SECRET`, the stack's `--ws-management-credentials`). Without it events are
+//!   not pushed.
 //! - ECS: `ECS_AGENT_URI` (injected by ECS) turns on task scale-in protection while rooms
 //!   are hosted. CloudWatch: `STRATUS_METRICS_SERVICE` turns on load metrics
 //!   (`cloudwatch`).
@@ -129,7 +131,17 @@ async fn serve() {
     let sfu = Arc::new(Sfu::start(config, events_tx).unwrap_or_else(|e| fail(format!("media sockets: {e}"))));
     let sdk = aws_config::load_from_env().await;
     let sink: Option<Arc<dyn ConnectionSink>> = match std::env::var(env::WS_MANAGEMENT_ENDPOINT) {
-        Ok(ep) if ep.starts_with("http://") => Some(Arc::new(ManagementApiSink::local(&ep))),
+        Ok(ep) if ep.starts_with("http://") => {
+            let creds = std::env::var(env::WS_MANAGEMENT_CREDENTIALS).unwrap_or_default();
+            let Some((key, secret)) = creds.split_once(':') else {
+                fail(format!(
+                    "{}: an http:// endpoint needs {}",
+                    env::WS_MANAGEMENT_ENDPOINT,
+                    env::WS_MANAGEMENT_CREDENTIALS
+                ))
+            };
+            Some(Arc::new(ManagementApiSink::local(&ep, key, secret)))
+        }
         Ok(ep) => Some(Arc::new(ManagementApiSink::new(&sdk, &ep))),
         Err(_) => None,
     };

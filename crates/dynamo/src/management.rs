@@ -21,13 +21,14 @@ impl ManagementApiSink {
         Self { client: Client::from_conf(conf) }
     }
 
-    /// For a local endpoint (the emulator): static dummy credentials, which it ignores.
-    pub fn local(endpoint: &str) -> Self {
+    /// For a local endpoint (the local stack's emulator, which checks the signature as API
+    /// Gateway does, or a test's stand-in): requests signed with this access key and secret.
+    pub fn local(endpoint: &str, access_key: &str, secret: &str) -> Self {
         let conf = aws_sdk_apigatewaymanagement::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(endpoint)
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("local", "local", None, None, "stratus-local"))
+            .credentials_provider(Credentials::new(access_key, secret, None, None, "stratus-local"))
             .build();
         Self { client: Client::from_conf(conf) }
     }

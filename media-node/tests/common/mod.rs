@@ -37,7 +37,10 @@ pub async fn start_node(workers: usize) -> TestNode {
         max_participants_per_room: 10,
     };
     let sfu = Arc::new(Sfu::start(config, tx).unwrap());
-    tokio::spawn(stratus_media_node::events::push(rx, Some(Arc::new(ManagementApiSink::local(&events.url)))));
+    tokio::spawn(stratus_media_node::events::push(
+        rx,
+        Some(Arc::new(ManagementApiSink::local(&events.url, "test", "test"))),
+    ));
     let state = Arc::new(NodeState::new(
         "node-1".into(),
         "local".into(),
