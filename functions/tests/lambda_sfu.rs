@@ -45,6 +45,8 @@ async fn the_ws_function_drives_a_tls_media_node_with_the_key_from_its_own_secre
         .env("STRATUS_TABLE", &table)
         .env("STRATUS_CONTROL_TLS", "self-signed")
         .env("STRATUS_WS_MANAGEMENT_ENDPOINT", &apigw.url)
+        // The recorder takes any signature.
+        .env("STRATUS_WS_MANAGEMENT_CREDENTIALS", "test:test")
         .spawn()
         .unwrap();
     let rt = RuntimeApi::start().await;

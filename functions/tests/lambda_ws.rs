@@ -29,6 +29,18 @@ struct Env {
     _children: Vec<tokio::process::Child>,
 }
 
+/// The peer id the room sees for connection `c`.
+fn peer(c: &str) -> String {
+    stratus_core::p2p::peer_id(&c.into()).to_string()
+}
+
+/// The sort keys of a P2P room holding these connections, in the table's order.
+fn member_keys(conns: &[&str]) -> Vec<String> {
+    let mut keys: Vec<String> = conns.iter().map(|c| format!("MEMBER#{}", peer(c))).collect();
+    keys.sort();
+    keys
+}
+
 async fn setup() -> Env {
     let client = aws::dynamodb().await;
     let name = aws::unique_name("fn-ws");
@@ -146,26 +158,30 @@ async fn ws_function_keeps_state_in_dynamodb_and_posts_to_the_right_connections(
     assert_eq!(posted.len(), 1);
     assert_eq!(posted[0]["type"], "joined");
     assert_eq!(posted[0]["requestId"], "j1");
-    assert_eq!(posted[0]["data"]["peerId"], "connA=");
+    assert_eq!(posted[0]["data"]["peerId"], peer("connA="));
     env.send("connB=", json!({"type": "join", "data": {"room": "r1"}})).await;
     let b = env.apigw.take("connB=");
-    assert_eq!(b[0]["data"]["peers"], json!([{"peerId": "connA=", "userId": "alice"}]));
+    assert_eq!(b[0]["data"]["peers"], json!([{"peerId": peer("connA="), "userId": "alice"}]));
     assert_eq!(env.types("connA="), ["user-joined"]);
     env.send("connC=", json!({"type": "join-room", "roomId": "r1"})).await;
     assert_eq!(env.types("connA="), ["user-joined"]);
     assert_eq!(env.types("connB="), ["user-joined"]);
     assert_eq!(env.types("connC="), ["joined"]);
-    assert_eq!(env.items("ROOM#r1").await, ["MEMBER#connA=", "MEMBER#connB=", "MEMBER#connC="]);
+    assert_eq!(env.items("ROOM#r1").await, member_keys(&["connA=", "connB=", "connC="]));
     assert_eq!(env.items("CONN#connB=").await, ["META", "ROOM#r1"]);
 
     // An offer to B reaches B only, with A as the sender.
-    env.send("connA=", json!({"type": "offer", "to": "connB=", "sdp": "v=0 offer"})).await;
+    env.send("connA=", json!({"type": "offer", "to": peer("connB="), "sdp": "v=0 offer"})).await;
     let offer = env.apigw.take("connB=");
     assert_eq!(offer.len(), 1);
-    assert_eq!(offer[0]["data"]["from"], "connA=");
+    assert_eq!(offer[0]["data"]["from"], peer("connA="));
     assert_eq!(offer[0]["data"]["fromUser"], "alice");
     assert_eq!(offer[0]["data"]["sdp"], "v=0 offer");
     assert!(env.types("connC=").is_empty() && env.types("connA=").is_empty());
+    // A connection id is no address: peers are named by their peer ids only.
+    env.send("connA=", json!({"type": "offer", "to": "connB=", "sdp": "v=0 offer"})).await;
+    assert!(env.types("connB=").is_empty());
+    assert_eq!(env.apigw.take("connA=")[0]["data"]["code"], "PEER_NOT_FOUND");
     // A broadcast candidate reaches B and C.
     env.send("connA=", json!({"type": "candidate", "data": {"candidate": {"candidate": "c1", "sdpMid": "0"}}})).await;
     assert_eq!(env.types("connB="), ["candidate"]);
@@ -182,10 +198,10 @@ async fn ws_function_keeps_state_in_dynamodb_and_posts_to_the_right_connections(
     env.disconnect("connC=").await;
     assert!(env.items("CONN#connC=").await.is_empty());
     assert_eq!(env.items("USER#carol").await, ["PRESENCE"], "the slot is freed; last-seen stays");
-    assert_eq!(env.items("ROOM#r1").await, ["MEMBER#connA="]);
+    assert_eq!(env.items("ROOM#r1").await, member_keys(&["connA="]));
     let left = env.apigw.take("connA=");
     assert_eq!(left[0]["type"], "user-left");
-    assert_eq!(left[0]["data"]["peerId"], "connC=");
+    assert_eq!(left[0]["data"]["peerId"], peer("connC="));
 
     // A user's sixth concurrent connection is refused.
     let td = env.token("dave").await;
@@ -214,10 +230,13 @@ async fn stale_connections_are_removed_on_410_and_by_the_sweeper() {
     env.apigw.set_live("sX=", false);
     env.send("sA=", json!({"type": "custom", "data": {"payload": {"hello": 1}}})).await;
     assert!(env.items("CONN#sX=").await.is_empty(), "410 removed X");
-    assert_eq!(env.items("ROOM#r2").await, ["MEMBER#sA=", "MEMBER#sY="]);
+    assert_eq!(env.items("ROOM#r2").await, member_keys(&["sA=", "sY="]));
     let a = env.apigw.take("sA=");
     assert_eq!(a.len(), 1);
-    assert_eq!((a[0]["type"].as_str(), a[0]["data"]["peerId"].as_str()), (Some("user-left"), Some("sX=")));
+    assert_eq!(
+        (a[0]["type"].as_str(), a[0]["data"]["peerId"].as_str()),
+        (Some("user-left"), Some(peer("sX=").as_str()))
+    );
     assert_eq!(a[0]["data"]["reason"], "gone");
 
     // Y vanishes too, and nobody posts to it: the sweeper finds it.
@@ -226,7 +245,7 @@ async fn stale_connections_are_removed_on_410_and_by_the_sweeper() {
     assert_eq!(report["removed"], 1, "{report}");
     assert!(report["checked"].as_u64().unwrap() >= 2);
     assert!(env.items("CONN#sY=").await.is_empty());
-    assert_eq!(env.items("ROOM#r2").await, ["MEMBER#sA="]);
+    assert_eq!(env.items("ROOM#r2").await, member_keys(&["sA="]));
     let slots = env.table.query(&Query::table("USER#erin").sk(SortKey::BeginsWith("SLOT#".into()))).await.unwrap();
     assert_eq!(slots.items.len(), 1, "only A still holds a slot");
     assert_eq!(env.types("sA="), ["user-left"]);
@@ -254,7 +273,7 @@ async fn two_apps_served_by_one_function_never_meet() {
     assert_eq!(joined[0]["data"]["peers"], json!([]), "app B's carol is not in app A's r1");
     assert!(env.types("bCarol=").is_empty());
     // Relays to the other app's connection or room reach nobody.
-    env.send("aBob=", json!({"type": "offer", "to": "bCarol=", "sdp": "v=0"})).await;
+    env.send("aBob=", json!({"type": "offer", "to": peer("bCarol="), "sdp": "v=0"})).await;
     let refused = env.apigw.take("aBob=");
     assert_eq!(refused[0]["data"]["code"], "PEER_NOT_FOUND", "{refused:?}");
     env.send("aBob=", json!({"type": "candidate", "data": {"candidate": {"candidate": "c1"}}})).await;
@@ -267,8 +286,8 @@ async fn two_apps_served_by_one_function_never_meet() {
         .iter()
         .map(|i| i["sk"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(b_room, ["MEMBER#bCarol="]);
-    assert_eq!(env.items("ROOM#r1").await, ["MEMBER#aBob="]);
+    assert_eq!(b_room, member_keys(&["bCarol="]));
+    assert_eq!(env.items("ROOM#r1").await, member_keys(&["aBob="]));
 
     // One sweep covers every app: a stale connection of each is found and removed.
     env.apigw.set_live("aBob=", false);

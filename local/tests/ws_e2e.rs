@@ -288,6 +288,10 @@ async fn the_management_api_posts_describes_and_closes_connections_for_signed_re
     let now = std::time::SystemTime::now;
     use reqwest::Method;
 
+    // The peer id the room sees is not a handle on the socket, even to the back end.
+    assert_ne!(pa, ca);
+    assert!(!pa.contains(ca.trim_end_matches('=')), "{pa} {ca}");
+    assert_eq!(signed(Method::GET, &url(&pa), "", MANAGEMENT, now()).send().await.unwrap().status(), 410);
     let info: Value = signed(Method::GET, &url(&ca), "", MANAGEMENT, now()).send().await.unwrap().json().await.unwrap();
     assert_eq!(info["identity"]["sourceIp"], "127.0.0.1");
     assert!(info["connectedAt"].as_str().unwrap().ends_with('Z'));

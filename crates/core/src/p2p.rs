@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{ConnectionId, RequestId, RoomId, UserId};
+use stratus_protocol::ids::{ConnectionId, PeerId, RequestId, RoomId, UserId};
 use stratus_protocol::ws::{Joined, LeaveReason, Peer, PeerJoined, PeerLeft, RelayKind, RoomName, envelope, event};
 
 #[derive(Debug, Clone)]
@@ -93,16 +93,24 @@ pub(crate) fn shard_of(c: &str, shards: u32) -> u32 {
     h % shards.max(1)
 }
 
-/// One member of a P2P room: its connection (the peer id) and its user.
+/// How the members of connection `conn`'s P2P rooms name it (in `joined`, `user-joined`,
+/// `user-left`, a relay's `from`, and a relay's `to`): opaque, so knowing a peer gives no
+/// handle on its socket.
+pub fn peer_id(conn: &ConnectionId) -> PeerId {
+    PeerId::from(connection::pseudonym("peer", conn))
+}
+
+/// One member of a P2P room: its connection, its peer id and its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoomMember {
     pub conn: ConnectionId,
+    pub peer: PeerId,
     pub user: UserId,
 }
 
 impl RoomMember {
     fn peer(&self) -> Peer {
-        Peer { peer_id: self.conn.to_string(), user_id: self.user.to_string() }
+        Peer { peer_id: self.peer.to_string(), user_id: self.user.to_string() }
     }
 }
 
@@ -117,9 +125,10 @@ pub async fn room_members(table: &dyn Table, room: &RoomId) -> Result<Vec<RoomMe
     let mut out = Vec::new();
     loop {
         let page = table.query(&q).await?;
-        out.extend(
-            page.items.iter().filter_map(|i| Some(RoomMember { conn: p2p_room::member_of(i)?, user: user_of(i) })),
-        );
+        out.extend(page.items.iter().filter_map(|i| {
+            let (peer, conn) = p2p_room::member_of(i)?;
+            Some(RoomMember { conn, peer, user: user_of(i) })
+        }));
         match page.next {
             Some(c) => q.cursor = Some(c),
             None => return Ok(out),
@@ -230,8 +239,9 @@ impl P2p {
         }
         let user = meta.user_id.clone();
         let under_limit = connection::rooms_below(self.cfg.max_rooms_per_connection);
-        let membership = Membership { user_id: user.clone(), joined_at: now, ttl: meta.ttl };
-        let fields = |key| connection::encode_membership(key, &membership);
+        let mine = Membership { user_id: user.clone(), conn: None, joined_at: now, ttl: meta.ttl };
+        let theirs = Membership { conn: Some(conn.clone()), ..mine.clone() };
+        let peer = peer_id(conn);
         let res = self
             .table
             .transact(vec![
@@ -240,8 +250,14 @@ impl P2p {
                     update: connection::rooms_counted(1),
                     cond: Some(Cond::Exists.and(under_limit)),
                 },
-                Write::Put { item: fields(member_key(room, conn)), cond: Some(Cond::NotExists) },
-                Write::Put { item: fields(croom_key(conn, room)), cond: Some(Cond::NotExists) },
+                Write::Put {
+                    item: connection::encode_membership(member_key(room, &peer), &theirs),
+                    cond: Some(Cond::NotExists),
+                },
+                Write::Put {
+                    item: connection::encode_membership(croom_key(conn, room), &mine),
+                    cond: Some(Cond::NotExists),
+                },
             ])
             .await;
         let peers = match res {
@@ -265,7 +281,7 @@ impl P2p {
         let news = envelope(
             event::USER_JOINED,
             None,
-            PeerJoined { room: room.to_string(), peer_id: conn.to_string(), user_id: user.into() },
+            PeerJoined { room: room.to_string(), peer_id: peer.to_string(), user_id: user.into() },
         );
         Ok(vec![Post::to(vec![conn.clone()], answer), Post::to(others(peers, conn), news)])
     }
@@ -281,7 +297,7 @@ impl P2p {
             .table
             .transact(vec![
                 Write::Delete { key: croom_key(conn, room), cond: Some(Cond::Exists) },
-                Write::Delete { key: member_key(room, conn), cond: None },
+                Write::Delete { key: member_key(room, &peer_id(conn)), cond: None },
                 Write::Update { key: conn_key(conn), update: connection::rooms_counted(-1), cond: Some(Cond::Exists) },
             ])
             .await;
@@ -312,7 +328,7 @@ impl P2p {
         let event = envelope(
             event::USER_LEFT,
             None,
-            PeerLeft { room: room.to_string(), peer_id: conn.to_string(), user_id: user.to_string(), reason },
+            PeerLeft { room: room.to_string(), peer_id: peer_id(conn).to_string(), user_id: user.to_string(), reason },
         );
         match self.members(room).await {
             Ok(peers) => Some(Post::to(others(peers, conn), event)),
@@ -343,50 +359,61 @@ impl P2p {
         &self,
         conn: &ConnectionId,
         kind: RelayKind,
-        to: Option<ConnectionId>,
+        to: Option<PeerId>,
         room: Option<RoomId>,
         mut data: Map<String, Json>,
     ) -> Result<Post, Rejection> {
         let not_in = |r: &str| Rejection::new(ErrorCode::NotInRoom, format!("not in room `{r}`"));
         let no_peer = |p: &str| Rejection::new(ErrorCode::PeerNotFound, format!("no peer `{p}` in a room with you"));
-        // Where the sender is, and which room this message is for.
-        let (room, user) = match (&room, &to) {
+        // Where the sender is, which room this message is for, and the target's connection.
+        let member_conn = |it: Option<Item>| it.as_ref().and_then(p2p_room::member_of).map(|(_, c)| c);
+        let (room, user, target) = match (&room, &to) {
             (Some(r), Some(target)) => {
                 let (mine, theirs) =
                     join(self.table.get(&croom_key(conn, r)), self.table.get(&member_key(r, target))).await;
                 let mine = mine?.ok_or_else(|| not_in(r))?;
-                if theirs?.is_none() {
-                    return Err(no_peer(target));
-                }
-                (r.clone(), user_of(&mine))
+                let theirs = member_conn(theirs?).ok_or_else(|| no_peer(target))?;
+                (r.clone(), user_of(&mine), Some(theirs))
             }
             (Some(r), None) => {
                 let mine = self.table.get(&croom_key(conn, r)).await?;
-                (r.clone(), user_of(&mine.ok_or_else(|| not_in(r))?))
+                (r.clone(), user_of(&mine.ok_or_else(|| not_in(r))?), None)
             }
             (None, Some(target)) => {
-                let (mine, theirs) = join(self.rooms_of(conn), self.rooms_of(target)).await;
-                let mine = mine?;
+                // The first of the sender's rooms that has the target (at most
+                // `max_rooms_per_connection` reads, at once).
+                let mine = self.rooms_of(conn).await?;
                 if mine.is_empty() {
                     return Err(Rejection::new(ErrorCode::NotInRoom, "join a room first"));
                 }
-                let theirs: BTreeSet<RoomId> = theirs?.into_iter().map(|(r, _)| r).collect();
-                mine.into_iter().find(|(r, _)| theirs.contains(r)).ok_or_else(|| no_peer(target))?
+                let keys: Vec<_> = mine.iter().map(|(r, _)| member_key(r, target)).collect();
+                let found = futures_util::future::join_all(keys.iter().map(|k| self.table.get(k))).await;
+                let mut hit = None;
+                for ((r, u), it) in mine.into_iter().zip(found) {
+                    if let Some(c) = member_conn(it?) {
+                        hit = Some((r, u, Some(c)));
+                        break;
+                    }
+                }
+                hit.ok_or_else(|| no_peer(target))?
             }
             (None, None) => {
                 let mine = self.rooms_of(conn).await?;
                 match mine.len() {
                     0 => return Err(Rejection::new(ErrorCode::NotInRoom, "join a room first")),
-                    1 => mine.into_iter().next().expect("one room"),
+                    1 => {
+                        let (r, u) = mine.into_iter().next().expect("one room");
+                        (r, u, None)
+                    }
                     _ => return Err(Rejection::new(ErrorCode::ValidationError, "in several rooms: say which `room`")),
                 }
             }
         };
-        data.insert("from".into(), Json::String(conn.to_string()));
+        data.insert("from".into(), Json::String(peer_id(conn).to_string()));
         data.insert("fromUser".into(), Json::String(user.into()));
         data.insert("room".into(), Json::String(room.to_string()));
         let out = envelope(kind.as_str(), None, &data);
-        match to {
+        match target {
             Some(target) => Ok(Post::direct(target, out)),
             None => {
                 let peers = self.members(&room).await?;
@@ -416,7 +443,7 @@ impl P2p {
                 }
                 _ => continue,
             };
-            let _ = self.table.delete(&member_key(&room, conn), None).await;
+            let _ = self.table.delete(&member_key(&room, &peer_id(conn)), None).await;
             let _ = self.table.delete(&croom_key(conn, &room), None).await;
             out.posts.extend(self.announce_left(&room, conn, &user, reason).await);
         }
@@ -470,7 +497,7 @@ pub async fn stale(
 fn joined(conn: &ConnectionId, room: &RoomId, user: &UserId, peers: &[RoomMember]) -> Joined {
     Joined {
         room: room.to_string(),
-        peer_id: conn.to_string(),
+        peer_id: peer_id(conn).to_string(),
         user_id: user.to_string(),
         peers: peers.iter().filter(|p| &p.conn != conn).map(RoomMember::peer).collect(),
     }

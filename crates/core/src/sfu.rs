@@ -84,18 +84,10 @@ pub struct Caller {
     pub admin: bool,
 }
 
-/// A connection's participant id: the connection id when it is a valid id, else a hex form
-/// (API Gateway's ids end in `=`, which ids do not allow).
+/// A connection's participant id: opaque (`records::connection::pseudonym`), so the others
+/// in a room, who see it in every event, learn nothing of the connection id itself.
 pub fn participant_id(connection: &ConnectionId) -> ParticipantId {
-    if is_valid_id(connection) {
-        return ParticipantId::from(connection.as_str());
-    }
-    let trimmed = connection.trim_end_matches('=');
-    if trimmed.len() + 1 == connection.len() && is_valid_id(trimmed) {
-        return ParticipantId::from(format!("{trimmed}."));
-    }
-    let hex: String = connection.bytes().take(60).map(|b| format!("{b:02x}")).collect();
-    ParticipantId::from(format!("c-{hex}"))
+    ParticipantId::from(connection::pseudonym("participant", connection))
 }
 
 fn sfu_key(conn: &ConnectionId) -> Key {
@@ -648,13 +640,16 @@ mod tests {
     }
 
     #[test]
-    fn participant_ids_are_valid_ids_and_distinct_per_connection() {
+    fn participant_ids_are_opaque_valid_ids_distinct_per_connection() {
         let pid = |c: &str| participant_id(&ConnectionId::from(c));
-        assert_eq!(pid("abc"), "abc");
-        let a = pid("Iu3QWeqGoAMCJ1w=");
-        let b = pid("Iu3QWeqGoAMCJ1w");
-        assert!(is_valid_id(&a) && a != b, "{a} {b}");
-        let c = pid("a/b+c==");
-        assert!(is_valid_id(&c) && c.starts_with("c-"), "{c}");
+        let (a, b, c) = (pid("Iu3QWeqGoAMCJ1w="), pid("Iu3QWeqGoAMCJ1w"), pid("a/b+c=="));
+        for p in [&a, &b, &c] {
+            assert!(is_valid_id(p) && p.len() == 25, "{p}");
+        }
+        assert!(a != b && b != c && a != c);
+        assert!(!a.contains("Iu3QWeqGoAMCJ1w"), "{a}");
+        assert_eq!(a, pid("Iu3QWeqGoAMCJ1w="), "stable");
+        // Not the peer id of the same connection either.
+        assert_ne!(a.as_str(), crate::p2p::peer_id(&ConnectionId::from("Iu3QWeqGoAMCJ1w=")).as_str());
     }
 }

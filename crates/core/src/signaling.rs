@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenType};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{AppId, ConnectionId, RequestId, RoomId};
+use stratus_protocol::ids::{AppId, ConnectionId, PeerId, RequestId, RoomId};
 use stratus_protocol::sfu::SfuRequest;
 use stratus_protocol::ws::{ClientMessage, LeaveReason, WsError, envelope, error_message, event, parse_client};
 
@@ -180,7 +180,8 @@ impl Signaling {
                 Ok(()) => {}
                 Err(SinkError::Gone) => {
                     gone.push(target.clone());
-                    let msg = format!("no peer `{target}` in a room with you");
+                    // Not named: `target` is its connection id, which only the back end sees.
+                    let msg = "that peer is no longer connected";
                     error = Some(WsError::new(ErrorCode::PeerNotFound, msg, rid.clone()));
                 }
                 Err(SinkError::Failed(_)) => {
@@ -216,7 +217,7 @@ impl Signaling {
             ClientMessage::Join { room } => Self::join(&t, conn, &RoomId::from(room), rid, now).await,
             ClientMessage::Leave { room } => t.p2p.leave(conn, &RoomId::from(room), rid).await,
             ClientMessage::Relay { kind, to, room, data } => {
-                let (to, room) = (to.map(ConnectionId::from), room.map(RoomId::from));
+                let (to, room) = (to.map(PeerId::from), room.map(RoomId::from));
                 Ok(vec![t.p2p.relay(conn, kind, to, room, data).await?])
             }
             ClientMessage::Sfu(req) => Self::sfu(&t, conn, rid, req, now).await,

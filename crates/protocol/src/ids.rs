@@ -123,8 +123,15 @@ id_type!(
     NodeId
 );
 id_type!(
-    /// A group-room participant (derived from its connection: `sfu::participant_id`).
+    /// A group-room participant, as others in the room see it: an opaque name derived from
+    /// its connection (`sfu::participant_id`), never the connection id itself.
     ParticipantId
+);
+id_type!(
+    /// A connection as the other members of its P2P rooms see it: an opaque name derived from
+    /// the connection id (`p2p::peer_id`), never the id itself, which is what the Management
+    /// API takes.
+    PeerId
 );
 id_type!(
     /// A JWT's unique id (`jti`).

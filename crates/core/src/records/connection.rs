@@ -157,6 +157,17 @@ pub fn decode_opened(it: &Item) -> Option<Opened> {
     Some(Opened { id: super::pk_id(it, PK)?.into(), connected_at: decode_owner(it)?.connected_at })
 }
 
+/// An opaque, stable name for connection `c` in the namespace `purpose`: `p` and 24 hex
+/// digits of SHA-256 over both. Others in a room see this, never the connection id: the id
+/// is the handle the Management API takes, and a one-way digest of 80 random bits cannot
+/// be turned back into it. 96 bits keep names of a room's members apart.
+pub fn pseudonym(purpose: &str, c: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(purpose).chain_update([0]).chain_update(c).finalize();
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("p{hex}")
+}
+
 /// While the connection is in fewer than `max` P2P rooms.
 pub fn rooms_below(max: i64) -> Cond {
     Cond::cmp(ROOMS, CmpOp::Lt, max)
@@ -173,6 +184,9 @@ const ROOMS: &str = "rooms";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     pub user_id: UserId,
+    /// The member's connection, on the room's side (whose key names its peer id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conn: Option<ConnectionId>,
     #[serde(default)]
     pub joined_at: Millis,
     #[serde(default)]

@@ -12,7 +12,7 @@
 //! |---|---|---|---|
 //! | connection owner (deployment-wide) | [`connection`] | `CONN#<c>` | `APP` |
 //! | connection | [`connection`] | `CONN#<c>` | `META`, `ROOM#<r>` (its P2P rooms), `SFU` (its group room) |
-//! | P2P room member | [`p2p_room`] | `ROOM#<r>` | `MEMBER#<c>` |
+//! | P2P room member | [`p2p_room`] | `ROOM#<r>` | `MEMBER#<peer id>` |
 //! | group (SFU) room | [`room`] | `ROOM#<r>` | `META`, `P#<participant>` |
 //! | user | [`user`] | `USER#<u>` | `SLOT#<n>`, `PRESENCE`, `ACTIVECALL` |
 //! | call | [`call`] | `CALL#<id>` | `META`; history `HIST#<u>` / `<created_at>#<id>`, `HISTCOUNT#<u>` / `COUNT` |

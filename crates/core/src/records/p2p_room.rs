@@ -1,20 +1,24 @@
-//! A P2P room's members (so a broadcast finds the room's peers): `ROOM#<r>` / `MEMBER#<c>`,
-//! holding a [`Membership`](super::connection::Membership).
+//! A P2P room's members (so a broadcast finds the room's peers): `ROOM#<r>` / `MEMBER#<peer>`,
+//! holding a [`Membership`](super::connection::Membership) that names the member's connection.
+//! Keyed by the peer id others address it by (`crate::p2p::peer_id`), so a relay to a peer is
+//! one read of this item.
 
+use super::connection::decode_membership;
 use crate::store::{Item, Key, Query, SortKey};
-use stratus_protocol::ids::ConnectionId;
+use stratus_protocol::ids::{ConnectionId, PeerId};
 
 const MEMBER: &str = "MEMBER#";
 
-pub fn member(room: &str, c: &str) -> Key {
-    Key::new(format!("ROOM#{room}"), format!("{MEMBER}{c}"))
+pub fn member(room: &str, peer: &str) -> Key {
+    Key::new(format!("ROOM#{room}"), format!("{MEMBER}{peer}"))
 }
 
 pub fn members(room: &str) -> Query {
     Query::table(format!("ROOM#{room}")).sk(SortKey::BeginsWith(MEMBER.into()))
 }
 
-/// The connection id of a member item.
-pub fn member_of(it: &Item) -> Option<ConnectionId> {
-    super::sk_id(it, MEMBER).map(ConnectionId::from)
+/// The peer id and connection of a member item.
+pub fn member_of(it: &Item) -> Option<(PeerId, ConnectionId)> {
+    let peer = super::sk_id(it, MEMBER).map(PeerId::from)?;
+    Some((peer, decode_membership(it)?.conn?))
 }
