@@ -12,6 +12,11 @@
 //! API Gateway's limits are enforced (configurable): messages over 128 KB close the
 //! connection with 1009, 10 minutes without a frame close it as idle, and no connection
 //! lives past 2 hours; each of these closes sends `$disconnect` like API Gateway does.
+//!
+//! A post never waits on its recipient: it is queued, and a connection whose queue would pass
+//! `max_queue_bytes` (a client that stopped reading) is dropped at once and the post answers
+//! 410 Gone, so the handler cleans it up and its room hears `user-left` (`gone`). One stalled
+//! reader thus costs its senders nothing and never holds up the rest of a room.
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayWebsocketProxyRequest, ApiGatewayWebsocketProxyRequestContext};
@@ -26,7 +31,7 @@ use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stratus_core::clock::{Clock, Millis, rfc3339_ms};
@@ -54,13 +59,30 @@ impl Default for Limits {
     }
 }
 
+/// What may wait for one connection's writer before the connection counts as gone.
+pub const DEFAULT_MAX_QUEUE_BYTES: usize = 1024 * 1024;
+
 enum Out {
     Text(String),
     Close(u16, &'static str),
 }
 
+impl Out {
+    /// What it counts against the queue.
+    fn bytes(&self) -> usize {
+        match self {
+            Out::Text(t) => t.len(),
+            Out::Close(..) => 0,
+        }
+    }
+}
+
 struct Conn {
-    tx: mpsc::Sender<Out>,
+    tx: mpsc::UnboundedSender<Out>,
+    /// Bytes queued for the writer and not yet handed to the socket.
+    queued: AtomicUsize,
+    /// Set when the connection was dropped for not keeping up.
+    overflowed: AtomicBool,
     connected_at: Millis,
     last_active: AtomicI64,
     source_ip: String,
@@ -70,13 +92,23 @@ struct Conn {
 }
 
 /// The open connections. This is also the in-process `ConnectionSink` (`--ws-sink direct`).
-#[derive(Default)]
 pub struct Registry {
     // A std Mutex: lookups and inserts only, never held across an await.
     conns: Mutex<HashMap<String, Arc<Conn>>>,
+    max_queue_bytes: usize,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_QUEUE_BYTES)
+    }
 }
 
 impl Registry {
+    pub fn new(max_queue_bytes: usize) -> Self {
+        Self { conns: Mutex::default(), max_queue_bytes }
+    }
+
     fn get(&self, id: &str) -> Option<Arc<Conn>> {
         self.conns.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
     }
@@ -89,21 +121,28 @@ impl Registry {
         self.len() == 0
     }
 
-    async fn send(&self, id: &str, out: Out) -> Result<(), SinkError> {
+    /// Queues `out` for connection `id` without waiting; a connection that cannot take it
+    /// within its byte budget is dropped and answers `Gone`.
+    fn send(&self, id: &str, out: Out) -> Result<(), SinkError> {
         let conn = self.get(id).ok_or(SinkError::Gone)?;
-        // A client that stops reading holds up its senders for at most this long.
-        match tokio::time::timeout(Duration::from_secs(5), conn.tx.send(out)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(SinkError::Gone),
-            Err(_) => Err(SinkError::Failed("connection not reading".into())),
+        let n = out.bytes();
+        if conn.queued.fetch_add(n, Ordering::AcqRel) + n > self.max_queue_bytes {
+            conn.queued.fetch_sub(n, Ordering::AcqRel);
+            if !conn.overflowed.swap(true, Ordering::AcqRel) {
+                tracing::warn!(connection_id = id, "dropping a connection that is not reading");
+            }
+            self.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+            conn.closed.notify_one();
+            return Err(SinkError::Gone);
         }
+        conn.tx.send(out).map_err(|_| SinkError::Gone)
     }
 }
 
 #[async_trait]
 impl ConnectionSink for Registry {
     async fn post(&self, connection: &ConnectionId, message: &str) -> Result<(), SinkError> {
-        self.send(connection, Out::Text(message.to_owned())).await
+        self.send(connection, Out::Text(message.to_owned()))
     }
 
     async fn alive(&self, connection: &ConnectionId) -> Result<bool, SinkError> {
@@ -111,7 +150,7 @@ impl ConnectionSink for Registry {
     }
 
     async fn close(&self, connection: &ConnectionId) -> Result<(), SinkError> {
-        self.send(connection, Out::Close(1000, "")).await
+        self.send(connection, Out::Close(1000, ""))
     }
 }
 
@@ -181,9 +220,11 @@ impl Gateway {
 
     async fn run(self: Arc<Self>, socket: WebSocket, id: String, connected_at: Millis, ip: String, ua: String) {
         let (mut ws_tx, mut ws_rx) = socket.split();
-        let (tx, mut rx) = mpsc::channel::<Out>(1024);
+        let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         let conn = Arc::new(Conn {
             tx,
+            queued: AtomicUsize::new(0),
+            overflowed: AtomicBool::new(false),
             connected_at,
             last_active: AtomicI64::new(connected_at),
             source_ip: ip.clone(),
@@ -194,13 +235,15 @@ impl Gateway {
         // The writer holds only the notifier: once the registry and this task drop the
         // connection, its channel closes and the writer ends after sending what is queued.
         let closed = conn.closed.clone();
-        let writer = tokio::spawn(async move {
+        let budget = conn.clone();
+        let mut writer = tokio::spawn(async move {
             // Queue everything already waiting, then flush once: under load one write
             // syscall carries many messages.
             while let Some(first) = rx.recv().await {
                 let mut next = Some(first);
                 let mut close = false;
                 while let Some(out) = next.take() {
+                    let n = out.bytes();
                     let frame = match out {
                         Out::Text(t) => Message::Text(t.into()),
                         Out::Close(code, reason) => {
@@ -211,6 +254,7 @@ impl Gateway {
                     if ws_tx.feed(frame).await.is_err() {
                         return;
                     }
+                    budget.queued.fetch_sub(n, Ordering::AcqRel);
                     if close {
                         break;
                     }
@@ -240,14 +284,14 @@ impl Gateway {
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(frame))) => {
                             // Complete the closing handshake.
-                            let _ = conn.tx.try_send(Out::Close(1000, ""));
+                            let _ = conn.tx.send(Out::Close(1000, ""));
                             break (frame.map(|f| i64::from(f.code)).unwrap_or(1005), "client closed");
                         }
                         Some(Err(_)) | None => break (1006, "connection lost"),
                     };
                     let size = if binary { body.len() / 4 * 3 } else { body.len() };
                     if size > self.limits.max_message_bytes {
-                        let _ = conn.tx.send(Out::Close(1009, "Message too big")).await;
+                        let _ = conn.tx.send(Out::Close(1009, "Message too big"));
                         break (1009, "message too big");
                     }
                     let route = if binary { "$default" } else { route_key(&body) };
@@ -257,20 +301,30 @@ impl Gateway {
                     handle(&self.sig, &ev, self.clock.now_ms()).await;
                 }
                 _ = tokio::time::sleep_until(idle_end) => {
-                    let _ = conn.tx.send(Out::Close(1001, "Going away")).await;
+                    let _ = conn.tx.send(Out::Close(1001, "Going away"));
                     break (1001, "idle timeout");
                 }
                 _ = tokio::time::sleep_until(lifetime_end) => {
-                    let _ = conn.tx.send(Out::Close(1001, "Going away")).await;
+                    let _ = conn.tx.send(Out::Close(1001, "Going away"));
                     break (1001, "maximum connection duration");
                 }
-                _ = conn.closed.notified() => break (1000, "closed by the management API"),
+                _ = conn.closed.notified() => {
+                    if conn.overflowed.load(Ordering::Acquire) {
+                        break (1006, "not reading");
+                    }
+                    break (1000, "closed by the management API");
+                }
             }
         };
         self.registry.conns.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        let overflowed = conn.overflowed.load(Ordering::Acquire);
         drop(conn);
-        // Let a queued close frame go out, then stop writing.
-        let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+        // Let a queued close frame go out, then stop writing (at once for a client that is not
+        // reading: its socket is dropped with what is queued for it).
+        if !overflowed {
+            let _ = tokio::time::timeout(Duration::from_secs(1), &mut writer).await;
+        }
+        writer.abort();
         let mut ev = self.event("DISCONNECT", "$disconnect", &id, connected_at, (&ip, &ua));
         ev.request_context.disconnect_status_code = Some(status);
         ev.request_context.disconnect_reason = Some(reason.to_owned());
@@ -367,7 +421,7 @@ async fn mgmt_post(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body:
         return refused_payload();
     }
     let text = String::from_utf8_lossy(&body).into_owned();
-    match gw.registry.send(&id, Out::Text(text)).await {
+    match gw.registry.send(&id, Out::Text(text)) {
         Ok(()) => StatusCode::OK.into_response(),
         Err(SinkError::Gone) => gone(),
         Err(SinkError::Failed(_)) => StatusCode::TOO_MANY_REQUESTS.into_response(),
@@ -387,7 +441,7 @@ async fn mgmt_get(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Res
 }
 
 async fn mgmt_delete(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
-    match gw.registry.send(&id, Out::Close(1000, "")).await {
+    match gw.registry.send(&id, Out::Close(1000, "")) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(_) => gone(),
     }

@@ -87,6 +87,10 @@ pub struct Options {
     /// API Gateway's maximum connection duration.
     #[arg(long, env = "STRATUS_WS_MAX_LIFETIME_SECS", default_value_t = 7200)]
     pub ws_max_lifetime_secs: u64,
+    /// How much may wait for one connection that is not reading before it is dropped as gone
+    /// (its room hears `user-left`); a post never waits for its recipient.
+    #[arg(long, env = "STRATUS_WS_MAX_QUEUE_BYTES", default_value_t = gateway::DEFAULT_MAX_QUEUE_BYTES)]
+    pub ws_max_queue_bytes: usize,
     /// API Gateway's message size limit.
     #[arg(long, env = "STRATUS_WS_MAX_MESSAGE_BYTES", default_value_t = 128 * 1024)]
     pub ws_max_message_bytes: usize,
@@ -199,7 +203,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         Some(c) => sigv4::Credential::parse(c).map_err(|e| format!("--ws-management-credentials: {e}"))?,
         None => sigv4::Credential::random(),
     };
-    let registry = Arc::new(gateway::Registry::default());
+    let registry = Arc::new(gateway::Registry::new(opts.ws_max_queue_bytes.max(opts.ws_max_message_bytes)));
     let sink: Arc<dyn ConnectionSink> = match opts.ws_sink {
         WsSink::ManagementApi => Arc::new(ManagementApiSink::local(
             &format!("http://{addr}/ws"),

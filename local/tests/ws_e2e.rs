@@ -382,3 +382,63 @@ async fn the_management_api_refuses_whoever_does_not_hold_the_stacks_credentials
     a.send(json!({"type": "ping", "requestId": "p"})).await;
     assert_eq!(a.expect("pong").await["requestId"], "p");
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_and_its_room_hears_every_message() {
+    let local = start(&["--ws-max-queue-bytes", "262144"]).await;
+    let (mut a, mut b, mut c) =
+        (client(&local, "alice").await, client(&local, "bob").await, client(&local, "carol").await);
+    join(&mut a, "busy").await;
+    join(&mut b, "busy").await;
+    let (pc, _) = join(&mut c, "busy").await;
+    a.expect("user-joined").await;
+    a.expect("user-joined").await;
+    b.expect("user-joined").await;
+
+    // Carol stops reading. Alice sends ~9 MB: more than the kernel buffers and carol's queue.
+    // Bob reads as they come.
+    let pad = "x".repeat(60_000);
+    let n = 150;
+    let sender = tokio::spawn(async move {
+        for i in 0..n {
+            a.send(json!({"type": "custom", "data": {"i": i, "pad": pad}})).await;
+        }
+        a
+    });
+    // Bob gets every message, in order, and hears carol was dropped.
+    let (mut next, mut carol_left) = (0, false);
+    while next < n || !carol_left {
+        let m = b.next(Duration::from_secs(10)).await.unwrap_or_else(|e| panic!("at {next}: {e:?}"));
+        match m["type"].as_str() {
+            Some("custom") => {
+                assert_eq!(m["data"]["i"], next);
+                next += 1;
+            }
+            Some("user-left") => {
+                assert_eq!(m["data"]["peerId"].as_str(), Some(pc.as_str()));
+                // Whichever cleanup comes first: the failed post's, or the dropped socket's
+                // `$disconnect`.
+                let reason = m["data"]["reason"].as_str().unwrap();
+                assert!(["gone", "disconnected"].contains(&reason), "{m}");
+                carol_left = true;
+            }
+            other => panic!("unexpected {other:?}: {m}"),
+        }
+    }
+    // Alice's own connection is untouched.
+    let mut a = sender.await.unwrap();
+    a.send(json!({"type": "ping", "requestId": "still"})).await;
+    let ul = a.expect("user-left").await;
+    assert_eq!(ul["data"]["peerId"].as_str(), Some(pc.as_str()));
+    assert_eq!(a.expect("pong").await["requestId"], "still");
+    // Carol's socket was closed: what the kernel held, then the end.
+    let mut read = 0;
+    loop {
+        match c.next(Duration::from_secs(10)).await {
+            Ok(_) => read += 1,
+            Err(Ended::Closed(_)) => break,
+            Err(Ended::Timeout) => panic!("carol's socket is still open after {read} messages"),
+        }
+    }
+    assert!(read < n, "carol was dropped before all {n} messages reached her ({read})");
+}

@@ -1,6 +1,7 @@
 //! Room events to participants' WebSocket connections, through the same `ConnectionSink` the
 //! functions use (the API Gateway Management API; the local stack's emulator locally). A
 //! connection that is gone is skipped: the participant's leave comes from the functions.
+//! Each event goes to its recipients concurrently.
 
 use crate::sfu::Outbound;
 use std::sync::Arc;
@@ -20,8 +21,12 @@ pub async fn push(mut rx: mpsc::UnboundedReceiver<Outbound>, sink: Option<Arc<dy
     while let Some(out) = rx.recv().await {
         let Some(sink) = &sink else { continue };
         let text = render(&out.event);
-        for c in &out.connection_ids {
-            match sink.post(&ConnectionId::from(c.as_str()), &text).await {
+        // To every participant at once: one slow recipient does not hold up the others. Events
+        // stay in order per connection (the next event goes out once this one has).
+        let conns: Vec<ConnectionId> = out.connection_ids.iter().map(|c| ConnectionId::from(c.as_str())).collect();
+        let results = futures_util::future::join_all(conns.iter().map(|c| sink.post(c, &text))).await;
+        for (c, r) in conns.iter().zip(results) {
+            match r {
                 Ok(()) | Err(SinkError::Gone) => {}
                 Err(e) => tracing::warn!(connection = %c, error = %e, "event not delivered"),
             }

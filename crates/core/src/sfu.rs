@@ -268,11 +268,11 @@ impl AppRooms<'_> {
                 epoch: to.epoch,
             },
         );
-        for m in evicted {
-            let Some(c) = m.connection_id else { continue };
-            let _ = self.table.delete(&sfu_key(&c), Some(connection::in_group_room(room))).await;
-            let _ = self.sink.post(&c, &msg).await;
+        let conns: Vec<ConnectionId> = evicted.into_iter().filter_map(|m| m.connection_id).collect();
+        for c in &conns {
+            let _ = self.table.delete(&sfu_key(c), Some(connection::in_group_room(room))).await;
         }
+        crate::sink::post_all(self.sink.as_ref(), &conns, &msg).await;
         Ok(())
     }
 
