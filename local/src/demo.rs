@@ -63,13 +63,29 @@ pub fn routes(
     clock: Arc<dyn Clock>,
     app_key: String,
     app_secret: String,
+    token_route: bool,
 ) -> Router {
-    Router::new()
+    let pages = Router::new()
         .route("/", get(|| async { serve(PAGES, "index.html") }))
         .route("/demo/{file}", get(|Path(f): Path<String>| async move { serve(PAGES, &f) }))
-        .route("/sdk/{file}", get(|Path(f): Path<String>| async move { serve(SDK, &f) }))
-        .route("/demo/token", post(token))
-        .with_state(Demo { auth, table, clock, app_key, app_secret })
+        .route("/sdk/{file}", get(|Path(f): Path<String>| async move { serve(SDK, &f) }));
+    let token_route = if token_route {
+        Router::new().route("/demo/token", post(token)).with_state(Demo { auth, table, clock, app_key, app_secret })
+    } else {
+        Router::new().route("/demo/token", post(beyond_loopback))
+    };
+    pages.merge(token_route)
+}
+
+/// The token route on a stack that listens beyond loopback: it would mint a publishing token
+/// for anyone who can reach the port, so it is refused unless asked for.
+async fn beyond_loopback() -> Response {
+    ApiError::new(
+        ErrorCode::Forbidden,
+        "the development token route is served on a loopback address only; start the stack with \
+         --public-demo-token to serve it to everyone who can reach this port",
+    )
+    .into_response()
 }
 
 /// One embedded file (name, content type, body) of `files`, or 404 in the error shape.

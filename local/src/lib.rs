@@ -130,6 +130,15 @@ pub struct Options {
     /// Do not serve the demo app at `/` nor its development token route `/demo/token`.
     #[arg(long, env = "STRATUS_NO_DEMO")]
     pub no_demo: bool,
+    /// Serve `/demo/token` even though `--listen` is not a loopback address: anyone who can
+    /// reach the port can then mint a token that publishes (refused with 403 otherwise).
+    #[arg(long, env = "STRATUS_PUBLIC_DEMO_TOKEN")]
+    pub public_demo_token: bool,
+    /// The address the in-process media nodes announce in their ICE candidates (and bind),
+    /// e.g. this machine's LAN address so a phone on the LAN can connect (127.0.0.1 when not
+    /// given: reachable from this machine only).
+    #[arg(long, env = "STRATUS_MEDIA_PUBLIC_IP")]
+    pub media_public_ip: Option<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -146,6 +155,8 @@ pub struct Running {
     /// What `@connections` requests must be signed with.
     pub management: sigv4::Credential,
     pub media_nodes: Vec<media::MediaNode>,
+    /// Whether `/demo/token` mints tokens (a loopback listener, or `--public-demo-token`).
+    pub demo_token: bool,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -225,7 +236,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     let mut media_nodes = Vec::new();
     for _ in 0..opts.media_nodes {
         let heartbeat = Duration::from_secs(opts.heartbeat_secs.max(1));
-        media_nodes.push(media::start(table.clone(), sink.clone(), keys.clone(), clock.clone(), heartbeat).await?);
+        let ip = opts.media_public_ip.unwrap_or([127, 0, 0, 1].into());
+        media_nodes.push(media::start(table.clone(), sink.clone(), keys.clone(), clock.clone(), heartbeat, ip).await?);
     }
     let parts = Parts::new(table.clone(), sink, auth.clone(), clock.clone(), ServiceInfo::new("local"), calls)
         .with_media(Some(media))
@@ -271,6 +283,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
     });
 
     let mut app = stratus_api::router(state).layer(cors::layer()).merge(gw.routes());
+    let demo_token = !opts.no_demo && (addr.ip().is_loopback() || opts.public_demo_token);
     if !opts.no_demo {
         app = app.merge(demo::routes(
             auth.clone(),
@@ -278,6 +291,7 @@ pub async fn start(opts: Options) -> Result<Running, String> {
             clock.clone(),
             opts.app_key.clone(),
             app_secret.clone(),
+            demo_token,
         ));
     }
     // Signaling messages are small and latency-bound: send each at once (no Nagle).
@@ -291,5 +305,14 @@ pub async fn start(opts: Options) -> Result<Running, String> {
             })
             .await
     });
-    Ok(Running { addr, store: table.describe(), app_key: opts.app_key, app_secret, management, media_nodes, server })
+    Ok(Running {
+        addr,
+        store: table.describe(),
+        app_key: opts.app_key,
+        app_secret,
+        management,
+        media_nodes,
+        demo_token,
+        server,
+    })
 }

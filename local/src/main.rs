@@ -40,12 +40,30 @@ async fn main() {
                 .iter()
                 .map(|n| {
                     let udp: Vec<String> = n.media.iter().map(|a| a.to_string()).collect();
-                    format!("{} (control http://{}, media udp {})", n.id, n.control, udp.join(","))
+                    let reach = if n.media.iter().all(|a| a.ip().is_loopback()) {
+                        "; reachable from this machine only: --media-public-ip <address> for other hosts"
+                    } else {
+                        ""
+                    };
+                    format!("{} (control http://{}, media udp {}{reach})", n.id, n.control, udp.join(","))
                 })
                 .collect::<Vec<_>>()
                 .join("; ")
         },
-        demo = if demo { format!("{base}/  (1:1 calls: {base}/demo/call.html)") } else { "off (--no-demo)".to_owned() },
+        demo = match (demo, running.demo_token) {
+            (false, _) => "off (--no-demo)".to_owned(),
+            (true, true) if !running.addr.ip().is_loopback() => format!(
+                "{base}/  (1:1 calls: {base}/demo/call.html)\n  WARNING: /demo/token mints publishing tokens for \
+                 anyone who can reach {addr} (--public-demo-token)",
+                addr = running.addr
+            ),
+            (true, true) => format!("{base}/  (1:1 calls: {base}/demo/call.html)"),
+            (true, false) => format!(
+                "{base}/  (its token route /demo/token is refused: {addr} is not a loopback address; \
+                 --public-demo-token serves it to anyone who can reach the port)",
+                addr = running.addr
+            ),
+        },
         key = running.app_key,
         mgmt = running.management.access_key,
         secret = running.app_secret,

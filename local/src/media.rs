@@ -24,10 +24,11 @@ pub async fn start(
     keys: Vec<stratus_control::Key>,
     clock: Arc<dyn Clock>,
     heartbeat: Duration,
+    public_ip: std::net::IpAddr,
 ) -> Result<MediaNode, String> {
     let loopback: std::net::IpAddr = [127, 0, 0, 1].into();
-    let config =
-        SfuConfig { public_ip: loopback, bind_ip: loopback, udp_port: 0, workers: 1, max_participants_per_room: 100 };
+    // Media on the announced address; control stays on loopback (only this process calls it).
+    let config = SfuConfig { public_ip, bind_ip: public_ip, udp_port: 0, workers: 1, max_participants_per_room: 100 };
     let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
     let sfu = Arc::new(Sfu::start(config, events_tx).map_err(|e| format!("media sockets: {e}"))?);
     tokio::spawn(stratus_media_node::events::push(events_rx, Some(sink)));
@@ -41,7 +42,7 @@ pub async fn start(
     ));
     let listener = tokio::net::TcpListener::bind((loopback, 0)).await.map_err(|e| format!("media node bind: {e}"))?;
     let control = listener.local_addr().map_err(|e| e.to_string())?;
-    let reg = Arc::new(Registration::new(format!("http://{control}"), loopback.to_string(), 500, heartbeat));
+    let reg = Arc::new(Registration::new(format!("http://{control}"), public_ip.to_string(), 500, heartbeat));
     tokio::spawn(registry::heartbeats(Some(table.clone()), state.clone(), reg, None));
     // Placement reads the registry: return once the first heartbeat is in it.
     for _ in 0..100 {

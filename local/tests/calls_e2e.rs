@@ -91,6 +91,10 @@ async fn caller_and_callee_ring_answer_signal_hang_up_and_see_history() {
             (Some("ended"), Some(duration))
         );
     }
+    // Once the call is over its room stays shut to the stranger (and to no one is it reopened).
+    c.send(json!({"type": "join-room", "roomId": room, "requestId": "after"})).await;
+    let refused = c.expect("error").await;
+    assert_eq!((refused["data"]["code"].as_str(), refused["requestId"].as_str()), (Some("FORBIDDEN"), Some("after")));
     for (user, token) in [("alice", &ta), ("bob", &tb)] {
         let (_, h) = rest(&http, reqwest::Method::GET, api(&format!("/calls/user/{user}/history")), token, None).await;
         let e = &h["calls"][0];

@@ -1,6 +1,7 @@
 //! The demo app's routes in the local stack: the pages and the SDK modules are served, the
-//! development token route refuses bad names in the shared error shape, and `--no-demo`
-//! removes both.
+//! development token route refuses bad names in the shared error shape and is refused beyond
+//! loopback unless asked for, `--no-demo` removes both; the in-process media node announces
+//! the address it is given.
 
 use serde_json::{Value, json};
 use stratus_tests::local::LocalStack;
@@ -58,4 +59,32 @@ async fn no_demo_serves_neither_the_pages_nor_the_token_route() {
     assert_eq!(http.get(format!("{}/", local.base)).send().await.unwrap().status(), 404);
     let res = http.post(format!("{}/demo/token", local.base)).json(&json!({"name": "a"})).send().await.unwrap();
     assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn beyond_loopback_the_token_route_is_refused_unless_asked_for_and_the_pages_stay() {
+    let local = LocalStack::start_on(BIN, "0.0.0.0:0", &[], &[]).await;
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{}/", local.base)).send().await.unwrap().status(), 200);
+    let res = http.post(format!("{}/demo/token", local.base)).json(&json!({"name": "mallory"})).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "FORBIDDEN", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("--public-demo-token"), "{body}");
+
+    let open = LocalStack::start_on(BIN, "0.0.0.0:0", &["--public-demo-token"], &[]).await;
+    let res = http.post(format!("{}/demo/token", open.base)).json(&json!({"name": "alice"})).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn the_in_process_media_node_announces_the_address_it_is_given() {
+    // 127.0.0.2 stands for a LAN address: any 127/8 address is this host's.
+    let local = LocalStack::start(BIN, &["--media-public-ip", "127.0.0.2"], &[]).await;
+    let alice = local.sfu_client("alice", json!({"canPublish": true, "canSubscribe": true})).await;
+    alice.ok("createRoom", json!({"roomId": "lan"})).await;
+    alice.ok("joinRoom", json!({"roomId": "lan"})).await;
+    let t = alice.ok("createWebRtcTransport", json!({"direction": "send"})).await;
+    let candidates = t["iceCandidates"].as_array().unwrap();
+    assert!(!candidates.is_empty() && candidates.iter().all(|c| c["ip"] == "127.0.0.2"), "{t}");
 }

@@ -31,7 +31,8 @@ fn port(base: &str) -> u16 {
 async fn stack(turn: &Coturn, extra: &[&str]) -> LocalStack {
     let urls = turn.turn_urls();
     let stun = turn.stun_url();
-    let mut args = vec!["--turn-secret", SECRET, "--stun-url", &stun];
+    // The pages in the namespaces take their tokens from the demo route.
+    let mut args = vec!["--turn-secret", SECRET, "--stun-url", &stun, "--public-demo-token"];
     for u in &urls {
         args.extend(["--turn-url", u.as_str()]);
     }
