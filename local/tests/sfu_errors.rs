@@ -76,6 +76,11 @@ async fn each_sfu_error_code_comes_from_the_request_that_causes_it() {
     let recv = alice.ok("createWebRtcTransport", json!({"direction": "recv"})).await;
     let sub = json!({"transportId": recv["transportId"], "producerId": "no-such-producer"});
     assert_eq!(code(&alice, "subscribe", sub).await, "PRODUCER_NOT_FOUND");
+    // A participant holds at most four transports (a flood of them was ~18 KB each on the node).
+    for _ in 0..3 {
+        alice.ok("createWebRtcTransport", json!({"direction": "recv"})).await;
+    }
+    assert_eq!(code(&alice, "createWebRtcTransport", json!({"direction": "recv"})).await, "TOO_MANY_TRANSPORTS");
     for kind in ["pause", "resume", "unsubscribe"] {
         assert_eq!(code(&alice, kind, json!({"consumerId": "no-such-consumer"})).await, "CONSUMER_NOT_FOUND");
     }

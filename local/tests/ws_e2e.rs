@@ -442,3 +442,43 @@ async fn a_client_that_stops_reading_is_dropped_and_its_room_hears_every_message
     }
     assert!(read < n, "carol was dropped before all {n} messages reached her ({read})");
 }
+
+#[tokio::test]
+async fn a_connection_that_floods_is_rate_limited_and_no_one_else_is() {
+    let local = start(&[]).await;
+    let (mut a, mut b) = (client(&local, "alice").await, client(&local, "bob").await);
+    let n = 400;
+    for i in 0..n {
+        a.send(json!({"type": "ping", "requestId": format!("f{i}")})).await;
+    }
+    let (mut pongs, mut limited) = (0, 0);
+    for _ in 0..n {
+        let m = a.recv().await;
+        match m["type"].as_str() {
+            Some("pong") => pongs += 1,
+            Some("error") => {
+                assert_eq!(m["data"]["code"], "RATE_LIMITED", "{m}");
+                assert!(m["data"]["message"].as_str().unwrap().contains("retry in"), "{m}");
+                assert!(m["requestId"].as_str().unwrap().starts_with('f'), "the error names its message: {m}");
+                limited += 1;
+            }
+            _ => panic!("unexpected {m}"),
+        }
+    }
+    // The burst (200) goes through, then the rate (50/s) for as long as the flood lasts.
+    assert!(pongs >= 200 && limited > 0, "{pongs} pongs, {limited} limited");
+    // Bob's budget is his own; alice's refills.
+    b.send(json!({"type": "ping", "requestId": "b"})).await;
+    assert_eq!(b.expect("pong").await["requestId"], "b");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    a.send(json!({"type": "ping", "requestId": "later"})).await;
+    assert_eq!(a.expect("pong").await["requestId"], "later");
+
+    // SFU requests have a budget of their own on top (40 at once, 10/s).
+    let sfu = local.sfu_client("carol", json!({"canPublish": true, "canSubscribe": true})).await;
+    let answers = futures_util::future::join_all((0..60).map(|_| sfu.request("leaveRoom", json!({})))).await;
+    let codes: Vec<String> =
+        answers.iter().map(|r| r.clone().unwrap_err()["code"].as_str().unwrap().to_owned()).collect();
+    let limited = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
+    assert!(limited > 0 && codes.iter().filter(|c| *c == "PARTICIPANT_NOT_FOUND").count() >= 40, "{codes:?}");
+}

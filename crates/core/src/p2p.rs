@@ -33,6 +33,10 @@ pub struct SignalingConfig {
     pub max_lifetime_ms: Millis,
     /// Shards of the sweeper's hourly connection index.
     pub sweep_shards: u32,
+    /// Every message of a connection, and its SFU requests on top (per instance: see
+    /// `Signaling`).
+    pub messages: crate::ratelimit::BucketLimit,
+    pub sfu_requests: crate::ratelimit::BucketLimit,
 }
 
 impl Default for SignalingConfig {
@@ -42,6 +46,8 @@ impl Default for SignalingConfig {
             max_rooms_per_connection: 10,
             max_lifetime_ms: 2 * 3600 * 1000,
             sweep_shards: 4,
+            messages: crate::ratelimit::WS_MESSAGES,
+            sfu_requests: crate::ratelimit::SFU_REQUESTS,
         }
     }
 }

@@ -2,6 +2,9 @@
 //! counter item per user, limit and minute, incremented with a conditional `ADD` (the
 //! request that would pass the limit fails its condition and writes nothing), expiring
 //! with the minute.
+//!
+//! And [`Bucket`]: a token bucket in memory, for what is too frequent to count in the store
+//! (every WebSocket message of a connection); time is passed in.
 
 use crate::clock::Millis;
 use crate::records::rate;
@@ -48,10 +51,62 @@ pub async fn hit(table: &dyn Table, user: &UserId, limit: Limit, now: Millis) ->
     }
 }
 
+/// A token bucket's shape: `per_sec` tokens a second, holding at most `burst`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketLimit {
+    pub per_sec: f64,
+    pub burst: f64,
+}
+
+/// Every WebSocket message of a connection: a call's setup sends a few dozen at once
+/// (candidates), a chatty client a few a second.
+pub const WS_MESSAGES: BucketLimit = BucketLimit { per_sec: 50.0, burst: 200.0 };
+/// SFU requests of a connection, on top (each costs a control call to a media node).
+pub const SFU_REQUESTS: BucketLimit = BucketLimit { per_sec: 10.0, burst: 40.0 };
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    tokens: f64,
+    at: Millis,
+}
+
+impl Bucket {
+    pub fn full(limit: BucketLimit, now: Millis) -> Bucket {
+        Bucket { tokens: limit.burst, at: now }
+    }
+
+    /// Takes one token at `now`; when there is none, how many seconds until there is one.
+    pub fn take(&mut self, limit: BucketLimit, now: Millis) -> Result<(), u64> {
+        let elapsed = (now - self.at).max(0) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * limit.per_sec).min(limit.burst);
+        self.at = self.at.max(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return Ok(());
+        }
+        Err((((1.0 - self.tokens) / limit.per_sec).ceil() as u64).max(1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::AppLimits;
+
+    #[test]
+    fn a_bucket_lets_a_burst_through_then_its_rate() {
+        let limit = BucketLimit { per_sec: 2.0, burst: 3.0 };
+        let mut b = Bucket::full(limit, 0);
+        assert!((0..3).all(|_| b.take(limit, 0).is_ok()));
+        assert_eq!(b.take(limit, 0), Err(1));
+        assert!(b.take(limit, 499).is_err(), "under one token after 0.5 s");
+        assert!(b.take(limit, 500).is_ok());
+        // A long quiet spell refills to the burst, no more.
+        assert!((0..3).all(|_| b.take(limit, 60_000).is_ok()));
+        assert!(b.take(limit, 60_000).is_err());
+        // A clock that steps back takes nothing extra.
+        assert!(b.take(limit, 59_000).is_err());
+    }
 
     #[test]
     fn an_apps_own_rate_replaces_the_deployments_and_only_for_that_limit() {

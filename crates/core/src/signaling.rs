@@ -13,6 +13,7 @@ use crate::auth::{AuthError, Authority};
 use crate::clock::Millis;
 use crate::error::Rejection;
 use crate::p2p::P2p;
+use crate::ratelimit::Bucket;
 use crate::records::connection::{self, Owner};
 use crate::sink::{ConnectionSink, Post, SinkError, post_all};
 use crate::store::{StoreError, Table};
@@ -47,6 +48,18 @@ pub struct Signaling {
     /// another instance's cleanup can only name a connection that sends nothing more (API
     /// Gateway never reuses ids). The app's configuration is still checked every message.
     owners: std::sync::Mutex<std::collections::HashMap<ConnectionId, AppId>>,
+    /// Each known connection's message budget ([`SignalingConfig::messages`], and
+    /// `sfu_requests` for the SFU dialect). Kept in memory, per instance: a connection's
+    /// messages reach few instances at a time, so a flood is held to a small multiple of the
+    /// rate at no store cost (counting every message in DynamoDB would double its price).
+    budgets: std::sync::Mutex<std::collections::HashMap<ConnectionId, Budget>>,
+}
+
+/// A connection's token buckets.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    messages: Bucket,
+    sfu: Bucket,
 }
 
 /// Entries in [`Signaling::owners`] before it is emptied (a bound, not a working set: a
@@ -67,7 +80,7 @@ impl Signaling {
         auth: Arc<Authority>,
         cfg: SignalingConfig,
     ) -> Self {
-        Self { root: table, sink, auth, cfg, sfu: None, owners: Default::default() }
+        Self { root: table, sink, auth, cfg, sfu: None, owners: Default::default(), budgets: Default::default() }
     }
 
     fn in_app(&self, app: &AppId) -> InApp<'_> {
@@ -103,6 +116,29 @@ impl Signaling {
             return Err(Rejection::new(ErrorCode::Unauthorized, "this connection's app is no longer configured"));
         }
         Ok(app)
+    }
+
+    /// Takes one message (and, for an SFU request, one request) from `conn`'s budget;
+    /// `RATE_LIMITED` when it is spent, and the message does nothing.
+    fn spend(&self, conn: &ConnectionId, sfu: bool, now: Millis) -> Result<(), Rejection> {
+        let (m, s) = (self.cfg.messages, self.cfg.sfu_requests);
+        let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
+        if budgets.len() >= OWNER_CACHE_MAX && !budgets.contains_key(conn) {
+            budgets.clear();
+        }
+        let b =
+            budgets.entry(conn.clone()).or_insert(Budget { messages: Bucket::full(m, now), sfu: Bucket::full(s, now) });
+        b.messages.take(m, now).map_err(|secs| Rejection::Limited { retry_after_secs: secs })?;
+        if sfu {
+            b.sfu.take(s, now).map_err(|secs| Rejection::Limited { retry_after_secs: secs })?;
+        }
+        Ok(())
+    }
+
+    /// Drops what this instance remembers of a connection that is gone.
+    fn forget(&self, conn: &ConnectionId) {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(conn);
+        self.budgets.lock().unwrap_or_else(|e| e.into_inner()).remove(conn);
     }
 
     /// Connection `conn`'s owner record, whatever its app.
@@ -208,6 +244,7 @@ impl Signaling {
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
         let app = self.owner(conn).await?;
+        self.spend(conn, matches!(msg, ClientMessage::Sfu(_)), now)?;
         let t = self.in_app(&app);
         match msg {
             ClientMessage::Ping => {
@@ -291,7 +328,7 @@ impl Signaling {
                 }
             };
             let Some(owner) = owner else {
-                self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
+                self.forget(&conn);
                 continue;
             };
             let t = self.in_app(&owner.app);
@@ -313,7 +350,7 @@ impl Signaling {
                 }
             }
             let _ = self.root.delete(&connection::owner(&conn), None).await;
-            self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(&conn);
+            self.forget(&conn);
             for post in torn.posts {
                 queue.extend(post_all(self.sink.as_ref(), &post.to, &post.message).await);
             }

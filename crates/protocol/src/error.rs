@@ -59,6 +59,8 @@ pub enum ErrorCode {
     ProducerNotFound,
     ConsumerNotFound,
     TransportNotFound,
+    /// A participant asked for more transports than the node keeps for one.
+    TooManyTransports,
     InvalidSdp,
     NodeDraining,
 }
@@ -80,7 +82,7 @@ impl ErrorCode {
             Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable | RoomFull => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
-            RateLimited | TooManyConnections => 429,
+            RateLimited | TooManyConnections | TooManyTransports => 429,
             InternalError => 500,
             ServiceUnavailable | NodeDraining => 503,
         }
@@ -131,6 +133,7 @@ impl ErrorCode {
             ProducerNotFound => "PRODUCER_NOT_FOUND",
             ConsumerNotFound => "CONSUMER_NOT_FOUND",
             TransportNotFound => "TRANSPORT_NOT_FOUND",
+            TooManyTransports => "TOO_MANY_TRANSPORTS",
             InvalidSdp => "INVALID_SDP",
             NodeDraining => "NODE_DRAINING",
         }

@@ -58,6 +58,11 @@ macro_rules! keys {
 }
 keys!(TransportKey, ProducerKey, ConsumerKey);
 
+/// Transports one participant may hold: a send and a recv transport, and a replacement of
+/// each while the old one closes. Each costs a peer connection (~18 KB and DTLS state), so
+/// this also bounds a room's: `max_participants` times this.
+pub const MAX_TRANSPORTS_PER_PARTICIPANT: usize = 4;
+
 struct Room {
     /// What its participants call it (events carry this, not the node's id for it).
     name: String,
@@ -952,6 +957,12 @@ impl Engine {
         now: Instant,
     ) -> Result<TransportInfo, SfuError> {
         let p = self.participant(room, pid)?;
+        if p.transports.len() >= MAX_TRANSPORTS_PER_PARTICIPANT {
+            return Err(err(
+                ErrorCode::TooManyTransports,
+                format!("a participant holds at most {MAX_TRANSPORTS_PER_PARTICIPANT} transports; close one or rejoin"),
+            ));
+        }
         match direction {
             Direction::Send if !p.can_publish => {
                 return Err(err(ErrorCode::Forbidden, "this participant may not publish"));
