@@ -482,3 +482,20 @@ async fn a_connection_that_floods_is_rate_limited_and_no_one_else_is() {
     let limited = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
     assert!(limited > 0 && codes.iter().filter(|c| *c == "PARTICIPANT_NOT_FOUND").count() >= 40, "{codes:?}");
 }
+
+#[tokio::test]
+async fn a_sign_in_revoked_for_a_reused_refresh_token_opens_no_connection() {
+    let local = start(&[]).await;
+    let http = reqwest::Client::new();
+    let minted: Value = local.mint_response(&http, "alice").await.json().await.unwrap();
+    let refresh =
+        |t: Value| http.post(format!("{}/auth/refresh", local.base)).json(&json!({"refresh_token": t})).send();
+    let second: Value = refresh(minted["refresh_token"].clone()).await.unwrap().json().await.unwrap();
+    let access = second["access_token"].as_str().unwrap();
+    // Before the reuse the new access token connects; after it, not.
+    WsClient::connect(&local.ws_url(access)).await.expect("connects").close().await;
+    assert_eq!(refresh(minted["refresh_token"].clone()).await.unwrap().status(), 401);
+    assert_eq!(WsClient::connect(&local.ws_url(access)).await.err(), Some(401));
+    // Another sign-in of the same user is untouched.
+    client(&local, "alice").await;
+}

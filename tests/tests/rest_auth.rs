@@ -179,8 +179,15 @@ async fn refresh_rotates_and_each_refresh_token_works_once(api: TestApi) {
     api.post("/auth/refresh", json!({"refresh_token": r1})).await.assert_error(401, "AUTH_TOKEN_INVALID");
     let access1 = first["access_token"].as_str().unwrap();
     api.post("/auth/refresh", json!({"refresh_token": access1})).await.assert_error(401, "AUTH_TOKEN_INVALID");
+    // That reuse ended the sign-in: the token minted from r1 is refused too, and a new
+    // sign-in is not affected.
     let r2 = second.body["refresh_token"].as_str().unwrap();
-    assert_eq!(api.post("/auth/refresh", json!({"refresh_token": r2})).await.status, StatusCode::OK);
+    api.post("/auth/refresh", json!({"refresh_token": r2})).await.assert_error(401, "AUTH_TOKEN_INVALID");
+    let again = api.mint("carol").await;
+    let fresh = api.post("/auth/refresh", json!({"refresh_token": again["refresh_token"]})).await;
+    assert_eq!(fresh.status, StatusCode::OK);
+    let r = fresh.body["refresh_token"].as_str().unwrap();
+    assert_eq!(api.post("/auth/refresh", json!({"refresh_token": r})).await.status, StatusCode::OK);
 
     // An expired refresh token is refused even though it was never used.
     let third = api.mint("carol").await;

@@ -200,6 +200,9 @@ pub trait RefreshTokens: Send + Sync {
     /// Uses up a refresh token of app `app`; `false` if it was never issued, already used or
     /// expired.
     async fn consume(&self, app: &AppId, jti: &TokenId) -> Result<bool, StoreError>;
+    /// Refuses every token of sign-in `fam` from now until `until` (epoch seconds).
+    async fn revoke_family(&self, app: &AppId, fam: &TokenId, user_id: &UserId, until: i64) -> Result<(), StoreError>;
+    async fn family_revoked(&self, app: &AppId, fam: &TokenId) -> Result<bool, StoreError>;
 }
 
 /// [`RefreshTokens`] on the main table: `REFRESH#<jti>` items with a TTL, in the app's
@@ -219,6 +222,15 @@ impl RefreshTokens for TableRefreshTokens {
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    async fn revoke_family(&self, app: &AppId, fam: &TokenId, user_id: &UserId, until: i64) -> Result<(), StoreError> {
+        let record = refresh::Revoked { user_id: user_id.clone(), ttl: until };
+        crate::tenant::table(&self.0, app).put(refresh::encode_revoked(fam, &record), None).await
+    }
+
+    async fn family_revoked(&self, app: &AppId, fam: &TokenId) -> Result<bool, StoreError> {
+        Ok(crate::tenant::table(&self.0, app).get(&refresh::family(fam)).await?.is_some())
     }
 }
 
@@ -297,7 +309,24 @@ impl Authority {
         refresh.token_type = TokenType::Refresh;
         refresh.jti = TokenId::from(uuid::Uuid::new_v4().to_string());
         refresh.exp = now_secs + self.cfg.refresh_ttl_secs as i64;
+        // A new sign-in starts its family with its first refresh token.
+        let fam = base.fam.clone().unwrap_or_else(|| refresh.jti.clone());
+        access.fam = Some(fam.clone());
+        refresh.fam = Some(fam);
+        refresh.sv = self.secret_version(&base.app);
+        access.sv = None;
         (access, refresh)
+    }
+
+    /// A digest naming app `app`'s current secret, keyed with the JWT secret so a token's
+    /// holder learns nothing of the secret from it.
+    fn secret_version(&self, app: &AppId) -> Option<String> {
+        use hmac::{Hmac, Mac};
+        let secret = self.cfg.apps.get(app.as_str())?;
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.cfg.jwt_secret.expose()).expect("HMAC takes any key");
+        mac.update(b"stratus app secret version\0");
+        mac.update(secret.expose());
+        Some(mac.finalize().into_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect())
     }
 
     /// Validates a token request's fields (after the app is authenticated).
@@ -337,6 +366,8 @@ impl Authority {
             iat: 0,
             nbf: 0,
             exp: 0,
+            fam: None,
+            sv: None,
         };
         Ok((claims, ttl))
     }
@@ -374,8 +405,21 @@ impl Authority {
         now_secs: i64,
     ) -> Result<TokenResponse, AuthError> {
         let claims = self.verify(refresh_token, TokenType::Refresh, now_secs)?;
+        if claims.sv != self.secret_version(&claims.app) {
+            return Err(AuthError::Invalid("the app's secret has changed since this sign-in; sign in again"));
+        }
+        let fam = claims.fam.clone().unwrap_or_else(|| claims.jti.clone());
         if !tokens.consume(&claims.app, &claims.jti).await? {
+            // A spent refresh token came back: one of its two holders is not its owner, and
+            // which cannot be told, so the whole sign-in ends (the tokens minted from it too).
+            tokens
+                .revoke_family(&claims.app, &fam, &claims.user_id, now_secs + self.cfg.refresh_ttl_secs as i64)
+                .await?;
+            tracing::warn!(app = %claims.app, user_id = %claims.user_id, "refresh token reused; its sign-in is revoked");
             return Err(AuthError::Invalid("refresh token already used or revoked"));
+        }
+        if tokens.family_revoked(&claims.app, &fam).await? {
+            return Err(AuthError::Invalid("this sign-in was revoked (a refresh token of it was reused)"));
         }
         let (access, refresh) = self.pair(&claims, self.cfg.access_ttl_secs, now_secs);
         tokens.record(&refresh.app, &refresh.jti, &refresh.user_id, refresh.exp).await?;
@@ -466,8 +510,49 @@ mod tests {
         assert!(matches!(auth.verify(&first.access_token, TokenType::Refresh, now), Err(AuthError::Invalid(_))));
         let second = auth.refresh(&tokens, &first.refresh_token, now).await.unwrap();
         assert!(auth.verify(&second.access_token, TokenType::Access, now).is_ok());
+        let third = auth.refresh(&tokens, &second.refresh_token, now).await.unwrap();
+        assert!(auth.refresh(&tokens, &third.refresh_token, now).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_reused_refresh_token_ends_its_whole_sign_in_and_no_other() {
+        let (auth, tokens, clock) = setup();
+        let now = clock.now_secs();
+        let first = auth.issue(&tokens, &request("bob"), now).await.unwrap();
+        let other = auth.issue(&tokens, &request("bob"), now).await.unwrap();
+        let second = auth.refresh(&tokens, &first.refresh_token, now).await.unwrap();
+        let fam = |t: &str| auth.verify(t, TokenType::Access, now).unwrap().fam.unwrap();
+        assert_eq!(fam(&second.access_token), fam(&first.access_token), "one family per sign-in");
+        assert_ne!(fam(&other.access_token), fam(&first.access_token));
+        // The spent token comes back (a thief, or the owner after the thief): refused, and the
+        // token minted from it is refused too.
         assert!(matches!(auth.refresh(&tokens, &first.refresh_token, now).await, Err(AuthError::Invalid(_))));
-        assert!(auth.refresh(&tokens, &second.refresh_token, now).await.is_ok());
+        let f = fam(&second.access_token);
+        assert!(tokens.family_revoked(&"app1".into(), &f).await.unwrap());
+        assert!(matches!(auth.refresh(&tokens, &second.refresh_token, now).await, Err(AuthError::Invalid(_))));
+        // Bob's other sign-in is untouched.
+        assert!(auth.refresh(&tokens, &other.refresh_token, now).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn rotating_an_apps_secret_ends_its_refresh_tokens() {
+        let (auth, tokens, clock) = setup();
+        let now = clock.now_secs();
+        let res = auth.issue(&tokens, &request("alice"), now).await.unwrap();
+        let refresh = auth.verify(&res.refresh_token, TokenType::Refresh, now).unwrap();
+        let sv = refresh.sv.clone().unwrap();
+        assert!(!sv.is_empty() && !"app-secret-0123456789".contains(&sv), "a digest, not the secret");
+        assert!(auth.verify(&res.access_token, TokenType::Access, now).unwrap().sv.is_none());
+        let rotated = Authority::new(auth.config().clone().with_app("app1", Secret::new("new-app-secret-9876543210")));
+        let e = rotated.refresh(&tokens, &res.refresh_token, now).await.unwrap_err();
+        assert!(matches!(e, AuthError::Invalid(m) if m.contains("secret")), "{e:?}");
+        // Refused before it was used up: the old deployment (a function not yet rotated) still
+        // takes it, and the new one takes what the new secret mints.
+        assert!(auth.refresh(&tokens, &res.refresh_token, now).await.is_ok());
+        let mut fresh = request("alice");
+        fresh.app_secret = "new-app-secret-9876543210".into();
+        let minted = rotated.issue(&tokens, &fresh, now).await.unwrap();
+        assert!(rotated.refresh(&tokens, &minted.refresh_token, now).await.is_ok());
     }
 
     #[tokio::test]

@@ -164,6 +164,29 @@ impl Signaling {
             message: "connect with ?token=<access token>".into(),
         })?;
         let claims = self.auth.verify(token, TokenType::Access, now.div_euclid(1000)).map_err(Refusal::from)?;
+        // A sign-in revoked for a reused refresh token opens no more connections (one read per
+        // connect; REST requests take an access token at its word until it expires).
+        if let Some(fam) = &claims.fam {
+            use crate::auth::RefreshTokens;
+            match crate::auth::TableRefreshTokens(self.root.clone()).family_revoked(&claims.app, fam).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    return Err(Refusal {
+                        status: 401,
+                        code: ErrorCode::AuthTokenInvalid,
+                        message: "this sign-in was revoked (a refresh token of it was reused)".into(),
+                    });
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "connect: store error");
+                    return Err(Refusal {
+                        status: 503,
+                        code: ErrorCode::ServiceUnavailable,
+                        message: "try again".into(),
+                    });
+                }
+            }
+        }
         let owner = Owner { app: claims.app.clone(), connected_at: now, ttl: crate::p2p::lifetime_ttl(&self.cfg, now) };
         let shard = crate::p2p::shard_of(conn, self.cfg.sweep_shards);
         // Owned by this app, or (a repeated `$connect`) already by it.

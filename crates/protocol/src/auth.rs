@@ -91,6 +91,14 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    /// The sign-in this token descends from: the first refresh token's id, carried by every
+    /// token minted from it by refreshing. Reusing a spent refresh token revokes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fam: Option<TokenId>,
+    /// Refresh tokens: which of the app's secrets minted the sign-in (a keyed digest, not
+    /// the secret); once the secret is rotated the refresh token is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sv: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

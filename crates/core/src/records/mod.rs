@@ -18,6 +18,7 @@
 //! | call | [`call`] | `CALL#<id>` | `META`; history `HIST#<u>` / `<created_at>#<id>`, `HISTCOUNT#<u>` / `COUNT` |
 //! | media node (deployment-wide) | [`node`] | `NODE#<id>` | `META` |
 //! | refresh token | [`refresh`] | `REFRESH#<jti>` | `REFRESH` |
+//! | revoked sign-in | [`refresh`] | `REFRESHFAM#<fam>` | `REVOKED` |
 //! | rate counter | [`rate`] | `RATE#<u>#<limit>` | `M#<minute>` |
 //!
 //! P2P rooms and group rooms share the `ROOM#` partition of a room name; their sort keys
