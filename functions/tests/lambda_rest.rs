@@ -85,6 +85,23 @@ async fn rest_function_serves_api_gateway_http_events_from_fixtures() {
     assert_eq!(e["error"]["code"], "AUTH_TOKEN_INVALID");
     assert_eq!(e["request_id"], "Cx9dWk2BoAMEb2R=");
 
+    // Wrong secrets are counted per the event's sourceIp: ten from one address lock it for the
+    // minute, another address is not locked.
+    let guess = |ip: &str, secret: &str| {
+        let mut ev = fixture("apigw-http/post-auth-token.json");
+        ev["requestContext"]["http"]["sourceIp"] = json!(ip);
+        ev["body"] = json!(json!({"app_key": "fixture-app", "app_secret": secret, "user_id": "u"}).to_string());
+        ev
+    };
+    for _ in 0..10 {
+        let res = f.runtime.invoke(guess("198.51.100.66", "wrong-secret-0123456789")).await.expect("response");
+        assert_eq!(res["statusCode"], 401);
+    }
+    let res = f.runtime.invoke(guess("198.51.100.66", &app_secret)).await.expect("response");
+    assert_eq!((res["statusCode"].as_u64(), body(&res)["error"]["code"].as_str()), (Some(429), Some("RATE_LIMITED")));
+    let res = f.runtime.invoke(guess("203.0.113.7", &app_secret)).await.expect("response");
+    assert_eq!(res["statusCode"], 200, "{res}");
+
     let mut ev = fixture("apigw-http/post-auth-token.json");
     ev["body"] = json!("{not json");
     let res = f.runtime.invoke(ev.clone()).await.expect("response");

@@ -160,6 +160,16 @@ pub struct Running {
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// The peer's address as the REST routes' `SourceIp` (API Gateway's `sourceIp` in Lambda).
+async fn source_ip(
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    req.extensions_mut().insert(stratus_api::extract::SourceIp(peer.ip()));
+    next.run(req).await
+}
+
 pub async fn start(opts: Options) -> Result<Running, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let table: Arc<dyn Table> = match &opts.dynamodb_endpoint {
@@ -282,7 +292,8 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         }
     });
 
-    let mut app = stratus_api::router(state).layer(cors::layer()).merge(gw.routes());
+    let mut app =
+        stratus_api::router(state).layer(axum::middleware::from_fn(source_ip)).layer(cors::layer()).merge(gw.routes());
     let demo_token = !opts.no_demo && (addr.ip().is_loopback() || opts.public_demo_token);
     if !opts.no_demo {
         app = app.merge(demo::routes(

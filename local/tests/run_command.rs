@@ -79,3 +79,20 @@ async fn run_command_uses_a_dynamodb_endpoint_when_given_one() {
     assert_eq!(nodes, 2, "each stack registered its media node in the same table");
     assert_eq!(refresh + nodes, scan.items().len(), "nothing else, and nothing outside a namespace");
 }
+
+#[tokio::test]
+async fn wrong_secrets_from_one_address_lock_that_address_only() {
+    let local = start(&[], &[]).await;
+    let from = |ip: [u8; 4]| reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap();
+    let (guesser, backend) = (from([127, 0, 0, 1]), from([127, 0, 0, 2]));
+    let body = |secret: &str| json!({"app_key": local.app_key, "app_secret": secret, "user_id": "alice"});
+    let url = format!("{}/auth/token", local.base);
+    for _ in 0..10 {
+        assert_eq!(guesser.post(&url).json(&body("guess-0123456789")).send().await.unwrap().status(), 401);
+    }
+    let locked = guesser.post(&url).json(&body(&local.app_secret)).send().await.unwrap();
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers().contains_key("retry-after"));
+    // The app's own back end, from another address, is not locked out by the guesser.
+    assert_eq!(backend.post(&url).json(&body(&local.app_secret)).send().await.unwrap().status(), 200);
+}

@@ -68,6 +68,36 @@ async fn wrong_app_credentials_are_refused() {
     api.post("/auth/token", bad_key).await.assert_error(401, "INVALID_CREDENTIALS");
 }
 
+async fn wrong_secrets_past_ten_a_minute_lock_the_key_for_that_minute(api: TestApi) {
+    let mut bad = api.token_request("alice");
+    bad["app_secret"] = json!("not-the-secret");
+    for _ in 0..10 {
+        api.post("/auth/token", bad.clone()).await.assert_error(401, "INVALID_CREDENTIALS");
+    }
+    // The eleventh try, and the right secret too, wait for the minute to turn.
+    api.post("/auth/token", bad.clone()).await.assert_error(429, "RATE_LIMITED");
+    let locked = api.post("/auth/token", api.token_request("alice")).await;
+    locked.assert_error(429, "RATE_LIMITED");
+    let wait: u64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Another app key is counted apart.
+    let mut other = api.token_request("alice");
+    other["app_key"] = json!("other-app");
+    api.post("/auth/token", other).await.assert_error(401, "INVALID_CREDENTIALS");
+    api.clock.advance_secs(wait as i64);
+    assert_eq!(api.post("/auth/token", api.token_request("alice")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn credential_guessing_is_limited_on_the_embedded_store() {
+    wrong_secrets_past_ten_a_minute_lock_the_key_for_that_minute(TestApi::memory()).await;
+}
+
+#[tokio::test]
+async fn credential_guessing_is_limited_on_dynamodb() {
+    wrong_secrets_past_ten_a_minute_lock_the_key_for_that_minute(TestApi::dynamodb().await).await;
+}
+
 #[tokio::test]
 async fn token_requests_with_bad_fields_get_validation_errors() {
     let api = TestApi::memory();

@@ -11,6 +11,11 @@ use serde_json::json;
 use stratus_protocol::auth::{Claims, TokenType};
 use stratus_protocol::error::ErrorCode;
 
+/// The client's address, as the entry point saw it (the HTTP API's `sourceIp` in Lambda, the
+/// socket's peer in the local stack), put in the request's extensions by that entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceIp(pub std::net::IpAddr);
+
 /// A JSON body. Rejections:
 /// - declared or actual size over [`MAX_BODY_BYTES`] → 413 `PAYLOAD_TOO_LARGE`;
 /// - a `Content-Type` that is present and not JSON → 415 `UNSUPPORTED_MEDIA_TYPE`

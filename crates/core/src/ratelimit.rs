@@ -32,6 +32,28 @@ pub const PRESENCE_UPDATES: Limit = Limit { name: "presence", per_minute: 100 };
 pub const HISTORY_QUERIES: Limit = Limit { name: "history", per_minute: 100 };
 /// A client asks once per peer connection setup and before credentials expire.
 pub const ICE_SERVERS: Limit = Limit { name: "ice", per_minute: 30 };
+/// Wrong app credentials at `/auth/token`, per app key and source address: past them the
+/// address gets 429 for that key, right secret or not, until the minute turns (a back end
+/// that mistyped its secret recovers within a minute; guessing gets 10 tries a minute).
+pub const CREDENTIAL_FAILURES: Limit = Limit { name: "authfail", per_minute: 10 };
+
+/// Who [`CREDENTIAL_FAILURES`] counts: an app key (as sent, when it is a valid id) from one
+/// address. Counted on the whole table: the key may name no app.
+pub fn credential_subject(app_key: &str, source: Option<std::net::IpAddr>) -> UserId {
+    let key = if stratus_protocol::ids::is_valid_id(app_key) { app_key } else { "~invalid" };
+    let from = source.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    UserId::from(format!("{key}@{from}"))
+}
+
+/// `Limited` when `who` has already reached `limit` this minute; counts nothing.
+pub async fn check(table: &dyn Table, who: &UserId, limit: Limit, now: Millis) -> Result<(), RateError> {
+    let secs = now.div_euclid(1000);
+    let item = table.get(&rate::key(who, limit.name, secs.div_euclid(60))).await?;
+    if item.as_ref().map_or(0, rate::count) >= limit.per_minute {
+        return Err(RateError::Limited { retry_after_secs: (60 - secs.rem_euclid(60)) as u64 });
+    }
+    Ok(())
+}
 
 /// Rate limits' errors are the core's one rejection type (`Limited` when over).
 pub type RateError = crate::error::Rejection;

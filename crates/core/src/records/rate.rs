@@ -1,6 +1,6 @@
 //! A per-user, per-limit, per-minute counter: `RATE#<u>#<limit>` / `M#<minute>`.
 
-use crate::store::{CmpOp, Cond, Key, Update};
+use crate::store::{CmpOp, Cond, Item, Key, Update};
 
 pub fn key(user: &str, limit: &str, minute: i64) -> Key {
     Key::new(format!("RATE#{user}#{limit}"), format!("M#{minute}"))
@@ -17,3 +17,8 @@ pub fn counted(ttl: i64) -> Update {
 }
 
 const N: &str = "n";
+
+/// How many a counter item holds.
+pub fn count(it: &Item) -> i64 {
+    it.get(N).and_then(crate::store::Value::as_n).unwrap_or(0)
+}
