@@ -372,7 +372,7 @@ impl P2p {
         let not_in = |r: &str| Rejection::new(ErrorCode::NotInRoom, format!("not in room `{r}`"));
         let no_peer = |p: &str| Rejection::new(ErrorCode::PeerNotFound, format!("no peer `{p}` in a room with you"));
         // Where the sender is, which room this message is for, and the target's connection.
-        let member_conn = |it: Option<Item>| it.as_ref().and_then(p2p_room::member_of).map(|(_, c)| c);
+        let member_conn = |it: Option<Item>| it.as_ref().and_then(p2p_room::conn_of);
         let (room, user, target) = match (&room, &to) {
             (Some(r), Some(target)) => {
                 let (mine, theirs) =

@@ -42,27 +42,28 @@ pub struct Signaling {
     cfg: SignalingConfig,
     /// Group rooms on the media fleet; without it the SFU dialect answers `SERVICE_UNAVAILABLE`.
     sfu: Option<Arc<crate::sfu::SfuRooms>>,
-    /// The apps of connections this instance has read the owners of. An owner never changes
-    /// app (`$connect` writes it on condition), so a known connection's next message needs
-    /// no read; an entry goes when this instance cleans the connection up, and one left by
-    /// another instance's cleanup can only name a connection that sends nothing more (API
-    /// Gateway never reuses ids). The app's configuration is still checked every message.
-    owners: std::sync::Mutex<std::collections::HashMap<ConnectionId, AppId>>,
-    /// Each known connection's message budget ([`SignalingConfig::messages`], and
-    /// `sfu_requests` for the SFU dialect). Kept in memory, per instance: a connection's
-    /// messages reach few instances at a time, so a flood is held to a small multiple of the
-    /// rate at no store cost (counting every message in DynamoDB would double its price).
-    budgets: std::sync::Mutex<std::collections::HashMap<ConnectionId, Budget>>,
+    /// What this instance knows of the connections it has read the owners of (one lock per
+    /// message). An owner never changes app (`$connect` writes it on condition), so a known
+    /// connection's next message needs no read; an entry goes when this instance cleans the
+    /// connection up, and one left by another instance's cleanup can only name a connection
+    /// that sends nothing more (API Gateway never reuses ids). The app's configuration is
+    /// still checked every message.
+    known: std::sync::Mutex<std::collections::HashMap<ConnectionId, Known>>,
 }
 
-/// A connection's token buckets.
-#[derive(Debug, Clone, Copy)]
-struct Budget {
+/// A connection this instance has seen: its app, and its message budget
+/// ([`SignalingConfig::messages`], and `sfu_requests` for the SFU dialect). Budgets are kept in
+/// memory, per instance: a connection's messages reach few instances at a time, so a flood is
+/// held to a small multiple of the rate at no store cost (counting every message in DynamoDB
+/// would double its price).
+#[derive(Debug, Clone)]
+struct Known {
+    app: AppId,
     messages: Bucket,
     sfu: Bucket,
 }
 
-/// Entries in [`Signaling::owners`] before it is emptied (a bound, not a working set: a
+/// Entries in [`Signaling::known`] before it is emptied (a bound, not a working set: a
 /// Lambda instance serves far fewer live connections).
 const OWNER_CACHE_MAX: usize = 100_000;
 
@@ -80,7 +81,7 @@ impl Signaling {
         auth: Arc<Authority>,
         cfg: SignalingConfig,
     ) -> Self {
-        Self { root: table, sink, auth, cfg, sfu: None, owners: Default::default(), budgets: Default::default() }
+        Self { root: table, sink, auth, cfg, sfu: None, known: Default::default() }
     }
 
     fn in_app(&self, app: &AppId) -> InApp<'_> {
@@ -93,52 +94,45 @@ impl Signaling {
         InApp { p2p: P2p::new(ns.table.clone(), cfg), sfu, table: ns.table }
     }
 
-    /// The app connection `conn` belongs to; `UNAUTHORIZED` when it has none (it never
-    /// connected, or was cleaned up) or its app is no longer configured.
-    async fn owner(&self, conn: &ConnectionId) -> Result<AppId, Rejection> {
-        let known = self.owners.lock().unwrap_or_else(|e| e.into_inner()).get(conn).cloned();
-        let app = match known {
-            Some(app) => app,
-            None => {
-                let owner = self
-                    .read_owner(conn)
-                    .await?
-                    .ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
-                let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
-                if owners.len() >= OWNER_CACHE_MAX {
-                    owners.clear();
-                }
-                owners.insert(conn.clone(), owner.app.clone());
-                owner.app
-            }
-        };
-        if !self.auth.config().apps.contains_key(app.as_str()) {
-            return Err(Rejection::new(ErrorCode::Unauthorized, "this connection's app is no longer configured"));
-        }
-        Ok(app)
-    }
-
-    /// Takes one message (and, for an SFU request, one request) from `conn`'s budget;
-    /// `RATE_LIMITED` when it is spent, and the message does nothing.
-    fn spend(&self, conn: &ConnectionId, sfu: bool, now: Millis) -> Result<(), Rejection> {
+    /// The app connection `conn` belongs to, once its message is taken from its budget;
+    /// `UNAUTHORIZED` when it has none (it never connected, or was cleaned up) or its app is
+    /// no longer configured, `RATE_LIMITED` when its budget is spent (the message does
+    /// nothing).
+    async fn admit(&self, conn: &ConnectionId, sfu: bool, now: Millis) -> Result<AppId, Rejection> {
         let (m, s) = (self.cfg.messages, self.cfg.sfu_requests);
-        let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
-        if budgets.len() >= OWNER_CACHE_MAX && !budgets.contains_key(conn) {
-            budgets.clear();
+        let spend = |k: &mut Known| -> Result<AppId, Rejection> {
+            if !self.auth.config().apps.contains_key(k.app.as_str()) {
+                return Err(Rejection::new(ErrorCode::Unauthorized, "this connection's app is no longer configured"));
+            }
+            let limited = |secs| Rejection::Limited { retry_after_secs: secs };
+            k.messages.take(m, now).map_err(limited)?;
+            if sfu {
+                k.sfu.take(s, now).map_err(limited)?;
+            }
+            Ok(k.app.clone())
+        };
+        if let Some(k) = self.known.lock().unwrap_or_else(|e| e.into_inner()).get_mut(conn) {
+            return spend(k);
         }
-        let b =
-            budgets.entry(conn.clone()).or_insert(Budget { messages: Bucket::full(m, now), sfu: Bucket::full(s, now) });
-        b.messages.take(m, now).map_err(|secs| Rejection::Limited { retry_after_secs: secs })?;
-        if sfu {
-            b.sfu.take(s, now).map_err(|secs| Rejection::Limited { retry_after_secs: secs })?;
+        let owner = self
+            .read_owner(conn)
+            .await?
+            .ok_or_else(|| Rejection::new(ErrorCode::Unauthorized, "unknown connection; reconnect"))?;
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= OWNER_CACHE_MAX {
+            known.clear();
         }
-        Ok(())
+        let k = known.entry(conn.clone()).or_insert(Known {
+            app: owner.app,
+            messages: Bucket::full(m, now),
+            sfu: Bucket::full(s, now),
+        });
+        spend(k)
     }
 
     /// Drops what this instance remembers of a connection that is gone.
     fn forget(&self, conn: &ConnectionId) {
-        self.owners.lock().unwrap_or_else(|e| e.into_inner()).remove(conn);
-        self.budgets.lock().unwrap_or_else(|e| e.into_inner()).remove(conn);
+        self.known.lock().unwrap_or_else(|e| e.into_inner()).remove(conn);
     }
 
     /// Connection `conn`'s owner record, whatever its app.
@@ -266,8 +260,7 @@ impl Signaling {
         msg: ClientMessage,
         now: Millis,
     ) -> Result<Vec<Post>, Rejection> {
-        let app = self.owner(conn).await?;
-        self.spend(conn, matches!(msg, ClientMessage::Sfu(_)), now)?;
+        let app = self.admit(conn, matches!(msg, ClientMessage::Sfu(_)), now).await?;
         let t = self.in_app(&app);
         match msg {
             ClientMessage::Ping => {

@@ -163,9 +163,16 @@ pub fn decode_opened(it: &Item) -> Option<Opened> {
 /// be turned back into it. 96 bits keep names of a room's members apart.
 pub fn pseudonym(purpose: &str, c: &str) -> String {
     use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::new().chain_update(purpose).chain_update([0]).chain_update(c).finalize();
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("p{hex}")
+    // On every relay (the sender's `from`): one allocation, no formatting machinery.
+    let mut out = String::with_capacity(25);
+    out.push('p');
+    for b in &digest[..12] {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// While the connection is in fewer than `max` P2P rooms.

@@ -3,7 +3,6 @@
 //! Keyed by the peer id others address it by (`crate::p2p::peer_id`), so a relay to a peer is
 //! one read of this item.
 
-use super::connection::decode_membership;
 use crate::store::{Item, Key, Query, SortKey};
 use stratus_protocol::ids::{ConnectionId, PeerId};
 
@@ -20,5 +19,14 @@ pub fn members(room: &str) -> Query {
 /// The peer id and connection of a member item.
 pub fn member_of(it: &Item) -> Option<(PeerId, ConnectionId)> {
     let peer = super::sk_id(it, MEMBER).map(PeerId::from)?;
-    Some((peer, decode_membership(it)?.conn?))
+    Some((peer, conn_of(it)?))
 }
+
+/// Just the connection of a member item (a relay's target: read on every relay, so the
+/// one attribute rather than the whole record).
+pub fn conn_of(it: &Item) -> Option<ConnectionId> {
+    it.get(CONN).and_then(crate::store::Value::as_str).map(ConnectionId::from)
+}
+
+/// The [`Membership`](super::connection::Membership) field naming the member's connection.
+const CONN: &str = "conn";
