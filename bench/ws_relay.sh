@@ -41,8 +41,11 @@ sweep() { # name port target rates...
   done
 }
 
-taskset -c 0 ./target/release/stratus-local --listen 127.0.0.1:18601 --ws-sink direct >/dev/null 2>&1 & pids+=($!)
-taskset -c 0 ./target/release/stratus-local --listen 127.0.0.1:18602 >/dev/null 2>&1 & pids+=($!)
+# Each sender pushes hundreds of messages a second: lift the per-connection message budget
+# (50/s by default), which would otherwise be what is measured.
+unlimited=(--ws-message-rate 1000000 --ws-message-burst 1000000)
+taskset -c 0 ./target/release/stratus-local --listen 127.0.0.1:18601 --ws-sink direct "${unlimited[@]}" >/dev/null 2>&1 & pids+=($!)
+taskset -c 0 ./target/release/stratus-local --listen 127.0.0.1:18602 "${unlimited[@]}" >/dev/null 2>&1 & pids+=($!)
 (cd bench/peerjs && exec taskset -c 0 node server.js 18603 >/dev/null 2>&1) & pids+=($!)
 wait_port 18601; wait_port 18602; wait_port 18603
 

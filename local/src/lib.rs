@@ -91,6 +91,14 @@ pub struct Options {
     /// (its room hears `user-left`); a post never waits for its recipient.
     #[arg(long, env = "STRATUS_WS_MAX_QUEUE_BYTES", default_value_t = gateway::DEFAULT_MAX_QUEUE_BYTES)]
     pub ws_max_queue_bytes: usize,
+    /// Messages a connection may send a second, sustained (a token bucket per connection;
+    /// over it a message answers RATE_LIMITED). Raise it for load tests that push one
+    /// connection hard.
+    #[arg(long, env = "STRATUS_WS_MESSAGE_RATE", default_value_t = stratus_core::ratelimit::WS_MESSAGES.per_sec)]
+    pub ws_message_rate: f64,
+    /// Messages a connection may send at once before that rate applies.
+    #[arg(long, env = "STRATUS_WS_MESSAGE_BURST", default_value_t = stratus_core::ratelimit::WS_MESSAGES.burst)]
+    pub ws_message_burst: f64,
     /// API Gateway's message size limit.
     #[arg(long, env = "STRATUS_WS_MAX_MESSAGE_BYTES", default_value_t = 128 * 1024)]
     pub ws_max_message_bytes: usize,
@@ -249,9 +257,14 @@ pub async fn start(opts: Options) -> Result<Running, String> {
         let ip = opts.media_public_ip.unwrap_or([127, 0, 0, 1].into());
         media_nodes.push(media::start(table.clone(), sink.clone(), keys.clone(), clock.clone(), heartbeat, ip).await?);
     }
-    let parts = Parts::new(table.clone(), sink, auth.clone(), clock.clone(), ServiceInfo::new("local"), calls)
+    if !(opts.ws_message_rate > 0.0 && opts.ws_message_burst >= 1.0) {
+        return Err("--ws-message-rate must be above 0 and --ws-message-burst at least 1".into());
+    }
+    let mut parts = Parts::new(table.clone(), sink, auth.clone(), clock.clone(), ServiceInfo::new("local"), calls)
         .with_media(Some(media))
         .with_ice(ice);
+    parts.signaling.messages =
+        stratus_core::ratelimit::BucketLimit { per_sec: opts.ws_message_rate, burst: opts.ws_message_burst };
     let Graph { state, signaling: sig, sfu } = Graph::build(parts);
     let sfu = sfu.expect("the local stack always has a fleet");
     let room_sweep_every = Duration::from_secs(opts.room_sweep_secs.max(1));

@@ -1,0 +1,39 @@
+//! SDP at the media node: any publish offer on a send transport, and any answer on a recv
+//! transport, through the engine (the sans-I/O core the node's workers run). Refused with
+//! an error, never a panic.
+
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use std::sync::Arc;
+use std::time::Instant;
+use stratus_media_node::metrics::Metrics;
+use stratus_media_node::sfu::{Command, Engine};
+use stratus_protocol::media::{CreateParticipantRequest, Direction, MediaKind, PublishRequest, PublishTrack};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, sdp)) = data.split_first() else { return };
+    let sdp = String::from_utf8_lossy(sdp).into_owned();
+    let now = Instant::now();
+    let mut e = Engine::new("127.0.0.1:40000".parse().unwrap(), Arc::new(Metrics::default()), now);
+    e.handle_command("r", Command::CreateRoom { max_participants: 4, name: "r".into() }, now).unwrap();
+    let req = CreateParticipantRequest { user_id: "u".into(), connection_id: None, can_publish: true, can_subscribe: true };
+    e.handle_command("r", Command::Join { participant: "p".into(), req }, now).unwrap();
+    let direction = if pick & 1 == 0 { Direction::Send } else { Direction::Recv };
+    let t = e
+        .handle_command("r", Command::CreateTransport { participant: "p".into(), direction }, now)
+        .unwrap()
+        .transport()
+        .unwrap();
+    let cmd = match direction {
+        Direction::Send => {
+            let kind = if pick & 2 == 0 { MediaKind::Audio } else { MediaKind::Video };
+            let rids = if pick & 4 == 0 { vec![] } else { vec!["q".into(), "h".into(), "f".into()] };
+            let tracks = vec![PublishTrack { mid: "0".into(), kind, rids, source: None }];
+            Command::Publish { participant: "p".into(), req: PublishRequest { transport_id: t.transport_id, sdp, tracks } }
+        }
+        Direction::Recv => Command::Answer { participant: "p".into(), transport: t.transport_id, sdp },
+    };
+    let _ = e.handle_command("r", cmd, now);
+    while e.poll_transmit().is_some() {}
+    e.handle_timeout(now + std::time::Duration::from_secs(1));
+});
