@@ -9,7 +9,8 @@
 #   - coturn and iproute2 (Debian): a real TURN server, and the network namespaces the relay
 #     tests build hosts from (they need root);
 #   - aws-sam-cli, cargo-lambda and ziglang (PyPI, pinned, in their own virtualenv:
-#     scripts/sam-build.sh): `sam validate --lint` and a real `sam build`.
+#     scripts/sam-build.sh): `sam validate --lint` and a real `sam build`;
+#   - cargo-fuzz (crates.io, scripts/fuzz.sh): a short run of every fuzz target.
 # The tests start and stop moto themselves (tests/src/aws.rs). To test against another
 # LocalStack-compatible endpoint instead, set STRATUS_TEST_AWS_ENDPOINT=http://host:port.
 set -euo pipefail
@@ -72,6 +73,9 @@ fi
 
 echo "== the LocalStack (testcontainers) harness path compiles"
 cargo check --quiet -p stratus-tests --features localstack
+
+echo "== fuzz smoke: every target of fuzz/ for 10 s (scripts/fuzz.sh; long runs: docs/reliability.md)"
+./scripts/fuzz.sh smoke "${STRATUS_FUZZ_SMOKE_SECS:-10}"
 
 echo "== cargo test --workspace"
 log="$(mktemp)"

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each target uses part of it
 //! What several targets share: one deployment's wiring on the embedded store with a sink
 //! that drops what it is given, and one runtime.
 

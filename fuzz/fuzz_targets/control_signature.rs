@@ -8,7 +8,8 @@ use stratus_control::{Key, Request, Verifier};
 
 fuzz_target!(|data: &[u8]| {
     static V: OnceLock<Verifier> = OnceLock::new();
-    let v = V.get_or_init(|| Verifier::new(vec![Key::new("k1", b"fuzz-control-key-0123456789abcdef".to_vec()).unwrap()]));
+    let v =
+        V.get_or_init(|| Verifier::new(vec![Key::new("k1", b"fuzz-control-key-0123456789abcdef".to_vec()).unwrap()]));
     // Fields separated by 0xff; the last is the body.
     let mut parts = data.splitn(7, |b| *b == 0xff);
     let mut next = || String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();

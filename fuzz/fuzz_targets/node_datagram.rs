@@ -15,9 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let now = Instant::now();
     let mut e = Engine::new("127.0.0.1:40000".parse().unwrap(), Arc::new(Metrics::default()), now);
     e.handle_command("r", Command::CreateRoom { max_participants: 4, name: "r".into() }, now).unwrap();
-    let req = CreateParticipantRequest { user_id: "u".into(), connection_id: None, can_publish: true, can_subscribe: true };
+    let req =
+        CreateParticipantRequest { user_id: "u".into(), connection_id: None, can_publish: true, can_subscribe: true };
     e.handle_command("r", Command::Join { participant: "p".into(), req }, now).unwrap();
-    let _ = e.handle_command("r", Command::CreateTransport { participant: "p".into(), direction: Direction::Recv }, now);
+    let _ =
+        e.handle_command("r", Command::CreateTransport { participant: "p".into(), direction: Direction::Recv }, now);
     let from = "192.0.2.1:5000".parse().unwrap();
     e.handle_datagram(now, from, data);
     // The same bytes as the attributes of a STUN binding request (RFC 5389 header, magic

@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let now = Instant::now();
     let mut e = Engine::new("127.0.0.1:40000".parse().unwrap(), Arc::new(Metrics::default()), now);
     e.handle_command("r", Command::CreateRoom { max_participants: 4, name: "r".into() }, now).unwrap();
-    let req = CreateParticipantRequest { user_id: "u".into(), connection_id: None, can_publish: true, can_subscribe: true };
+    let req =
+        CreateParticipantRequest { user_id: "u".into(), connection_id: None, can_publish: true, can_subscribe: true };
     e.handle_command("r", Command::Join { participant: "p".into(), req }, now).unwrap();
     let direction = if pick & 1 == 0 { Direction::Send } else { Direction::Recv };
     let t = e
@@ -29,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
             let kind = if pick & 2 == 0 { MediaKind::Audio } else { MediaKind::Video };
             let rids = if pick & 4 == 0 { vec![] } else { vec!["q".into(), "h".into(), "f".into()] };
             let tracks = vec![PublishTrack { mid: "0".into(), kind, rids, source: None }];
-            Command::Publish { participant: "p".into(), req: PublishRequest { transport_id: t.transport_id, sdp, tracks } }
+            Command::Publish {
+                participant: "p".into(),
+                req: PublishRequest { transport_id: t.transport_id, sdp, tracks },
+            }
         }
         Direction::Recv => Command::Answer { participant: "p".into(), transport: t.transport_id, sdp },
     };

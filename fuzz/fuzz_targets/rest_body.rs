@@ -21,12 +21,11 @@ fn world() -> &'static World {
     W.get_or_init(|| {
         let (graph, clock) = common::graph();
         let auth = common::authority();
-        let tokens = stratus_core::auth::TableRefreshTokens(std::sync::Arc::new(
-            stratus_core::store::memory::MemoryTable::new(
+        let tokens =
+            stratus_core::auth::TableRefreshTokens(std::sync::Arc::new(stratus_core::store::memory::MemoryTable::new(
                 &stratus_core::store::schema::MAIN,
                 std::sync::Arc::new(clock.clone()),
-            ),
-        ));
+            )));
         let req = stratus_protocol::auth::TokenRequest {
             app_key: common::APP.into(),
             app_secret: common::APP_SECRET.into(),

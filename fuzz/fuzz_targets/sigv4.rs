@@ -14,8 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let mut headers = http::HeaderMap::new();
     let mut i = 2;
     while i + 1 < fields.len().saturating_sub(1) {
-        if let (Ok(n), Ok(v)) =
-            (http::HeaderName::from_bytes(fields[i]), http::HeaderValue::from_bytes(fields[i + 1]))
+        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(fields[i]), http::HeaderValue::from_bytes(fields[i + 1]))
         {
             headers.append(n, v);
         }

@@ -213,6 +213,18 @@ async fn peer(received: Option<Received>) -> (Arc<dyn PeerConnection>, Seen) {
 }
 
 /// The local description once it lists a candidate (the node does not trickle).
+/// With `STRATUS_FUZZ_SEEDS=<dir>`, keeps an SDP these peers send as a seed for the node's SDP
+/// fuzz target (`<dir>/node_sdp/<kind>-<n>`, the first byte choosing the target's transport
+/// direction): its corpus comes from real `webrtc` peers (scripts/fuzz.sh).
+fn keep_seed(send: bool, sdp: &str) {
+    let Some(dir) = std::env::var_os("STRATUS_FUZZ_SEEDS") else { return };
+    let dir = std::path::Path::new(&dir).join("node_sdp");
+    let _ = std::fs::create_dir_all(&dir);
+    let (pick, kind) = if send { (6u8, "publish") } else { (1u8, "answer") };
+    let name = format!("{kind}-{:016x}", rand::random::<u64>());
+    let _ = std::fs::write(dir.join(name), [&[pick][..], sdp.as_bytes()].concat());
+}
+
 async fn local_sdp(pc: &Arc<dyn PeerConnection>) -> String {
     for _ in 0..200 {
         if let Some(d) = pc.local_description().await
@@ -340,6 +352,7 @@ impl Publisher {
         let offer = pc.create_offer(None).await.unwrap();
         pc.set_local_description(offer).await.unwrap();
         let sdp = local_sdp(&pc).await;
+        keep_seed(true, &sdp);
         let mut tracks = vec![];
         if opts.audio {
             tracks.push(PublishTrack {
@@ -529,6 +542,7 @@ impl Subscriber {
             let answer = self.pc.create_answer(None).await.unwrap();
             self.pc.set_local_description(answer).await.unwrap();
             let sdp = local_sdp(&self.pc).await;
+            keep_seed(false, &sdp);
             offer = signal.answer(&self.transport_id, sdp).await;
         }
     }
