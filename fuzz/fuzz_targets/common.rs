@@ -51,3 +51,35 @@ pub fn graph() -> (Graph, ManualClock) {
     let parts = Parts::new(table, Arc::new(Dropping), authority(), clock_dyn, ServiceInfo::new("fuzz"), calls);
     (Graph::build(parts), clock)
 }
+
+/// An access token of `user` in the fuzz app, minted at the clock's time.
+pub fn access_token(clock: &ManualClock, user: &str) -> String {
+    let req = stratus_protocol::auth::TokenRequest {
+        app_key: APP.into(),
+        app_secret: APP_SECRET.into(),
+        user_id: user.into(),
+        email: None,
+        full_name: None,
+        role: None,
+        grants: Default::default(),
+        ttl_seconds: Some(86_400),
+    };
+    let tokens = stratus_core::auth::TableRefreshTokens(Arc::new(MemoryTable::new(&MAIN, Arc::new(clock.clone()))));
+    runtime().block_on(authority().issue(&tokens, &req, clock.now_secs())).unwrap().access_token
+}
+
+/// A media node engine with room `r` and participant `p` (may publish and subscribe).
+pub fn engine(now: std::time::Instant) -> stratus_media_node::sfu::Engine {
+    use stratus_media_node::sfu::{Command, Engine};
+    let metrics = Arc::new(stratus_media_node::metrics::Metrics::default());
+    let mut e = Engine::new("127.0.0.1:40000".parse().unwrap(), metrics, now);
+    e.handle_command("r", Command::CreateRoom { max_participants: 4, name: "r".into() }, now).unwrap();
+    let req = stratus_protocol::media::CreateParticipantRequest {
+        user_id: "u".into(),
+        connection_id: None,
+        can_publish: true,
+        can_subscribe: true,
+    };
+    e.handle_command("r", Command::Join { participant: "p".into(), req }, now).unwrap();
+    e
+}

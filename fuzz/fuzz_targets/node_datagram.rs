@@ -5,19 +5,16 @@
 
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use std::sync::Arc;
+
+#[path = "common.rs"]
+mod common;
 use std::time::Instant;
-use stratus_media_node::metrics::Metrics;
-use stratus_media_node::sfu::{Command, Engine};
-use stratus_protocol::media::{CreateParticipantRequest, Direction};
+use stratus_media_node::sfu::Command;
+use stratus_protocol::media::Direction;
 
 fuzz_target!(|data: &[u8]| {
     let now = Instant::now();
-    let mut e = Engine::new("127.0.0.1:40000".parse().unwrap(), Arc::new(Metrics::default()), now);
-    e.handle_command("r", Command::CreateRoom { max_participants: 4, name: "r".into() }, now).unwrap();
-    let req =
-        CreateParticipantRequest { user_id: "u".into(), connection_id: None, can_publish: true, can_subscribe: true };
-    e.handle_command("r", Command::Join { participant: "p".into(), req }, now).unwrap();
+    let mut e = common::engine(now);
     let _ =
         e.handle_command("r", Command::CreateTransport { participant: "p".into(), direction: Direction::Recv }, now);
     let from = "192.0.2.1:5000".parse().unwrap();

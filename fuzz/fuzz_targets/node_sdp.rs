@@ -4,21 +4,18 @@
 
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use std::sync::Arc;
+
+#[path = "common.rs"]
+mod common;
 use std::time::Instant;
-use stratus_media_node::metrics::Metrics;
-use stratus_media_node::sfu::{Command, Engine};
-use stratus_protocol::media::{CreateParticipantRequest, Direction, MediaKind, PublishRequest, PublishTrack};
+use stratus_media_node::sfu::Command;
+use stratus_protocol::media::{Direction, MediaKind, PublishRequest, PublishTrack};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, sdp)) = data.split_first() else { return };
     let sdp = String::from_utf8_lossy(sdp).into_owned();
     let now = Instant::now();
-    let mut e = Engine::new("127.0.0.1:40000".parse().unwrap(), Arc::new(Metrics::default()), now);
-    e.handle_command("r", Command::CreateRoom { max_participants: 4, name: "r".into() }, now).unwrap();
-    let req =
-        CreateParticipantRequest { user_id: "u".into(), connection_id: None, can_publish: true, can_subscribe: true };
-    e.handle_command("r", Command::Join { participant: "p".into(), req }, now).unwrap();
+    let mut e = common::engine(now);
     let direction = if pick & 1 == 0 { Direction::Send } else { Direction::Recv };
     let t = e
         .handle_command("r", Command::CreateTransport { participant: "p".into(), direction }, now)

@@ -20,25 +20,8 @@ fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
     W.get_or_init(|| {
         let (graph, clock) = common::graph();
-        let auth = common::authority();
-        let tokens =
-            stratus_core::auth::TableRefreshTokens(std::sync::Arc::new(stratus_core::store::memory::MemoryTable::new(
-                &stratus_core::store::schema::MAIN,
-                std::sync::Arc::new(clock.clone()),
-            )));
-        let req = stratus_protocol::auth::TokenRequest {
-            app_key: common::APP.into(),
-            app_secret: common::APP_SECRET.into(),
-            user_id: "fuzzer".into(),
-            email: None,
-            full_name: None,
-            role: None,
-            grants: Default::default(),
-            ttl_seconds: Some(86_400),
-        };
-        use stratus_core::clock::Clock;
-        let t = common::runtime().block_on(auth.issue(&tokens, &req, clock.now_secs())).unwrap();
-        World { router: stratus_api::router(graph.state), token: t.access_token, routes: stratus_api::routes::list() }
+        let token = common::access_token(&clock, "fuzzer");
+        World { router: stratus_api::router(graph.state), token, routes: stratus_api::routes::list() }
     })
 }
 

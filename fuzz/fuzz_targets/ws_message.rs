@@ -24,26 +24,8 @@ fn world() -> &'static World {
         let (graph, clock) = common::graph();
         let sig = graph.signaling;
         let conn = ConnectionId::from("fuzzConn=");
-        common::runtime().block_on(async {
-            let req = stratus_protocol::auth::TokenRequest {
-                app_key: common::APP.into(),
-                app_secret: common::APP_SECRET.into(),
-                user_id: "fuzzer".into(),
-                email: None,
-                full_name: None,
-                role: None,
-                grants: Default::default(),
-                ttl_seconds: None,
-            };
-            let tokens = stratus_core::auth::TableRefreshTokens(std::sync::Arc::new(
-                stratus_core::store::memory::MemoryTable::new(
-                    &stratus_core::store::schema::MAIN,
-                    std::sync::Arc::new(clock.clone()),
-                ),
-            ));
-            let t = common::authority().issue(&tokens, &req, clock.now_secs()).await.unwrap();
-            sig.connect(&conn, Some(&t.access_token), clock.now_ms()).await.expect("connect");
-        });
+        let token = common::access_token(&clock, "fuzzer");
+        common::runtime().block_on(sig.connect(&conn, Some(&token), clock.now_ms())).expect("connect");
         World { sig, clock, conn }
     })
 }
