@@ -79,8 +79,9 @@ impl Out {
 
 struct Conn {
     tx: mpsc::UnboundedSender<Out>,
-    /// Bytes queued for the writer and not yet handed to the socket.
-    queued: AtomicUsize,
+    /// Bytes queued for the writer and not yet handed to the socket (the writer holds this,
+    /// not the connection, so its channel still closes when the connection is dropped).
+    queued: Arc<AtomicUsize>,
     /// Set when the connection was dropped for not keeping up.
     overflowed: AtomicBool,
     connected_at: Millis,
@@ -223,7 +224,7 @@ impl Gateway {
         let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
         let conn = Arc::new(Conn {
             tx,
-            queued: AtomicUsize::new(0),
+            queued: Arc::new(AtomicUsize::new(0)),
             overflowed: AtomicBool::new(false),
             connected_at,
             last_active: AtomicI64::new(connected_at),
@@ -235,7 +236,7 @@ impl Gateway {
         // The writer holds only the notifier: once the registry and this task drop the
         // connection, its channel closes and the writer ends after sending what is queued.
         let closed = conn.closed.clone();
-        let budget = conn.clone();
+        let budget = conn.queued.clone();
         let mut writer = tokio::spawn(async move {
             // Queue everything already waiting, then flush once: under load one write
             // syscall carries many messages.
@@ -254,7 +255,7 @@ impl Gateway {
                     if ws_tx.feed(frame).await.is_err() {
                         return;
                     }
-                    budget.queued.fetch_sub(n, Ordering::AcqRel);
+                    budget.fetch_sub(n, Ordering::AcqRel);
                     if close {
                         break;
                     }
