@@ -244,14 +244,17 @@ async fn concurrent_refreshes_of_one_token_yield_one_new_pair() {
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let (api, token) = (api.clone(), token.clone());
-        tasks
-            .push(tokio::spawn(async move { api.post("/auth/refresh", json!({"refresh_token": token})).await.status }));
+        tasks.push(tokio::spawn(async move { api.post("/auth/refresh", json!({"refresh_token": token})).await }));
     }
-    let mut ok = 0;
+    let mut won = Vec::new();
     for t in tasks {
-        if t.await.unwrap() == StatusCode::OK {
-            ok += 1;
+        let r = t.await.unwrap();
+        if r.status == StatusCode::OK {
+            won.push(r.body);
         }
     }
-    assert_eq!(ok, 1, "exactly one of the racing refreshes wins");
+    assert_eq!(won.len(), 1, "exactly one of the racing refreshes wins");
+    // The others were reuses of a spent token: the sign-in is over, the winner's pair with it.
+    let next = api.post("/auth/refresh", json!({"refresh_token": won[0]["refresh_token"]})).await;
+    next.assert_error(401, "AUTH_TOKEN_INVALID");
 }

@@ -409,6 +409,12 @@ impl Authority {
             return Err(AuthError::Invalid("the app's secret has changed since this sign-in; sign in again"));
         }
         let fam = claims.fam.clone().unwrap_or_else(|| claims.jti.clone());
+        // Checked before the token is used up: of refreshes racing with one token, the one
+        // that uses it up gets its pair (and the others' reuse then revokes the sign-in, so
+        // that pair works only until it is refreshed or connects).
+        if tokens.family_revoked(&claims.app, &fam).await? {
+            return Err(AuthError::Invalid("this sign-in was revoked (a refresh token of it was reused)"));
+        }
         if !tokens.consume(&claims.app, &claims.jti).await? {
             // A spent refresh token came back: one of its two holders is not its owner, and
             // which cannot be told, so the whole sign-in ends (the tokens minted from it too).
@@ -417,9 +423,6 @@ impl Authority {
                 .await?;
             tracing::warn!(app = %claims.app, user_id = %claims.user_id, "refresh token reused; its sign-in is revoked");
             return Err(AuthError::Invalid("refresh token already used or revoked"));
-        }
-        if tokens.family_revoked(&claims.app, &fam).await? {
-            return Err(AuthError::Invalid("this sign-in was revoked (a refresh token of it was reused)"));
         }
         let (access, refresh) = self.pair(&claims, self.cfg.access_ttl_secs, now_secs);
         tokens.record(&refresh.app, &refresh.jti, &refresh.user_id, refresh.exp).await?;
