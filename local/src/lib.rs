@@ -8,7 +8,8 @@
 //!
 //! Layout:
 //! - [`Options`] — command-line flags / environment.
-//! - [`start`]  — builds the store and authority, binds, returns the running server.
+//! - [`start`]  — builds the store and authority, binds, returns the running server
+//!   ([`start_on`] on a given store).
 //! - [`gateway`] — the WebSocket API emulator (events, `@connections`, API Gateway limits).
 //! - [`sigv4`]  — the Management API's SigV4 check (the credentials only the back end holds).
 //! - [`media`]  — the in-process media node (engine, signed control API, registry heartbeats).
@@ -179,8 +180,15 @@ async fn source_ip(
 }
 
 pub async fn start(opts: Options) -> Result<Running, String> {
+    let table = open_table(&opts).await?;
+    start_on(opts, table).await
+}
+
+/// The store `opts` name: DynamoDB at `--dynamodb-endpoint` (the table created if missing),
+/// else the embedded one.
+pub async fn open_table(opts: &Options) -> Result<Arc<dyn Table>, String> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let table: Arc<dyn Table> = match &opts.dynamodb_endpoint {
+    Ok(match &opts.dynamodb_endpoint {
         Some(ep) => {
             let client = stratus_dynamo::client(Some(ep)).await;
             stratus_dynamo::create_table(&client, &MAIN, &opts.table).await?;
@@ -198,7 +206,12 @@ pub async fn start(opts: Options) -> Result<Running, String> {
             });
             mem
         }
-    };
+    })
+}
+
+/// [`start`] on a store of the caller's (the fault tests wrap the embedded one).
+pub async fn start_on(opts: Options, table: Arc<dyn Table>) -> Result<Running, String> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app_secret =
         opts.app_secret.clone().unwrap_or_else(|| String::from_utf8_lossy(Secret::random_hex().expose()).into());
     let jwt_secret = match &opts.jwt_secret {

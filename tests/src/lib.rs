@@ -11,6 +11,8 @@
 //! - [`browser`]     — the Chromium scenarios of `clients/js/test`, run from Rust tests.
 //! - [`conformance`] — the store conformance suite; `conformance_suite!` instantiates it for
 //!   one `Table` factory, so the embedded and DynamoDB stores run the very same cases.
+//! - [`fault`]       — `Faulty`, a store wrapper injecting errors and latency on chosen
+//!   operations (the fault tests).
 //! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
 //!   the API Gateway event fixtures in `tests/fixtures/`.
 //! - [`local`]       — the local stack binary started on a free port, as a user runs it.
@@ -32,6 +34,7 @@ pub mod apigw;
 pub mod aws;
 pub mod browser;
 pub mod conformance;
+pub mod fault;
 pub mod lambda;
 pub mod local;
 pub mod netns;

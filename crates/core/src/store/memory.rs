@@ -53,6 +53,13 @@ impl MemoryTable {
         self.len() == 0
     }
 
+    /// The keys of every item not expired, in key order (tests compare the table before and
+    /// after a fault with it).
+    pub fn keys(&self) -> Vec<Key> {
+        let now = self.clock.now_secs();
+        self.lock().items.iter().filter(|(_, it)| !expired(self.spec, it, now)).map(|(k, _)| k.clone()).collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves maps that are still structurally valid.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
