@@ -222,3 +222,63 @@ async fn a_join_placed_on_a_registered_but_dead_node_moves_the_room_and_joins_on
     let room = stratus_core::rooms::get(app.as_ref(), &"retro".into()).await.unwrap();
     assert_eq!((room.node_id.as_deref(), room.participants), (Some(node), 1));
 }
+
+/// Accepts control connections and never answers: a node whose control plane hangs while
+/// its heartbeat task still runs.
+async fn black_hole() -> std::net::SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = l.accept().await {
+            held.push(s);
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_heartbeats_but_does_not_answer_control_is_taken_out_of_placement() {
+    let ep = stratus_tests::aws::endpoint();
+    let table = stratus_tests::aws::unique_name("silent");
+    let env = stratus_tests::aws::sdk_env();
+    let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    envs.push(("STRATUS_CONTROL_KEYS", KEYS));
+    envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
+    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "1"];
+    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
+    let events = format!("{}/ws", local.base);
+    // node-a sorts first among equally loaded nodes, so placement would pick it; its
+    // advertised control URL leads into the black hole.
+    let silent = format!("http://{}", black_hole().await);
+    let heartbeat = [("STRATUS_HEARTBEAT_SECS", "1")];
+    let _a = node_with("node-a", &table, &events, &[heartbeat[0], ("STRATUS_CONTROL_URL", &silent)]);
+    let _b = node_with("node-b", &table, &events, &heartbeat);
+    let t = stratus_dynamo::DynamoTable::new(
+        stratus_tests::aws::dynamodb().await,
+        &table,
+        &stratus_core::store::schema::MAIN,
+        std::sync::Arc::new(stratus_core::clock::SystemClock),
+    );
+    // The room sweep probes both nodes and marks the silent one, which keeps heartbeating.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let fleet = loop {
+        let f = stratus_core::nodes::fleet(&t).await.unwrap();
+        if f.nodes.len() == 2 && f.marked(&"node-a".into(), stratus_core::nodes::Mark::Unreachable).is_some() {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "node-a never marked unreachable: {f:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(fleet.marked(&"node-b".into(), stratus_core::nodes::Mark::Unreachable).is_none(), "{fleet:?}");
+    let alice = member(&local, "alice").await;
+    for room in ["r1", "r2", "r3"] {
+        alice.ok("createRoom", json!({ "roomId": room })).await;
+        let joined = alice.ok("joinRoom", json!({ "roomId": room })).await;
+        assert_eq!(joined["nodeId"], "node-b", "{room}: {joined}");
+        assert_eq!(joined["epoch"], 1, "{room} was placed on node-b at once, never on the silent node");
+        alice.ok("leaveRoom", json!({})).await;
+    }
+    let f = stratus_core::nodes::fleet(&t).await.unwrap();
+    assert!(f.nodes.iter().any(|n| n.id == "node-a"), "node-a still heartbeats: it is registered, just not placed");
+}

@@ -212,6 +212,7 @@ async fn serve() {
             tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
+                _ = reg.drain_asked.notified() => {}
             }
             registry::drain(table, state, reg, protection, drain).await;
             handle.graceful_shutdown(Some(Duration::from_secs(5)));

@@ -10,7 +10,8 @@
 //!    the participants get `roomMoved` and join again elsewhere while this node still
 //!    forwards, for up to `Drain::linger` or until its rooms are gone.
 //!
-//! Then protection is cleared and the process may exit.
+//! Then protection is cleared and the process may exit. An operator's drain request in the
+//! registry (`stratus nodes drain`), seen at a heartbeat, starts the same drain.
 
 use crate::protection::Protection;
 use crate::state::NodeState;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use stratus_core::nodes::{self, NodeRecord};
 use stratus_core::store::Table;
 use stratus_protocol::ids::NodeId;
+use tokio::sync::Notify;
 
 pub struct Registration {
     pub control_url: String,
@@ -30,6 +32,9 @@ pub struct Registration {
     pub every: Duration,
     /// Set once the node has left the registry: heartbeats stop writing it back.
     pub left: AtomicBool,
+    /// Notified when a heartbeat finds an operator's drain request (`stratus nodes drain`):
+    /// the node then drains as on SIGTERM.
+    pub drain_asked: Notify,
 }
 
 impl Registration {
@@ -41,6 +46,7 @@ impl Registration {
             max_participants,
             every,
             left: AtomicBool::new(false),
+            drain_asked: Notify::new(),
         }
     }
 }
@@ -74,6 +80,16 @@ async fn beat(table: &dyn Table, st: &NodeState, reg: &Registration) {
     let ttl = (reg.every.as_secs() as i64 * 3).max(3);
     if let Err(e) = nodes::heartbeat(table, &record(st, reg), st.clock.now_ms(), ttl).await {
         tracing::warn!(error = %e, "heartbeat failed");
+    }
+    if !st.is_draining() {
+        match nodes::drain_requested(table, &NodeId::from(st.id.as_str())).await {
+            Ok(true) => {
+                tracing::info!(node_id = %st.id, "drain requested in the registry");
+                reg.drain_asked.notify_one();
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read drain requests"),
+        }
     }
 }
 
@@ -128,10 +144,13 @@ pub async fn drain(
     }
     let empty = rooms_gone_within(&st, d.wait).await;
     reg.left.store(true, Ordering::SeqCst);
-    if let Some(t) = &table
-        && let Err(e) = nodes::deregister(t.as_ref(), &NodeId::from(st.id.as_str())).await
-    {
-        tracing::warn!(error = %e, "could not leave the registry; its entry will expire");
+    if let Some(t) = &table {
+        let id = NodeId::from(st.id.as_str());
+        if let Err(e) = nodes::deregister(t.as_ref(), &id).await {
+            tracing::warn!(error = %e, "could not leave the registry; its entry will expire");
+        }
+        // Done: a node started again under this id must not drain at its first heartbeat.
+        let _ = nodes::unmark(t.as_ref(), &id, nodes::Mark::Drain).await;
     }
     if !empty {
         tracing::info!(node_id = %st.id, rooms = st.load().rooms, "rooms handed over; forwarding while they move");

@@ -22,6 +22,7 @@ use crate::sink::ConnectionSink;
 use crate::store::{Cond, Key, StoreError, Table, Write};
 use crate::tenant;
 use async_trait::async_trait;
+use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
@@ -182,13 +183,44 @@ impl SfuRooms {
         AppRooms { fleet: self, table: ns.table.clone(), app: ns.app.clone(), max_participants }
     }
 
-    /// Moves every occupied room of these apps whose node is gone. Returns how many moved.
+    /// Probes every registered node, then moves every occupied room of these apps whose node
+    /// is gone or did not answer. Returns how many moved.
     pub async fn sweep(&self, apps: &[AppId], now: Millis) -> Result<usize, RoomError> {
+        self.probe(now).await?;
         let mut moved = 0;
         for app in apps {
             moved += self.app(&tenant::Namespace::new(&self.root, app)).sweep(now).await?;
         }
         Ok(moved)
+    }
+}
+
+impl SfuRooms {
+    /// Asks each registered node for its stats: one that cannot be reached (a node that hangs
+    /// but still heartbeats) is marked unreachable and so leaves placement; a marked one that
+    /// answers again is cleared. Probing first means a single failed request elsewhere (which
+    /// marks the node too) moves only its own room, not all the node's rooms, unless the node
+    /// stays silent.
+    async fn probe(&self, now: Millis) -> Result<(), StoreError> {
+        let fleet = nodes::fleet(self.root.as_ref()).await?;
+        let replies = join_all(fleet.nodes.iter().map(|n| self.media.call(n, control::STATS, &[], None))).await;
+        for (n, reply) in fleet.nodes.iter().zip(replies) {
+            let marked = fleet.marked(&n.id, nodes::Mark::Unreachable).is_some();
+            match reply {
+                Err(e) if e.unreachable => {
+                    if !marked {
+                        tracing::warn!(node = %n.id, error = %e.message, "media node does not answer control; out of placement");
+                    }
+                    nodes::mark_unreachable(self.root.as_ref(), &n.id, now, &e.message).await?;
+                }
+                _ if marked => {
+                    tracing::info!(node = %n.id, "media node answers control again; back in placement");
+                    nodes::unmark(self.root.as_ref(), &n.id, nodes::Mark::Unreachable).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -384,6 +416,8 @@ impl AppRooms<'_> {
         now: Millis,
     ) -> Result<Placement, RoomError> {
         tracing::warn!(%room, node = %node.id, error = %e.message, "media node unreachable; moving its room");
+        // Out of placement for every app's new rooms too, until it answers a probe again.
+        nodes::mark_unreachable(self.root.as_ref(), &node.id, now, &e.message).await?;
         self.placement_without(room, Some(&node.id), now).await
     }
 

@@ -16,7 +16,7 @@
 //! | group (SFU) room | [`room`] | `ROOM#<r>` | `META`, `P#<participant>` |
 //! | user | [`user`] | `USER#<u>` | `SLOT#<n>`, `PRESENCE`, `ACTIVECALL` |
 //! | call | [`call`] | `CALL#<id>` | `META`; history `HIST#<u>` / `<created_at>#<id>`, `HISTCOUNT#<u>` / `COUNT` |
-//! | media node (deployment-wide) | [`node`] | `NODE#<id>` | `META` |
+//! | media node (deployment-wide) | [`node`] | `NODE#<id>` | `META`; marks `UNREACHABLE`, `DRAIN` |
 //! | refresh token | [`refresh`] | `REFRESH#<jti>` | `REFRESH` |
 //! | revoked sign-in | [`refresh`] | `REFRESHFAM#<fam>` | `REVOKED` |
 //! | rate counter | [`rate`] | `RATE#<u>#<limit>` | `M#<minute>` |
