@@ -1,7 +1,7 @@
 //! SFU fan-out: one publisher (VP8-shaped video at about 1 Mbps plus 50 pps audio) to N
 //! subscribers on loopback, the node in this process on one worker. The publisher is a full
 //! `webrtc` peer; the subscribers are light `rtc` peers (real ICE, DTLS and SRTP handshakes,
-//! RTP counted off the socket without decryption, see `light_rx`) so that hundreds of them
+//! RTP counted off the socket without decryption, see `stratus_tests::light_rx`) so that hundreds of them
 //! leave the node a core of its own.
 //! For each N: packets forwarded per CPU-second of the worker thread (the forwarding core,
 //! measured from /proc, so the clients' own CPU is not counted), loss at the subscribers and
@@ -9,9 +9,6 @@
 //!
 //! `cargo run --release -p stratus-bench --bin sfu-fanout -- 100 200 400 800`
 
-mod light_rx;
-
-use light_rx::LightSubscriber;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stratus_control::{Key, Verifier};
@@ -19,7 +16,8 @@ use stratus_core::clock::SystemClock;
 use stratus_media_node::sfu::{Sfu, SfuConfig};
 use stratus_media_node::{NodeState, app};
 use stratus_protocol::media::MediaKind;
-use stratus_tests::peer::{Node, PublishOptions, Publisher};
+use stratus_tests::light_rx::LightSubscriber;
+use stratus_tests::peer::{Node, PublishOptions, Publisher, Seat};
 
 /// CPU seconds used so far by this process's thread named `name` (schedstat: nanoseconds
 /// on CPU, not jiffies).
@@ -79,9 +77,10 @@ async fn main() {
         for i in 0..n {
             let pid = format!("s{i}");
             node.join("bench", &pid).await;
-            let s = LightSubscriber::start(&node, "bench", &pid).await;
-            s.subscribe(&node, &audio.producer_id).await;
-            s.subscribe(&node, &video.producer_id).await;
+            let seat = Seat { node: &node, room: "bench", pid: &pid };
+            let s = LightSubscriber::start(&seat, std::net::Ipv4Addr::LOCALHOST.into()).await;
+            s.subscribe(&seat, &audio.producer_id).await;
+            s.subscribe(&seat, &video.producer_id).await;
             subs.push(s);
         }
         // Past the knee a saturated worker may not finish every handshake; the window then

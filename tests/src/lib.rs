@@ -15,6 +15,8 @@
 //!   operations (the fault tests).
 //! - [`lambda`]      — a Lambda Runtime API emulator that runs real function binaries, and
 //!   the API Gateway event fixtures in `tests/fixtures/`.
+//! - [`light_rx`]    — a cheap receive-only WebRTC peer (real handshakes, RTP counted off the
+//!   socket) for load tools: the fan-out bench and `stratus load-test`.
 //! - [`local`]       — the local stack binary started on a free port, as a user runs it.
 //! - [`netns`]       — hosts that cannot reach each other (network namespaces, veth),
 //!   sharing one address where coturn runs.
@@ -36,6 +38,7 @@ pub mod browser;
 pub mod conformance;
 pub mod fault;
 pub mod lambda;
+pub mod light_rx;
 pub mod local;
 pub mod netns;
 pub mod node;

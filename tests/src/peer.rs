@@ -194,7 +194,7 @@ impl PeerConnectionEventHandler for Handler {
 /// Payloads received, by SSRC.
 pub type Received = Arc<Mutex<HashMap<u32, Vec<Bytes>>>>;
 
-async fn peer(received: Option<Received>) -> (Arc<dyn PeerConnection>, Seen) {
+async fn peer(received: Option<Received>, bind: std::net::IpAddr) -> (Arc<dyn PeerConnection>, Seen) {
     let mut media = MediaEngine::default();
     media.register_default_codecs().unwrap();
     let registry = register_default_interceptors(Default::default(), &mut media).unwrap();
@@ -205,7 +205,7 @@ async fn peer(received: Option<Received>) -> (Arc<dyn PeerConnection>, Seen) {
         .with_setting_engine(SettingEngineBuilder::new().with_include_loopback_candidate(true).build())
         .with_interceptor_registry(registry)
         .with_handler(Arc::new(Handler { seen: seen.clone(), received }))
-        .with_udp_addrs(vec!["127.0.0.1:0".to_string()])
+        .with_udp_addrs(vec![std::net::SocketAddr::new(bind, 0).to_string()])
         .build()
         .await
         .expect("peer connection");
@@ -295,6 +295,8 @@ pub struct Publisher {
     pub producers: Vec<ProducerInfo>,
     pub sent: Sent,
     pub frames: Arc<AtomicU64>,
+    /// RTP packets written, audio and video.
+    pub packets_sent: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -310,6 +312,12 @@ pub struct PublishOptions {
     /// Two VP8 temporal layers: even frames TID 0, odd frames TID 1, marked in the payload
     /// descriptor; the frame number then sits at bytes 4..12 (see `frame_number`).
     pub temporal: bool,
+    /// Keep every payload sent in [`Publisher::sent`] (tests compare them); a long load run
+    /// only counts them ([`Publisher::packets_sent`]).
+    pub keep_sent: bool,
+    /// The address the peer's UDP socket binds (loopback by default; a load test against a
+    /// node on another host binds a routable one).
+    pub bind: std::net::IpAddr,
 }
 
 /// The frame number a publisher wrote into a video payload.
@@ -328,6 +336,8 @@ impl Default for PublishOptions {
             packets_per_frame: 3,
             payload_bytes: 1000,
             temporal: false,
+            keep_sent: true,
+            bind: std::net::Ipv4Addr::LOCALHOST.into(),
         }
     }
 }
@@ -340,7 +350,7 @@ impl Publisher {
     /// Publishes audio (optional) and video through any signalling path.
     pub async fn start_with(signal: &dyn Signal, opts: PublishOptions) -> Publisher {
         let t = signal.transport(Direction::Send).await;
-        let (pc, seen) = peer(None).await;
+        let (pc, seen) = peer(None, opts.bind).await;
         let audio =
             Arc::new(TrackLocalStaticRTP::new(track(RtpCodecKind::Audio, "audio", "audio/opus", 48000, 2, &[])));
         let video =
@@ -377,6 +387,7 @@ impl Publisher {
         let sent: Sent = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let frames = Arc::new(AtomicU64::new(0));
+        let packets_sent = Arc::new(AtomicU64::new(0));
         let video_ssrcs: Vec<(String, u32)> = {
             let t = video.track().await;
             let mut v = vec![];
@@ -388,8 +399,8 @@ impl Publisher {
         let audio_ssrc = audio.track().await.ssrcs().next().unwrap_or(0);
         // Media: one task, a frame per tick; audio every 20 ms.
         {
-            let (sent, stop, frames) = (sent.clone(), stop.clone(), frames.clone());
-            let with_audio = opts.audio;
+            let (sent, stop, frames, count) = (sent.clone(), stop.clone(), frames.clone(), packets_sent.clone());
+            let (with_audio, keep) = (opts.audio, opts.keep_sent);
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(1000 / opts.fps as u64));
                 let mut seq: HashMap<u32, u16> = HashMap::new();
@@ -438,7 +449,10 @@ impl Publisher {
                             let payload = Bytes::from(payload);
                             let label = if rid.is_empty() { "video".to_owned() } else { format!("video/{rid}") };
                             if video.write_rtp(rtp::Packet { header, payload: payload.clone() }).await.is_ok() {
-                                sent.lock().unwrap().entry(label).or_default().push(payload);
+                                count.fetch_add(1, Ordering::Relaxed);
+                                if keep {
+                                    sent.lock().unwrap().entry(label).or_default().push(payload);
+                                }
                             }
                         }
                     }
@@ -464,13 +478,16 @@ impl Publisher {
                         payload[9..11].copy_from_slice(&s.to_be_bytes());
                         let payload = Bytes::from(payload);
                         if audio.write_rtp(rtp::Packet { header, payload: payload.clone() }).await.is_ok() {
-                            sent.lock().unwrap().entry("audio".into()).or_default().push(payload);
+                            count.fetch_add(1, Ordering::Relaxed);
+                            if keep {
+                                sent.lock().unwrap().entry("audio".into()).or_default().push(payload);
+                            }
                         }
                     }
                 }
             });
         }
-        Publisher { pc, seen, transport_id: t.transport_id, producers: res.producers, sent, frames, stop }
+        Publisher { pc, seen, transport_id: t.transport_id, producers: res.producers, sent, frames, packets_sent, stop }
     }
 
     /// Restarts ICE on the send transport: an `iceRestart` offer sent as a publish with no
@@ -524,7 +541,7 @@ impl Subscriber {
     pub async fn start_with(signal: &dyn Signal) -> Subscriber {
         let t = signal.transport(Direction::Recv).await;
         let received: Received = Arc::default();
-        let (pc, seen) = peer(Some(received.clone())).await;
+        let (pc, seen) = peer(Some(received.clone()), std::net::Ipv4Addr::LOCALHOST.into()).await;
         Subscriber { pc, transport_id: t.transport_id, received, seen, room: String::new(), pid: String::new() }
     }
 
