@@ -459,6 +459,9 @@ struct Sample {
     rss_kib: u64,
     fds: u64,
     threads: u64,
+    /// CPU seconds so far of the process's media-node worker threads (`sfu<n>-w<i>`: the
+    /// local stack's in-process node), 0 when it has none.
+    media_cpu_s: f64,
 }
 
 fn sample(pid: u32, at_s: f64) -> Option<Sample> {
@@ -467,7 +470,16 @@ fn sample(pid: u32, at_s: f64) -> Option<Sample> {
         status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse().ok())
     };
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64;
-    Some(Sample { at_s, rss_kib: field("VmRSS:")?, fds, threads: field("Threads:")? })
+    let mut media_cpu_s = 0.0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.starts_with("sfu") && comm.contains("-w") {
+            // schedstat: nanoseconds on CPU first.
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            media_cpu_s += stat.split_whitespace().next().and_then(|n| n.parse::<f64>().ok()).unwrap_or(0.0) / 1e9;
+        }
+    }
+    Some(Sample { at_s, rss_kib: field("VmRSS:")?, fds, threads: field("Threads:")?, media_cpu_s })
 }
 
 /// Least-squares slope of `y` over the samples' time, per minute; `None` under two samples.
@@ -481,6 +493,14 @@ fn slope_per_min(samples: &[Sample], y: impl Fn(&Sample) -> f64) -> Option<f64> 
     let num: f64 = samples.iter().map(|s| (s.at_s - mx) * (y(s) - my)).sum();
     let den: f64 = samples.iter().map(|s| (s.at_s - mx).powi(2)).sum();
     (den > 0.0).then(|| num / den * 60.0)
+}
+
+/// The media workers' CPU over the samples, as a share of one core (several workers can add
+/// past 100).
+fn media_cpu_pct(samples: &[Sample]) -> Option<f64> {
+    let (first, last) = (samples.first()?, samples.last()?);
+    let secs = last.at_s - first.at_s;
+    (secs > 0.0 && last.media_cpu_s > 0.0).then(|| (last.media_cpu_s - first.media_cpu_s) / secs * 100.0)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -641,6 +661,7 @@ impl Report {
                 "rssKibPerMin": slope(|s| s.rss_kib as f64),
                 "fdsPerMin": slope(|s| s.fds as f64),
                 "threadsPerMin": slope(|s| s.threads as f64),
+                "mediaWorkerCpuPct": media_cpu_pct(samples),
             })),
             "errors": errors,
             "errorsTotal": errors.values().sum::<u64>(),
@@ -711,12 +732,13 @@ mod tests {
 
     #[test]
     fn a_flat_series_has_no_slope_and_a_growing_one_its_rate() {
-        let s = |at_s: f64, rss_kib: u64| Sample { at_s, rss_kib, fds: 10, threads: 4 };
+        let s = |at_s: f64, rss_kib: u64| Sample { at_s, rss_kib, fds: 10, threads: 4, media_cpu_s: at_s / 2.0 };
         let flat = [s(0.0, 100), s(10.0, 100), s(20.0, 100)];
         assert_eq!(slope_per_min(&flat, |s| s.rss_kib as f64), Some(0.0));
         let growing = [s(0.0, 100), s(30.0, 130), s(60.0, 160)];
         assert_eq!(slope_per_min(&growing, |s| s.rss_kib as f64), Some(60.0));
         assert_eq!(slope_per_min(&growing[..1], |s| s.rss_kib as f64), None);
+        assert_eq!(media_cpu_pct(&growing), Some(50.0), "half a core");
     }
 
     #[test]

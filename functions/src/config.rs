@@ -133,7 +133,7 @@ pub fn media_control(keys: Option<Vec<stratus_control::Key>>) -> Option<Arc<dyn 
 /// The main table on DynamoDB.
 pub fn table(sdk: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn Table>, String> {
     let name = env(MAIN.name_env)?;
-    Ok(Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), name, &MAIN, clock)))
+    Ok(Arc::new(DynamoTable::new(stratus_dynamo::client_from(sdk), name, &MAIN, clock)))
 }
 
 /// Call settings: `STRATUS_SIGNALING_URL` (the public WebSocket URL handed to callers) and

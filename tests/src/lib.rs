@@ -17,6 +17,8 @@
 //!   the API Gateway event fixtures in `tests/fixtures/`.
 //! - [`light_rx`]    — a cheap receive-only WebRTC peer (real handshakes, RTP counted off the
 //!   socket) for load tools: the fan-out bench and `stratus load-test`.
+//! - [`link`]        — an HTTP link to moto a test can cut (down, hanging) or stop at a chosen
+//!   write, so a real process loses its store mid-flow.
 //! - [`local`]       — the local stack binary started on a free port, as a user runs it.
 //! - [`netns`]       — hosts that cannot reach each other (network namespaces, veth),
 //!   sharing one address where coturn runs.
@@ -39,6 +41,7 @@ pub mod conformance;
 pub mod fault;
 pub mod lambda;
 pub mod light_rx;
+pub mod link;
 pub mod local;
 pub mod netns;
 pub mod node;

@@ -1,18 +1,43 @@
 //! SDK client construction and table creation from the schema.
 
 use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType, TimeToLiveSpecification,
 };
+use std::time::Duration;
 use stratus_core::store::schema::TableSpec;
+
+/// How long one attempt and a whole operation (retries included) may take. The SDK's
+/// default has no timeout, so a store that hangs rather than refuses would hold a request
+/// until the Lambda (10 s) or the client gives up; with these it is a `StoreError` and the
+/// caller's 503 within seconds. DynamoDB answers in milliseconds; moto under a loaded test
+/// run in well under a second.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The store's timeouts, for every DynamoDB client of the platform.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// A DynamoDB client on the shared SDK configuration, with the store's timeouts.
+pub fn client_from(sdk: &aws_config::SdkConfig) -> Client {
+    Client::from_conf(aws_sdk_dynamodb::config::Builder::from(sdk).timeout_config(timeouts()).build())
+}
 
 /// A DynamoDB client. With `endpoint` (moto, LocalStack, DynamoDB Local) and no credentials
 /// in the environment, it signs with static dummy credentials, which such servers accept.
 pub async fn client(endpoint: Option<&str>) -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts());
     if let Some(ep) = endpoint {
         loader = loader.endpoint_url(ep);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

@@ -20,5 +20,5 @@ pub mod expr;
 pub mod management;
 pub mod table;
 
-pub use admin::{client, create_table};
+pub use admin::{client, client_from, create_table};
 pub use table::DynamoTable;
