@@ -8,6 +8,8 @@
 #     playwright-core): the browser SDK's build check and the real-browser tests;
 #   - coturn and iproute2 (Debian): a real TURN server, and the network namespaces the relay
 #     tests build hosts from (they need root);
+#   - faketime (Debian): libfaketime, to run a media node or a stack process with its clock
+#     skewed (local/tests/clock_skew.rs);
 #   - aws-sam-cli, cargo-lambda and ziglang (PyPI, pinned, in their own virtualenv:
 #     scripts/sam-build.sh): `sam validate --lint` and a real `sam build`;
 #   - cargo-fuzz (crates.io, scripts/fuzz.sh): a short run of every fuzz target.
@@ -35,6 +37,7 @@ debs=()
 [ -x "$CHROMIUM" ] || debs+=(chromium)
 [ -x /usr/bin/turnserver ] || debs+=(coturn)
 command -v ip >/dev/null 2>&1 || debs+=(iproute2)
+ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || debs+=(faketime)
 if [ ${#debs[@]} -gt 0 ]; then
   echo "== installing ${debs[*]} (Debian)"
   SUDO=""

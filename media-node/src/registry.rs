@@ -1,6 +1,7 @@
 //! The node in the registry (`stratus_core::nodes`): a heartbeat task rewrites the node's
-//! entry every `every` with its load and a TTL of three heartbeats, and keeps ECS scale-in
-//! protection in step with whether the node hosts rooms.
+//! entry every `every` with its load and a TTL of three heartbeats (plus the tolerated clock
+//! skew, `nodes::CLOCK_SKEW_SECS`), and keeps ECS scale-in protection in step with whether
+//! the node hosts rooms.
 //!
 //! On SIGTERM the node drains in two phases, both inside the platform's stop timeout:
 //! 1. **wait** (`Drain::wait`): marked draining (no new rooms; `/readyz` answers 503), it
@@ -77,7 +78,8 @@ async fn beat(table: &dyn Table, st: &NodeState, reg: &Registration) {
     if reg.left.load(Ordering::SeqCst) {
         return;
     }
-    let ttl = (reg.every.as_secs() as i64 * 3).max(3);
+    // Three heartbeats, plus the clock skew the functions tolerate between them and a node.
+    let ttl = (reg.every.as_secs() as i64 * 3).max(3) + nodes::CLOCK_SKEW_SECS;
     if let Err(e) = nodes::heartbeat(table, &record(st, reg), st.clock.now_ms(), ttl).await {
         tracing::warn!(error = %e, "heartbeat failed");
     }

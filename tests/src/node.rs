@@ -38,3 +38,20 @@ pub fn media_node(bin: &Path, id: &str, keys: &str) -> Command {
         .kill_on_drop(true);
     cmd
 }
+
+/// The environment that runs a process with its wall clock moved by `offset` (libfaketime's
+/// relative form: `"+5s"`, `"-5s"`), monotonic time left alone so its timers keep real
+/// pace. Panics with what to install when libfaketime is missing (scripts/test.sh installs
+/// Debian's `faketime`).
+pub fn skewed_clock(offset: &str) -> Vec<(&'static str, String)> {
+    let lib = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"]
+        .iter()
+        .map(|d| Path::new(d).join("faketime/libfaketimeMT.so.1"))
+        .find(|p| p.exists())
+        .expect("libfaketime is missing: install Debian's `faketime` (scripts/test.sh does)");
+    vec![
+        ("LD_PRELOAD", lib.display().to_string()),
+        ("FAKETIME", offset.to_owned()),
+        ("FAKETIME_DONT_FAKE_MONOTONIC", "1".to_owned()),
+    ]
+}

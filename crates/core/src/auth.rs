@@ -117,7 +117,10 @@ impl AuthConfig {
             access_ttl_secs: 3600,
             max_access_ttl_secs: 24 * 3600,
             refresh_ttl_secs: 30 * 24 * 3600,
-            leeway_secs: 5,
+            // The functions and the nodes may each be a few seconds off (docs/reliability.md,
+            // "Clock skew": ±5 s between processes is tested); a token minted by one function
+            // is then still valid at another whose clock is behind.
+            leeway_secs: 10,
         }
     }
 

@@ -14,6 +14,11 @@ use stratus_protocol::ids::NodeId;
 
 pub use crate::records::node::{Load, Mark, MarkRecord, NodeRecord};
 
+/// How far a node's clock may be behind the functions' (docs/reliability.md, "Clock skew"):
+/// a node's entry lives this much longer than its heartbeats need, so a node a few seconds
+/// behind does not look dead to the functions.
+pub const CLOCK_SKEW_SECS: i64 = 5;
+
 /// How long an unreachable mark keeps a node out of placement when nothing clears it first
 /// (the room sweep probes marked nodes and clears the mark of one that answers).
 pub const UNREACHABLE_TTL_SECS: i64 = 300;
