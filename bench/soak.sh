@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The soak: `stratus load-test` against the local stack (release builds, embedded store, its
+# in-process media node) for a while, the stack's RSS, file descriptors, threads and media
+# worker CPU sampled every 10 s. Figures go in docs/reliability.md ("Soak").
+#
+#   bench/soak.sh [DURATION] [more load-test arguments…]
+#   bench/soak.sh 10m                             # the documented run
+#   CALLS=20 ROOMS=1 PARTICIPANTS=3 bench/soak.sh 20s  # a smoke
+#
+# Defaults: CALLS=1000 concurrent calls (each held 30 s, then dialled again), PAIRS=50 relay
+# pairs at 10 messages/s, and ROOMS=6 rooms of PARTICIPANTS=50 (one publisher, 49 light
+# subscribers each: about 70% of the media worker's core on this machine). The report (JSON)
+# is kept in bench/results/soak-<UTC time>.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-10m}"
+shift || true
+# Two thousand WebSocket clients and their server ends in one machine.
+ulimit -n "$(ulimit -Hn)"
+cargo build --release --quiet -p stratus-local -p stratus-cli
+secret="soak-$(date +%s)-secret"
+log="$(mktemp)"
+STRATUS_DEV_APP_SECRET="$secret" RUST_LOG=warn ./target/release/stratus-local \
+  --listen 127.0.0.1:0 --no-demo >"$log" 2>&1 &
+stack=$!
+trap 'kill $stack 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 100); do
+  url="$(grep -o 'listening on http://[0-9.:]*' "$log" | head -1 | cut -d' ' -f3 || true)"
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$log"; echo "the stack did not start" >&2; exit 1; }
+mkdir -p bench/results
+out="bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ).json"
+set +e
+STRATUS_URL="$url" STRATUS_API_SECRET="$secret" ./target/release/stratus load-test \
+  --calls "${CALLS:-1000}" --call-hold 30s --p2p-pairs "${PAIRS:-50}" --p2p-rate 10 \
+  --rooms "${ROOMS:-6}" --participants "${PARTICIPANTS:-50}" \
+  --duration "$duration" --watch-pid "$stack" --json "$@" >"$out"
+status=$?
+set -e
+echo "report: $out (exit $status)"
+python3 - "$out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r.get("process") or {}
+print(json.dumps({k: r[k] for k in ("setupSecs", "rooms", "relay", "calls", "errorsTotal", "errors")}, indent=1))
+print("process:", {k: v for k, v in p.items() if k != "samples"})
+for s in p.get("samples", []):
+    print("  t=%6.0f s  rss %7.1f MiB  fds %5d  threads %3d  media cpu %7.1f s" % (s["at_s"], s["rss_kib"] / 1024, s["fds"], s["threads"], s["media_cpu_s"]))
+PY
+exit $status
