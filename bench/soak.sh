@@ -7,7 +7,7 @@
 #   bench/soak.sh 10m                             # the documented run
 #   CALLS=20 ROOMS=1 PARTICIPANTS=3 bench/soak.sh 20s  # a smoke
 #
-# Defaults: CALLS=1000 concurrent calls (each held 30 s, then dialled again), PAIRS=50 relay
+# Defaults: CALLS=1000 concurrent calls (each held HOLD=30s, then dialled again), PAIRS=50 relay
 # pairs at 10 messages/s, and ROOMS=6 rooms of PARTICIPANTS=50 (one publisher, 49 light
 # subscribers each: about 70% of the media worker's core on this machine). The report (JSON)
 # is kept in bench/results/soak-<UTC time>.json.
@@ -17,10 +17,10 @@ duration="${1:-10m}"
 shift || true
 # Two thousand WebSocket clients and their server ends in one machine.
 ulimit -n "$(ulimit -Hn)"
-cargo build --release --quiet -p stratus-local -p stratus-cli
+cargo build --profile load --quiet -p stratus-local -p stratus-cli
 secret="soak-$(date +%s)-secret"
 log="$(mktemp)"
-STRATUS_DEV_APP_SECRET="$secret" RUST_LOG=warn ./target/release/stratus-local \
+STRATUS_DEV_APP_SECRET="$secret" RUST_LOG=warn ./target/load/stratus-local \
   --listen 127.0.0.1:0 --no-demo >"$log" 2>&1 &
 stack=$!
 trap 'kill $stack 2>/dev/null || true; rm -f "$log"' EXIT
@@ -33,8 +33,8 @@ done
 mkdir -p bench/results
 out="bench/results/soak-$(date -u +%Y%m%dT%H%M%SZ).json"
 set +e
-STRATUS_URL="$url" STRATUS_API_SECRET="$secret" ./target/release/stratus load-test \
-  --calls "${CALLS:-1000}" --call-hold 30s --p2p-pairs "${PAIRS:-50}" --p2p-rate 10 \
+STRATUS_URL="$url" STRATUS_API_SECRET="$secret" ./target/load/stratus load-test \
+  --calls "${CALLS:-1000}" --call-hold "${HOLD:-30s}" --p2p-pairs "${PAIRS:-50}" --p2p-rate 10 \
   --rooms "${ROOMS:-6}" --participants "${PARTICIPANTS:-50}" \
   --duration "$duration" --watch-pid "$stack" --json "$@" >"$out"
 status=$?

@@ -136,6 +136,8 @@ fn short(s: &str) -> String {
     s.lines().next().unwrap_or("").chars().take(100).collect()
 }
 
+const PING: &str = r#"{"type":"ping"}"#;
+
 fn code_of(e: &Value) -> String {
     e["code"].as_str().unwrap_or("ERROR").to_owned()
 }
@@ -164,7 +166,7 @@ impl Ctx {
 // Rooms
 
 struct Seat {
-    client: SfuClient,
+    client: Arc<SfuClient>,
     publisher: Option<Publisher>,
     subscriber: Option<(LightSubscriber, Instant)>,
     join_ms: f64,
@@ -197,16 +199,16 @@ async fn room(ctx: Arc<Ctx>, r: usize) -> Result<Vec<Seat>, String> {
             continue;
         }
         let join_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        let mut seat = Seat { client, publisher: None, subscriber: None, join_ms };
+        let mut seat = Seat { client: Arc::new(client), publisher: None, subscriber: None, join_ms };
         if publishes {
             let opts = PublishOptions { keep_sent: false, bind: p.peer_ip, ..Default::default() };
-            let publisher = Publisher::start_with(&seat.client, opts).await;
+            let publisher = Publisher::start_with(seat.client.as_ref(), opts).await;
             producers.extend(publisher.producers.iter().map(|x| x.producer_id.clone()));
             seat.publisher = Some(publisher);
         } else {
-            let sub = LightSubscriber::start(&seat.client, p.peer_ip).await;
+            let sub = LightSubscriber::start(seat.client.as_ref(), p.peer_ip).await;
             for id in &producers {
-                sub.subscribe(&seat.client, id).await;
+                sub.subscribe(seat.client.as_ref(), id).await;
             }
             seat.subscriber = Some((sub, t0));
         }
@@ -358,8 +360,17 @@ fn relay(
     });
     let receiver = tokio::spawn(async move {
         let deadline = tokio::time::Instant::from_std(until + Duration::from_secs(2));
+        // The receiver only listens: a ping a minute keeps the gateway's idle timeout away.
+        let mut keepalive = tokio::time::interval(Duration::from_secs(60));
         loop {
-            match tokio::time::timeout_at(deadline, b.next()).await {
+            let next = tokio::select! {
+                next = tokio::time::timeout_at(deadline, b.next()) => next,
+                _ = keepalive.tick() => {
+                    let _ = b.send(Message::Text(PING.into())).await;
+                    continue;
+                }
+            };
+            match next {
                 Err(_) => break,
                 Ok(Some(Ok(Message::Text(text)))) => {
                     if !text.contains(r#""type":"offer""#) {
@@ -408,6 +419,12 @@ async fn call_slot(ctx: Arc<Ctx>, figures: Arc<CallFigures>, i: usize, until: In
         SfuClient::connect(&ws_url(&ctx.api.base, &callee_token)).await.map_err(|(s, _)| format!("connect: {s}"))?;
     let within = Duration::from_secs(10);
     while Instant::now() < until {
+        // Both stay under the gateway's idle timeout (the callee would otherwise only listen).
+        if !(caller.try_send_text(PING) && callee.try_send_text(PING)) {
+            return Err("connection closed".into());
+        }
+        while caller.event("pong", |_| true, Duration::ZERO).await.is_some() {}
+        while callee.event("pong", |_| true, Duration::ZERO).await.is_some() {}
         let t0 = Instant::now();
         let body = json!({"caller_id": caller_id, "callee_id": callee_id, "call_type": "video"});
         let call: Value = match ctx.api.post(Some(&caller_token), "/api/v1/calls/initiate", &body).await {
@@ -506,9 +523,11 @@ fn media_cpu_pct(samples: &[Sample]) -> Option<f64> {
 // ---------------------------------------------------------------------------------------
 
 pub async fn run(plan: Plan) -> ExitCode {
-    // The shared peers panic where a test would fail; here that is one counted error, and
-    // the message goes in the report rather than over the table.
-    std::panic::set_hook(Box::new(|_| {}));
+    // The shared peers panic where a test would fail; with unwinding that is one counted
+    // error (the message goes in the report), so only a line is printed here. A build with
+    // `panic = "abort"` (the release profile) stops at the first: bench/soak.sh builds the
+    // `load` profile, which unwinds.
+    std::panic::set_hook(Box::new(|info| eprintln!("stratus load-test: a peer failed: {}", short(&info.to_string()))));
     let api = match Api::new(&plan.target) {
         Ok(a) => a,
         Err(e) => {
@@ -568,6 +587,20 @@ pub async fn run(plan: Plan) -> ExitCode {
         call_tasks.push(async move { guarded(&ctx.clone().errors, "call", call_slot(ctx, figures, i, until)).await });
     }
     let calls = tokio::spawn(futures_util::future::join_all(call_tasks));
+    // Every room client says something once a minute, as apps do to stay under the gateway's
+    // idle timeout (10 minutes on API Gateway and the local stack).
+    let keepalive = {
+        let clients: Vec<Arc<SfuClient>> = rooms.iter().flatten().map(|seat| seat.client.clone()).collect();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                for c in &clients {
+                    c.try_send_text(PING);
+                }
+            }
+        })
+    };
     let mut samples = Vec::new();
     let mut next_sample = epoch;
     while Instant::now() < until {
@@ -582,6 +615,7 @@ pub async fn run(plan: Plan) -> ExitCode {
         }
         tokio::time::sleep(Duration::from_millis(200).min(until.saturating_duration_since(Instant::now()))).await;
     }
+    keepalive.abort();
     let media = room_figures(&rooms);
     for t in tasks {
         let _ = t.await;

@@ -138,8 +138,9 @@ async fn a_hung_nodes_room_moves_at_the_first_request_that_cannot_reach_it() {
     let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     envs.push(("STRATUS_CONTROL_KEYS", KEYS));
     envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
-    // No sweeper: only the request may move the room.
-    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "0"];
+    // No sweep within the test (its probe would find the hung node too): only the request
+    // may move the room.
+    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "3600"];
     let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
     let events = format!("{}/ws", local.base);
     // Control over TLS pinned to each node's certificate, as deployed; 5 s heartbeats keep a
@@ -172,8 +173,11 @@ async fn a_hung_nodes_room_moves_at_the_first_request_that_cannot_reach_it() {
         let moved = moved.unwrap_or_else(|| panic!("no roomMoved; events: {:?}", c.events()));
         assert_eq!(moved["data"]["nodeId"], other);
     }
-    let live = stratus_core::nodes::live(&t).await.unwrap();
-    assert!(live.iter().any(|n| n.id == first), "moved while the hung node was still registered: {live:?}");
+    // Still registered (its entry has not expired), now marked out of placement.
+    let fleet = stratus_core::nodes::fleet(&t).await.unwrap();
+    assert!(fleet.nodes.iter().any(|n| n.id == first), "moved while the hung node was still registered: {fleet:?}");
+    let first_id = stratus_protocol::ids::NodeId::from(first.as_str());
+    assert!(fleet.marked(&first_id, stratus_core::nodes::Mark::Unreachable).is_some(), "{fleet:?}");
     eprintln!("hung node: the request failed after {answered:?}");
     assert_eq!(join(&alice, "standup").await, other);
     assert_eq!(join(&bob, "standup").await, other);
@@ -189,7 +193,7 @@ async fn a_join_placed_on_a_registered_but_dead_node_moves_the_room_and_joins_on
     let envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // The stack's own in-process node, plus a registry entry for a node that is gone: its
     // port is closed, and it sorts first among equally loaded nodes, so placement picks it.
-    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--room-sweep-secs", "0"];
+    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--room-sweep-secs", "3600"];
     let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let t = stratus_dynamo::DynamoTable::new(

@@ -65,6 +65,8 @@ impl SfuClient {
                         }
                     }
                 }
+                // Whoever still waits for an answer hears the connection closed.
+                pending.lock().unwrap().clear();
                 events.lock().unwrap().push(json!({"type": "closed"}));
                 arrived.notify_waiters();
             });
@@ -79,11 +81,22 @@ impl SfuClient {
         let (tx, rx) = oneshot::channel();
         self.pending.lock().unwrap().insert(id.clone(), tx);
         let msg = json!({"type": kind, "requestId": id, "data": data});
-        self.out.send(Message::Text(msg.to_string().into())).expect("connection open");
-        let v = tokio::time::timeout(Duration::from_secs(15), rx)
-            .await
-            .unwrap_or_else(|_| panic!("no answer to {kind} within 15 s"))
-            .expect("connection open");
+        // A closed connection or no answer is an error of this client's own (codes the server
+        // never sends), so a load tool can count it; `ok` still panics on it.
+        let closed =
+            || json!({"code": "CLIENT_CONNECTION_CLOSED", "message": format!("{kind}: the connection is closed")});
+        if self.out.send(Message::Text(msg.to_string().into())).is_err() {
+            self.pending.lock().unwrap().remove(&id);
+            return Err(closed());
+        }
+        let v = match tokio::time::timeout(Duration::from_secs(15), rx).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(_)) => return Err(closed()),
+            Err(_) => {
+                self.pending.lock().unwrap().remove(&id);
+                return Err(json!({"code": "CLIENT_TIMEOUT", "message": format!("no answer to {kind} within 15 s")}));
+            }
+        };
         if v["type"] == "error" {
             return Err(v["data"].clone());
         }
@@ -104,7 +117,12 @@ impl SfuClient {
 
     /// Sends raw text (for malformed-input tests).
     pub fn send_text(&self, text: &str) {
-        self.out.send(Message::Text(text.to_owned().into())).expect("connection open");
+        assert!(self.try_send_text(text), "connection open");
+    }
+
+    /// Sends raw text; false when the connection is closed.
+    pub fn try_send_text(&self, text: &str) -> bool {
+        self.out.send(Message::Text(text.to_owned().into())).is_ok()
     }
 
     /// The first event of type `kind` matching `pred` (taken out of the list), within `within`.
