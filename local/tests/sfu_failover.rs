@@ -36,6 +36,22 @@ fn node_with(id: &str, table: &str, events: &str, envs: &[(&str, &str)]) -> Chil
     cmd.spawn().expect("spawn stratus-media-node")
 }
 
+/// The local stack's signaling on a fresh moto table, with no media node of its own, its
+/// room sweep every `sweep_secs`: the stack, the table and the events endpoint nodes post to.
+async fn signaling_only(name: &str, sweep_secs: &str) -> (LocalStack, String, String) {
+    let ep = stratus_tests::aws::endpoint();
+    let table = stratus_tests::aws::unique_name(name);
+    let env = stratus_tests::aws::sdk_env();
+    let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    envs.push(("STRATUS_CONTROL_KEYS", KEYS));
+    envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
+    let args =
+        ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", sweep_secs];
+    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
+    let events = format!("{}/ws", local.base);
+    (local, table, events)
+}
+
 async fn member(local: &LocalStack, user: &str) -> SfuClient {
     local.sfu_client(user, json!({"canPublish": true, "canSubscribe": true})).await
 }
@@ -73,15 +89,7 @@ async fn receives(sub: &Subscriber, ssrc: u32, within: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rooms_spread_over_two_nodes_and_a_killed_nodes_room_moves_and_media_resumes() {
-    let ep = stratus_tests::aws::endpoint();
-    let table = stratus_tests::aws::unique_name("failover");
-    let env = stratus_tests::aws::sdk_env();
-    let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    envs.push(("STRATUS_CONTROL_KEYS", KEYS));
-    envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
-    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "1"];
-    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
-    let events = format!("{}/ws", local.base);
+    let (local, table, events) = signaling_only("failover", "1").await;
     let mut nodes = [node("node-a", &table, &events), node("node-b", &table, &events)];
 
     // Room one gets a caller and a viewer; once the nodes have reported that load, room
@@ -132,17 +140,9 @@ fn signal(child: &Child, sig: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hung_nodes_room_moves_at_the_first_request_that_cannot_reach_it() {
-    let ep = stratus_tests::aws::endpoint();
-    let table = stratus_tests::aws::unique_name("hung");
-    let env = stratus_tests::aws::sdk_env();
-    let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    envs.push(("STRATUS_CONTROL_KEYS", KEYS));
-    envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
     // No sweep within the test (its probe would find the hung node too): only the request
     // may move the room.
-    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "3600"];
-    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
-    let events = format!("{}/ws", local.base);
+    let (local, table, events) = signaling_only("hung", "3600").await;
     // Control over TLS pinned to each node's certificate, as deployed; 5 s heartbeats keep a
     // stopped node's entry live for 15 s.
     let tls = [("STRATUS_CONTROL_TLS", "self-signed"), ("STRATUS_HEARTBEAT_SECS", "5")];
@@ -243,15 +243,7 @@ async fn black_hole() -> std::net::SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_that_heartbeats_but_does_not_answer_control_is_taken_out_of_placement() {
-    let ep = stratus_tests::aws::endpoint();
-    let table = stratus_tests::aws::unique_name("silent");
-    let env = stratus_tests::aws::sdk_env();
-    let mut envs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    envs.push(("STRATUS_CONTROL_KEYS", KEYS));
-    envs.push(("STRATUS_WS_MANAGEMENT_CREDENTIALS", MANAGEMENT));
-    let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--media-nodes", "0", "--room-sweep-secs", "1"];
-    let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
-    let events = format!("{}/ws", local.base);
+    let (local, table, events) = signaling_only("silent", "1").await;
     // node-a sorts first among equally loaded nodes, so placement would pick it; its
     // advertised control URL leads into the black hole.
     let silent = format!("http://{}", black_hole().await);

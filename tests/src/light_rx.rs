@@ -163,6 +163,8 @@ impl Drop for LightSubscriber {
     }
 }
 
+/// A host candidate for `addr`, as the media node builds its own (`sfu::engine::host_candidate`;
+/// this crate does not depend on the node).
 fn host_candidate(addr: SocketAddr) -> RTCIceCandidateInit {
     use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
     let host = CandidateHostConfig {
