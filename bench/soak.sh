@@ -20,8 +20,8 @@ ulimit -n "$(ulimit -Hn)"
 cargo build --profile load --quiet -p stratus-local -p stratus-cli
 secret="soak-$(date +%s)-secret"
 log="$(mktemp)"
-STRATUS_DEV_APP_SECRET="$secret" RUST_LOG=warn ./target/load/stratus-local \
-  --listen 127.0.0.1:0 --no-demo >"$log" 2>&1 &
+STRATUS_DEV_APP_SECRET="$secret" RUST_LOG=warn,stratus_local=info ./target/load/stratus-local \
+  --listen 127.0.0.1:0 --no-demo --runtime-stats-secs 10 >"$log" 2>&1 &
 stack=$!
 trap 'kill $stack 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 100); do
@@ -39,10 +39,27 @@ STRATUS_URL="$url" STRATUS_API_SECRET="$secret" ./target/load/stratus load-test 
   --duration "$duration" --watch-pid "$stack" --json "$@" >"$out"
 status=$?
 set -e
+# The stack's live tasks, every 10 s (its `runtime` log lines), into the report.
+python3 - "$out" "$log" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+tasks = []
+for line in open(sys.argv[2], errors="replace"):
+    try:
+        v = json.loads(line)
+    except ValueError:
+        continue
+    f = v.get("fields", v)  # the stack's JSON logs flatten an event's fields
+    if f.get("message") == "runtime" and "tasks" in f:
+        tasks.append(f["tasks"])
+r["stackTasksEvery10s"] = tasks
+json.dump(r, open(sys.argv[1], "w"), indent=1)
+PY
 echo "report: $out (exit $status)"
 python3 - "$out" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
+print("stack tasks every 10 s:", r.get("stackTasksEvery10s"))
 p = r.get("process") or {}
 print(json.dumps({k: r[k] for k in ("setupSecs", "rooms", "relay", "calls", "errorsTotal", "errors")}, indent=1))
 print("process:", {k: v for k, v in p.items() if k != "samples"})

@@ -148,6 +148,10 @@ pub struct Options {
     /// given: reachable from this machine only).
     #[arg(long, env = "STRATUS_MEDIA_PUBLIC_IP")]
     pub media_public_ip: Option<std::net::IpAddr>,
+    /// Log the runtime's live task count every this many seconds (0: never), for soaks
+    /// (bench/soak.sh): a line `runtime` at INFO with `tasks`.
+    #[arg(long, env = "STRATUS_RUNTIME_STATS_SECS", default_value_t = 0)]
+    pub runtime_stats_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -293,6 +297,16 @@ pub async fn start_on(opts: Options, table: Arc<dyn Table>) -> Result<Running, S
             }
         }
     });
+    if opts.runtime_stats_secs > 0 {
+        let every = Duration::from_secs(opts.runtime_stats_secs);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let tasks = tokio::runtime::Handle::current().metrics().num_alive_tasks();
+                tracing::info!(tasks, "runtime");
+            }
+        });
+    }
     let limits = gateway::Limits {
         max_message_bytes: opts.ws_max_message_bytes,
         idle: Duration::from_secs(opts.ws_idle_secs),
