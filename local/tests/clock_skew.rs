@@ -68,12 +68,7 @@ async fn functions_and_nodes_five_seconds_apart_work_together() {
     // Nodes 5 s behind and 5 s ahead of the functions: both live to the functions.
     let events = format!("{}/ws", a.base);
     let (_behind, _ahead) = (node("node-behind", &table, &events, "-5s"), node("node-ahead", &table, &events, "+5s"));
-    let t = stratus_dynamo::DynamoTable::new(
-        stratus_tests::aws::dynamodb().await,
-        &table,
-        &stratus_core::store::schema::MAIN,
-        std::sync::Arc::new(stratus_core::clock::SystemClock),
-    );
+    let t = stratus_tests::aws::main_table(&table).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         // Several reads over a few heartbeats: the entry of the node behind never lapses.

@@ -154,12 +154,7 @@ async fn a_hung_nodes_room_moves_at_the_first_request_that_cannot_reach_it() {
     let (p, sub, ssrc) = call(&alice, &bob).await;
     assert!(receives(&sub, ssrc, Duration::from_secs(10)).await, "media over TLS-controlled nodes");
 
-    let t = stratus_dynamo::DynamoTable::new(
-        stratus_tests::aws::dynamodb().await,
-        &table,
-        &stratus_core::store::schema::MAIN,
-        std::sync::Arc::new(stratus_core::clock::SystemClock),
-    );
+    let t = stratus_tests::aws::main_table(&table).await;
     // Freeze the room's node: it holds its port and its registry entry, and answers nothing.
     let hung = &nodes[if first == "node-x" { 0 } else { 1 }];
     signal(hung, "-STOP");
@@ -196,12 +191,7 @@ async fn a_join_placed_on_a_registered_but_dead_node_moves_the_room_and_joins_on
     let args = ["--dynamodb-endpoint", &ep.url, "--table", &table, "--room-sweep-secs", "3600"];
     let local = LocalStack::start(env!("CARGO_BIN_EXE_stratus-local"), &args, &envs).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let t = stratus_dynamo::DynamoTable::new(
-        stratus_tests::aws::dynamodb().await,
-        &table,
-        &stratus_core::store::schema::MAIN,
-        std::sync::Arc::new(stratus_core::clock::SystemClock),
-    );
+    let t = stratus_tests::aws::main_table(&table).await;
     let dead = stratus_core::nodes::NodeRecord {
         id: "aaa-dead".into(),
         control_url: format!("https://{closed}"),
@@ -250,12 +240,7 @@ async fn a_node_that_heartbeats_but_does_not_answer_control_is_taken_out_of_plac
     let heartbeat = [("STRATUS_HEARTBEAT_SECS", "1")];
     let _a = node_with("node-a", &table, &events, &[heartbeat[0], ("STRATUS_CONTROL_URL", &silent)]);
     let _b = node_with("node-b", &table, &events, &heartbeat);
-    let t = stratus_dynamo::DynamoTable::new(
-        stratus_tests::aws::dynamodb().await,
-        &table,
-        &stratus_core::store::schema::MAIN,
-        std::sync::Arc::new(stratus_core::clock::SystemClock),
-    );
+    let t = stratus_tests::aws::main_table(&table).await;
     // The room sweep probes both nodes and marks the silent one, which keeps heartbeating.
     let deadline = Instant::now() + Duration::from_secs(20);
     let fleet = loop {

@@ -143,6 +143,13 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     stratus_dynamo::client(Some(&endpoint().url)).await
 }
 
+/// Table `name` of the main schema on the harness's endpoint, on the system clock: how a test
+/// reads and writes what a stack or node process stored there.
+pub async fn main_table(name: &str) -> stratus_dynamo::DynamoTable {
+    let clock = std::sync::Arc::new(stratus_core::clock::SystemClock);
+    stratus_dynamo::DynamoTable::new(dynamodb().await, name, &stratus_core::store::schema::MAIN, clock)
+}
+
 #[cfg(feature = "localstack")]
 mod localstack {
     use super::{AwsEndpoint, EndpointKind};
