@@ -401,6 +401,12 @@ fn relay(
 // ---------------------------------------------------------------------------------------
 // Calls
 
+/// How often a client that only listens says something (API Gateway closes a connection
+/// after 10 minutes without a frame from the client).
+const KEEPALIVE: Duration = Duration::from_secs(60);
+/// How much longer than `within` a missing event is waited for, to tell late from lost.
+const LATE: Duration = Duration::from_secs(30);
+
 #[derive(Default)]
 struct CallFigures {
     completed: AtomicU64,
@@ -448,14 +454,26 @@ async fn call_slot(ctx: Arc<Ctx>, figures: Arc<CallFigures>, i: usize, until: In
             figures.setup_ms.lock().unwrap().push(t0.elapsed().as_secs_f64() * 1000.0);
         }
         let hold_until = (Instant::now() + ctx.plan.call_hold).min(until.max(Instant::now()));
-        tokio::time::sleep_until(hold_until.into()).await;
+        // A held call says something once a minute on both connections, as an app does, or
+        // the gateway closes them as idle (10 minutes) before the hang-up.
+        while Instant::now() < hold_until {
+            tokio::time::sleep_until(hold_until.min(Instant::now() + KEEPALIVE).into()).await;
+            if Instant::now() < hold_until && !(caller.try_send_text(PING) && callee.try_send_text(PING)) {
+                return Err("connection closed".into());
+            }
+        }
         match ctx.api.delete::<Value>(&caller_token, &format!("/api/v1/calls/{id}")).await {
             Err(e) => ctx.errors.add(format!("end: {}", e.code)),
             Ok(_) => {
-                if callee.event("call-status", |d| is_call(d) && d["status"] == "ended", within).await.is_none() {
-                    ctx.errors.add("call-status ended: not delivered within 10 s");
-                } else {
+                let ended = |d: &Value| is_call(d) && d["status"] == "ended";
+                if callee.event("call-status", ended, within).await.is_some() {
                     figures.completed.fetch_add(1, Relaxed);
+                } else if let Some(close) = callee.closed() {
+                    ctx.errors.add(format!("call-status ended: the callee's connection was closed first ({close})"));
+                } else if callee.event("call-status", ended, LATE).await.is_some() {
+                    ctx.errors.add("call-status ended: late (10 to 40 s)");
+                } else {
+                    ctx.errors.add("call-status ended: not delivered within 40 s");
                 }
             }
         }
@@ -592,7 +610,7 @@ pub async fn run(plan: Plan) -> ExitCode {
     let keepalive = {
         let clients: Vec<Arc<SfuClient>> = rooms.iter().flatten().map(|seat| seat.client.clone()).collect();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut tick = tokio::time::interval(KEEPALIVE);
             loop {
                 tick.tick().await;
                 for c in &clients {

@@ -51,8 +51,19 @@ impl SfuClient {
         {
             let (pending, events, arrived) = (pending.clone(), events.clone(), arrived.clone());
             tokio::spawn(async move {
+                let mut close = Value::Null;
                 while let Some(Ok(m)) = stream.next().await {
-                    let Message::Text(t) = m else { continue };
+                    let t = match m {
+                        Message::Text(t) => t,
+                        Message::Close(f) => {
+                            close = f.map_or(
+                                Value::Null,
+                                |f| json!({"code": u16::from(f.code), "reason": f.reason.as_str()}),
+                            );
+                            continue;
+                        }
+                        _ => continue,
+                    };
                     let v: Value = serde_json::from_str(&t).expect("server sends JSON");
                     let waiter = v["requestId"].as_str().and_then(|id| pending.lock().unwrap().remove(id));
                     match waiter {
@@ -67,7 +78,7 @@ impl SfuClient {
                 }
                 // Whoever still waits for an answer hears the connection closed.
                 pending.lock().unwrap().clear();
-                events.lock().unwrap().push(json!({"type": "closed"}));
+                events.lock().unwrap().push(json!({"type": "closed", "data": close}));
                 arrived.notify_waiters();
             });
         }
@@ -102,10 +113,10 @@ impl SfuClient {
         }
         assert_eq!(v["type"], format!("{kind}Response"), "{v}");
         // Every answer has the shape crates/protocol declares for it (and the SDK's types say).
-        if stratus_protocol::sfu::SFU_TYPES.contains(&kind) {
-            if let Err(e) = stratus_protocol::sfu::check_response(kind, &v["data"]) {
-                panic!("the answer to {kind} is not its declared response type: {e}: {v}");
-            }
+        if stratus_protocol::sfu::SFU_TYPES.contains(&kind)
+            && let Err(e) = stratus_protocol::sfu::check_response(kind, &v["data"])
+        {
+            panic!("the answer to {kind} is not its declared response type: {e}: {v}");
         }
         Ok(v["data"].clone())
     }
@@ -145,6 +156,12 @@ impl SfuClient {
     /// Every event so far, left in place.
     pub fn events(&self) -> Vec<Value> {
         self.events.lock().unwrap().clone()
+    }
+
+    /// Whether the connection has ended; with the server's close frame (`{code, reason}`), or
+    /// `null` when it ended without one.
+    pub fn closed(&self) -> Option<Value> {
+        self.events.lock().unwrap().iter().find(|v| v["type"] == "closed").map(|v| v["data"].clone())
     }
 
     pub fn close(&self) {

@@ -365,10 +365,11 @@ pub fn differences(template: &str, code: &Code) -> Vec<String> {
                 route_keys.insert(s(&r["Properties"]["RouteKey"]));
             }
             "AWS::ApiGatewayV2::Deployment" => deployments.push(id.clone()),
-            "AWS::ApiGatewayV2::Api" if s(&r["Properties"]["ProtocolType"]) == "WEBSOCKET" => {
-                if s(&r["Properties"]["RouteSelectionExpression"]) != "$request.body.type" {
-                    out.push(format!("websocket api {id}: RouteSelectionExpression must be $request.body.type"));
-                }
+            "AWS::ApiGatewayV2::Api"
+                if s(&r["Properties"]["ProtocolType"]) == "WEBSOCKET"
+                    && s(&r["Properties"]["RouteSelectionExpression"]) != "$request.body.type" =>
+            {
+                out.push(format!("websocket api {id}: RouteSelectionExpression must be $request.body.type"));
             }
             "AWS::Serverless::Function" => function_diffs(&id, r, code, &mut out),
             _ => {}

@@ -16,7 +16,7 @@ use crate::p2p::room_members;
 use crate::presence;
 use crate::records::call::{self as record, history as hist_key, history_count as count_key, meta as call_key};
 use crate::records::user::{self as users, ActiveCall};
-use crate::sink::ConnectionSink;
+use crate::sink::{ConnectionSink, SinkError};
 use crate::store::{Cond, StoreError, Table, Write};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -501,16 +501,21 @@ impl AppCalls<'_> {
 
     async fn push_both(&self, call: &Call) {
         let msg = envelope(event::CALL_STATUS, None, call.event());
-        self.push(&call.caller, &msg).await;
-        self.push(&call.callee, &msg).await;
+        futures_util::future::join(self.push(&call.caller, &msg), self.push(&call.callee, &msg)).await;
     }
 
     /// Best effort: to every open connection of `user`. A gone connection is left to the
-    /// signaling cleanup (the next relay to it, or the sweeper).
+    /// signaling cleanup (the next relay to it, or the sweeper); any other failure is logged,
+    /// since the user misses the event (the call's state is still right on the next read).
     async fn push(&self, user: &UserId, msg: &str) {
         match presence::connections(self.table.as_ref(), user).await {
             Ok(conns) => {
-                futures_util::future::join_all(conns.iter().map(|c| self.sink.post(c, msg))).await;
+                let sent = futures_util::future::join_all(conns.iter().map(|c| self.sink.post(c, msg))).await;
+                for (conn, r) in conns.iter().zip(sent) {
+                    if let Err(SinkError::Failed(e)) = r {
+                        tracing::warn!(error = %e, %user, connection_id = %conn, "could not post a call event");
+                    }
+                }
             }
             Err(e) => tracing::warn!(error = %e, %user, "could not list connections for a call event"),
         }
