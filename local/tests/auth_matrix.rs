@@ -5,7 +5,7 @@
 //! the same user id, and a token whose grants do not allow it.
 //!
 //! WebSocket: `$connect` with every kind of bad token, then every client message the protocol
-//! declares (`ws::MESSAGE_ROUTES` and `sfu::SFU_TYPES`) naming another user's peer, transport,
+//! declares (`ws::MESSAGE_ROUTES`, `sfu::SFU_TYPES` and `ws::CHAT_TYPES`) naming another user's peer, transport,
 //! producer or consumer, from another app, and under a limiting grant.
 //!
 //! A route or message added without a row fails its test. Cells that do not apply say why
@@ -164,6 +164,29 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
     let (_, minted) = api.send(&Method::POST, "/auth/token", None, Some(&mint)).await;
     let refresh = json!({"refresh_token": minted["refresh_token"]});
 
+    // Chat: alice's group with bob, her message `m1` (edited, reacted to, read) and `m2`
+    // (deleted by the delete row's control).
+    let (st, chat) = api
+        .send(
+            &Method::POST,
+            "/api/v1/chat/sessions",
+            Some(&alice),
+            Some(&json!({"participants": ["bob"], "is_group": true})),
+        )
+        .await;
+    assert_eq!(st, 201, "{chat}");
+    let chat_id = chat["session_id"].as_str().unwrap().to_owned();
+    let mut chat_msgs = Vec::new();
+    for text in ["m1 stays", "m2 goes"] {
+        let path = format!("/api/v1/chat/sessions/{chat_id}/messages");
+        let (st, m) = api.send(&Method::POST, &path, Some(&alice), Some(&json!({"text": text}))).await;
+        assert_eq!(st, 201, "{m}");
+        chat_msgs.push(m["message_id"].as_str().unwrap().to_owned());
+    }
+    let chat_path = |suffix: &str| format!("/api/v1/chat/sessions/{chat_id}{suffix}");
+    let (m1, m2) = (chat_msgs[0].clone(), chat_msgs[1].clone());
+    let chat_grants = "no grant governs chat: participation does";
+
     let not_own = "the route has no resource of one user that another could name";
     let no_grant = "no grant governs this route";
     let presence = "presence is visible to every user of the app, by design (docs/api.md)";
@@ -179,6 +202,14 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
         other_app: NotApplicable(not_own),
         grants: NotApplicable(no_grant),
     };
+    // A chat route of alice's session: anyone else, here or in app B, finds no such session.
+    let chat_row = |r: Row| Row {
+        other_user: Error(404, "CHAT_SESSION_NOT_FOUND"),
+        other_app: Error(404, "CHAT_SESSION_NOT_FOUND"),
+        grants: NotApplicable(chat_grants),
+        ..r
+    };
+    let chat_id_static: &'static str = Box::leak(chat_id.clone().into_boxed_str());
     let rows = vec![
         row(Method::GET, "/health", "/health".into(), None),
         row(Method::GET, "/health/live", "/health/live".into(), None),
@@ -280,6 +311,88 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
             other_app: Error(404, "ROOM_NOT_FOUND"),
             ..row(Method::POST, "/api/v1/rooms/{id}/leave", "/api/v1/rooms/a-only-room/leave".into(), Some(json!({})))
         },
+        Row {
+            control: 201,
+            grants: NotApplicable(chat_grants),
+            ..row(
+                Method::POST,
+                "/api/v1/chat/sessions",
+                "/api/v1/chat/sessions".into(),
+                Some(json!({"participants": ["dave"], "is_group": true})),
+            )
+        },
+        Row {
+            other_user: Lacks(200, chat_id_static),
+            other_app: Lacks(200, chat_id_static),
+            ..row(Method::GET, "/api/v1/chat/sessions", "/api/v1/chat/sessions".into(), None)
+        },
+        chat_row(row(Method::GET, "/api/v1/chat/sessions/{id}", chat_path(""), None)),
+        Row {
+            control: 201,
+            ..chat_row(row(
+                Method::POST,
+                "/api/v1/chat/sessions/{id}/participants",
+                chat_path("/participants"),
+                Some(json!({"user_id": "erin"})),
+            ))
+        },
+        chat_row(row(
+            Method::PUT,
+            "/api/v1/chat/sessions/{id}/participants/{user_id}",
+            chat_path("/participants/bob"),
+            Some(json!({"role": "admin"})),
+        )),
+        Row {
+            // Removes erin, whom the add row's control put in.
+            control: 204,
+            ..chat_row(row(
+                Method::DELETE,
+                "/api/v1/chat/sessions/{id}/participants/{user_id}",
+                chat_path("/participants/erin"),
+                None,
+            ))
+        },
+        Row {
+            control: 201,
+            ..chat_row(row(
+                Method::POST,
+                "/api/v1/chat/sessions/{id}/messages",
+                chat_path("/messages"),
+                Some(json!({"text": "from the matrix"})),
+            ))
+        },
+        chat_row(row(Method::GET, "/api/v1/chat/sessions/{id}/messages", chat_path("/messages"), None)),
+        chat_row(row(
+            Method::PATCH,
+            "/api/v1/chat/sessions/{id}/messages/{message_id}",
+            chat_path(&format!("/messages/{m1}")),
+            Some(json!({"text": "m1 edited"})),
+        )),
+        chat_row(row(
+            Method::DELETE,
+            "/api/v1/chat/sessions/{id}/messages/{message_id}",
+            chat_path(&format!("/messages/{m2}")),
+            None,
+        )),
+        chat_row(row(
+            Method::PUT,
+            "/api/v1/chat/sessions/{id}/messages/{message_id}/reactions/{emoji}",
+            chat_path(&format!("/messages/{m1}/reactions/ok")),
+            None,
+        )),
+        chat_row(row(
+            Method::DELETE,
+            "/api/v1/chat/sessions/{id}/messages/{message_id}/reactions/{emoji}",
+            chat_path(&format!("/messages/{m1}/reactions/ok")),
+            None,
+        )),
+        chat_row(row(
+            Method::PUT,
+            "/api/v1/chat/sessions/{id}/read",
+            chat_path("/read"),
+            Some(json!({"message_id": m1})),
+        )),
+        chat_row(row(Method::GET, "/api/v1/chat/sessions/{id}/usage", chat_path("/usage"), None)),
     ];
 
     // Every route of the router has a row, and every row a route.
@@ -347,6 +460,13 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
     assert_eq!((&c["status"], &c["participants"]), (&call["status"], &call["participants"]), "{c}");
     let (_, r) = api.send(&Method::GET, "/api/v1/rooms/a-only-room", Some(&alice), None).await;
     assert_eq!((r["owner"].as_str(), r["participants"].as_i64()), (Some("alice"), Some(0)), "{r}");
+
+    let (_, page) = api.send(&Method::GET, &chat_path("/messages"), Some(&alice), None).await;
+    let texts: Vec<&str> = page["messages"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(texts, ["m2 goes", "m1 stays", "alice created the session"], "{page}");
+    assert_eq!(page["messages"][1]["reactions"], json!([]), "{page}");
+    let (_, usage) = api.send(&Method::GET, &chat_path("/usage"), Some(&alice), None).await;
+    assert_eq!((usage["messages"].as_u64(), usage["participants"].as_u64()), (Some(2), Some(2)), "{usage}");
 
     // Each row's control succeeds, so the denials above were for their own reason.
     online[0].ok("joinRoom", json!({"roomId": "a-only-room"})).await;
@@ -442,12 +562,42 @@ async fn every_websocket_message_refuses_what_it_must_and_reaches_only_the_sende
     let pt = publisher.transport_id.clone();
     let st = sub.transport_id.clone();
     let cid = consumer.consumer_id.clone();
+    // A chat session of alice and bob, for `chat-typing`.
+    let alice_token = local.token("alice").await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/chat/sessions", local.base))
+        .bearer_auth(&alice_token)
+        .json(&json!({"participants": ["bob"], "is_group": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let chat_id = res.json::<Value>().await.unwrap()["session_id"].as_str().unwrap().to_owned();
     let na = |column, why| Cell { column, who: &carol, data: Value::Null, expect: NotApplicable(why) };
     let open = "rooms are open by name to every user of the app; a room grant limits them";
     let own = "acts on the sender's own connection only";
     let relay = |to: &str| json!({"to": to, "sdp": "v=0", "candidate": {"candidate": "c"}});
+    let typing = json!({"session_id": chat_id});
     let mut rows: Vec<(&str, Vec<Cell>)> = vec![
         ("ping", vec![na("another user", own), na("another app", own), na("grants", own)]),
+        (
+            "chat-typing",
+            vec![
+                Cell {
+                    column: "another user",
+                    who: &carol,
+                    data: typing.clone(),
+                    expect: Error(0, "CHAT_SESSION_NOT_FOUND"),
+                },
+                Cell {
+                    column: "another app",
+                    who: &b_alice,
+                    data: typing.clone(),
+                    expect: Error(0, "CHAT_SESSION_NOT_FOUND"),
+                },
+                na("grants", "no grant governs chat: participation does"),
+            ],
+        ),
         (
             "join",
             vec![
@@ -674,8 +824,12 @@ async fn every_websocket_message_refuses_what_it_must_and_reaches_only_the_sende
     }
 
     // Every client message type the protocol declares has a row, and every row a type.
-    let declared: BTreeSet<&str> =
-        stratus_protocol::ws::MESSAGE_ROUTES.iter().chain(stratus_protocol::sfu::SFU_TYPES).copied().collect();
+    let declared: BTreeSet<&str> = stratus_protocol::ws::MESSAGE_ROUTES
+        .iter()
+        .chain(stratus_protocol::sfu::SFU_TYPES)
+        .chain(stratus_protocol::ws::CHAT_TYPES)
+        .copied()
+        .collect();
     let covered: BTreeSet<&str> = rows.iter().map(|(k, _)| *k).collect();
     assert_eq!(declared, covered, "the matrix covers exactly the protocol's client messages");
 

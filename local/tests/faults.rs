@@ -16,7 +16,7 @@ use stratus_core::store::Key;
 use stratus_core::store::memory::MemoryTable;
 use stratus_core::store::schema::MAIN;
 use stratus_protocol::sfu::SFU_TYPES;
-use stratus_protocol::ws::MESSAGE_ROUTES;
+use stratus_protocol::ws::{CHAT_TYPES, MESSAGE_ROUTES};
 use stratus_tests::fault::{Faulty, Op, down};
 use stratus_tests::sfu_client::SfuClient;
 
@@ -158,6 +158,22 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
             "/api/v1/rooms/join" => (route.path.to_owned(), Some(json!({"roomId": "faults"}))),
             "/api/v1/rooms/{id}" => ("/api/v1/rooms/faults".into(), None),
             "/api/v1/rooms/{id}/leave" => ("/api/v1/rooms/faults/leave".into(), None),
+            p if p.starts_with("/api/v1/chat/") => {
+                let path = p
+                    .replace("{id}", "s1")
+                    .replace("{user_id}", "bob")
+                    .replace("{message_id}", "m1")
+                    .replace("{emoji}", "ok");
+                let body = match (route.method.as_str(), p.rsplit('/').next().unwrap_or("")) {
+                    ("POST", "sessions") => Some(json!({"participants": ["bob"], "is_group": true})),
+                    ("POST", "participants") => Some(json!({"user_id": "erin"})),
+                    ("PUT", "{user_id}") => Some(json!({"role": "admin"})),
+                    ("POST", "messages") | ("PATCH", _) => Some(json!({"text": "during the outage"})),
+                    ("PUT", "read") => Some(json!({"message_id": "m1"})),
+                    _ => None,
+                };
+                (path, body)
+            }
             p if !p.contains('{') => (p.to_owned(), None),
             other => panic!("{} {other}: add this route to the fault test", route.method),
         };
@@ -209,9 +225,10 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
         ("pause", json!({"consumerId": "c"})),
         ("resume", json!({"consumerId": "c"})),
         ("setPreferredLayers", json!({"consumerId": "c", "spatialLayer": 0})),
+        ("chat-typing", json!({"session_id": "s1"})),
     ];
     let names: BTreeSet<&str> = samples.iter().map(|(k, _)| *k).collect();
-    let declared: BTreeSet<&str> = MESSAGE_ROUTES.iter().chain(SFU_TYPES).copied().collect();
+    let declared: BTreeSet<&str> = MESSAGE_ROUTES.iter().chain(SFU_TYPES).chain(CHAT_TYPES).copied().collect();
     assert_eq!(names, declared, "every message the protocol declares has a sample here");
     for (kind, data) in &samples {
         let v = answer(&a, kind, data).await;

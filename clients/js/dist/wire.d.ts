@@ -1,7 +1,7 @@
 export type JsonValue = number | string | boolean | Array<JsonValue> | {
     [key in string]: JsonValue;
 } | null;
-export type ErrorCode = "INVALID_REQUEST" | "VALIDATION_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "AUTH_TOKEN_MISSING" | "AUTH_TOKEN_INVALID" | "AUTH_TOKEN_EXPIRED" | "INVALID_CREDENTIALS" | "INVALID_MESSAGE" | "UNKNOWN_MESSAGE_TYPE" | "MESSAGE_TOO_LARGE" | "NOT_IN_ROOM" | "PEER_NOT_FOUND" | "TOO_MANY_ROOMS" | "TOO_MANY_CONNECTIONS" | "CALL_NOT_FOUND" | "CALL_ALREADY_ENDED" | "USER_ALREADY_IN_CALL" | "USER_NOT_AVAILABLE" | "INVALID_CALL_TYPE" | "SIGNATURE_MISSING" | "SIGNATURE_MALFORMED" | "SIGNATURE_UNKNOWN_KEY" | "SIGNATURE_INVALID" | "SIGNATURE_EXPIRED" | "SIGNATURE_CLOCK_SKEW" | "SIGNATURE_REPLAYED" | "ROOM_NOT_FOUND" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "PRODUCER_NOT_FOUND" | "CONSUMER_NOT_FOUND" | "TRANSPORT_NOT_FOUND" | "TOO_MANY_TRANSPORTS" | "INVALID_SDP" | "NODE_DRAINING";
+export type ErrorCode = "INVALID_REQUEST" | "VALIDATION_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "AUTH_TOKEN_MISSING" | "AUTH_TOKEN_INVALID" | "AUTH_TOKEN_EXPIRED" | "INVALID_CREDENTIALS" | "INVALID_MESSAGE" | "UNKNOWN_MESSAGE_TYPE" | "MESSAGE_TOO_LARGE" | "NOT_IN_ROOM" | "PEER_NOT_FOUND" | "TOO_MANY_ROOMS" | "TOO_MANY_CONNECTIONS" | "CALL_NOT_FOUND" | "CALL_ALREADY_ENDED" | "USER_ALREADY_IN_CALL" | "USER_NOT_AVAILABLE" | "INVALID_CALL_TYPE" | "SIGNATURE_MISSING" | "SIGNATURE_MALFORMED" | "SIGNATURE_UNKNOWN_KEY" | "SIGNATURE_INVALID" | "SIGNATURE_EXPIRED" | "SIGNATURE_CLOCK_SKEW" | "SIGNATURE_REPLAYED" | "ROOM_NOT_FOUND" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "PRODUCER_NOT_FOUND" | "CONSUMER_NOT_FOUND" | "TRANSPORT_NOT_FOUND" | "TOO_MANY_TRANSPORTS" | "INVALID_SDP" | "NODE_DRAINING" | "CHAT_SESSION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "CHAT_SESSION_EXPIRED";
 export type ErrorDetail = {
     code: ErrorCode;
     message: string;
@@ -501,6 +501,197 @@ export type JoinResult = {
     maxParticipants: number;
     signalingUrl: string;
 };
+export type ChatRole = "member" | "admin" | "owner";
+export type MessageType = "text" | "image" | "file" | "system";
+export type CreateSession = {
+    /**
+     * The others (the creator is added as owner). A 1:1 session names exactly one.
+     */
+    participants: Array<string>;
+    is_group: boolean;
+    title?: string | null;
+    /**
+     * Seconds from creation after which no message may be sent; history stays readable
+     * for the deployment's retention after that. Absent: the session does not expire.
+     */
+    duration_seconds?: number | null;
+};
+export type AddParticipant = {
+    user_id: string;
+    /**
+     * `member` (default) or `admin` (the owner only).
+     */
+    role?: ChatRole | null;
+};
+export type SetRole = {
+    /**
+     * `member` or `admin`; ownership does not move.
+     */
+    role: ChatRole;
+};
+export type ChatParticipant = {
+    user_id: string;
+    role: ChatRole;
+    joined_at: string;
+    /**
+     * The last message this participant has read.
+     */
+    last_read?: string;
+};
+export type SessionView = {
+    session_id: string;
+    is_group: boolean;
+    title?: string;
+    created_by: string;
+    created_at: string;
+    /**
+     * When sending stops (sessions with a duration).
+     */
+    expires_at?: string;
+    /**
+     * Past `expires_at`: the history is read-only.
+     */
+    expired: boolean;
+    participants: Array<ChatParticipant>;
+    /**
+     * The caller's role.
+     */
+    role: ChatRole;
+    /**
+     * Messages after the caller's read marker that others sent, up to [`UNREAD_CAP`].
+     */
+    unread_count: number;
+    /**
+     * More unread than `unread_count` says.
+     */
+    unread_more: boolean;
+    last_activity_at?: string;
+};
+export type SessionList = {
+    sessions: Array<SessionView>;
+    /**
+     * Pass as `cursor` for the next page; absent on the last.
+     */
+    next_cursor?: string;
+};
+export type SendMessage = {
+    /**
+     * `text` (default), `image` or `file`; `system` is the service's own.
+     */
+    type?: MessageType | null;
+    text?: string | null;
+    /**
+     * The client's own id for this message (1-64 characters): a retry with the same id
+     * creates nothing new and answers with the first message.
+     */
+    client_message_id?: string | null;
+};
+export type EditMessage = {
+    text: string;
+};
+export type ReactionCount = {
+    emoji: string;
+    count: number;
+    /**
+     * The caller is among them.
+     */
+    me: boolean;
+};
+export type SystemKind = "created" | "joined" | "left" | "removed";
+export type SystemEvent = {
+    kind: SystemKind;
+    user_id: string;
+    /**
+     * Who did it, when not the user themself.
+     */
+    by?: string;
+};
+export type MessageView = {
+    /**
+     * Sorts by creation time (a ULID).
+     */
+    message_id: string;
+    session_id: string;
+    sender_id: string;
+    type: MessageType;
+    /**
+     * Absent once deleted.
+     */
+    text?: string;
+    created_at: string;
+    edited_at?: string;
+    deleted: boolean;
+    deleted_by?: string;
+    client_message_id?: string;
+    system?: SystemEvent;
+    reactions: Array<ReactionCount>;
+};
+export type MessagePage = {
+    /**
+     * Newest first (`before`, or no cursor), or oldest first (`after`).
+     */
+    messages: Array<MessageView>;
+    /**
+     * Pass as the same parameter (`before` or `after`) for the next page; absent at the end.
+     */
+    next_cursor?: string;
+};
+export type MarkRead = {
+    message_id: string;
+};
+export type ReadState = {
+    session_id: string;
+    user_id: string;
+    last_read: string;
+    unread_count: number;
+    unread_more: boolean;
+};
+export type Usage = {
+    session_id: string;
+    /**
+     * Messages sent (system messages not counted; deleted ones still are).
+     */
+    messages: number;
+    system_messages: number;
+    /**
+     * Current participants.
+     */
+    participants: number;
+    attachments: number;
+    attachment_bytes: number;
+    /**
+     * The session's creation.
+     */
+    first_activity_at: string;
+    /**
+     * The last message, or change of participants.
+     */
+    last_activity_at: string;
+};
+export type ChatEvent = {
+    session_id: string;
+    /**
+     * Whose action it is.
+     */
+    user_id: string;
+    message?: MessageView;
+    /**
+     * `chat-participant-added` / `-removed`: who.
+     */
+    participant?: ChatParticipant;
+    /**
+     * `chat-reaction`: which, and whether it was added or taken back.
+     */
+    emoji?: string;
+    added?: boolean;
+    /**
+     * `chat-read`: the reader's new marker.
+     */
+    last_read?: string;
+};
+export type Typing = {
+    session_id: string;
+};
 /** Each SFU request's `data` and the `data` of its answer. */
 export interface SfuMethods {
     createRoom: {
@@ -588,4 +779,12 @@ export interface PushedEvents {
     'incoming-call': CallEvent;
     'call-status': CallEvent;
     'roomMoved': RoomMoved;
+    'chat-message': ChatEvent;
+    'chat-message-edited': ChatEvent;
+    'chat-message-deleted': ChatEvent;
+    'chat-reaction': ChatEvent;
+    'chat-participant-added': ChatEvent;
+    'chat-participant-removed': ChatEvent;
+    'chat-typing': ChatEvent;
+    'chat-read': ChatEvent;
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use stratus_core::auth::{AppLimits, Authority, TableRefreshTokens};
 use stratus_core::calls::{AppCalls, Calls, CallsConfig};
+use stratus_core::chat::{AppChats, ChatConfig, Chats};
 use stratus_core::clock::{Clock, Millis};
 use stratus_core::ratelimit::Limit;
 use stratus_core::sink::ConnectionSink;
@@ -34,6 +35,7 @@ pub struct Inner {
     pub refresh_tokens: TableRefreshTokens,
     pub auth: Arc<Authority>,
     pub calls: Calls,
+    pub chat: Chats,
     pub clock: Arc<dyn Clock>,
     pub info: ServiceInfo,
     pub started_ms: Millis,
@@ -59,12 +61,14 @@ impl AppState {
         let started_ms = clock.now_ms();
         let auth = auth.into();
         let signaling_url = calls.signaling_url.clone();
+        let chat = Chats::new(sink.clone(), ChatConfig::default());
         let calls = Calls::new(table.clone(), sink, calls);
         Self(Arc::new(Inner {
             refresh_tokens: TableRefreshTokens(table.clone()),
             root: table,
             auth,
             calls,
+            chat,
             clock,
             info,
             started_ms,
@@ -91,6 +95,7 @@ impl AppState {
 pub struct InApp<'a> {
     pub table: Arc<dyn Table>,
     pub calls: AppCalls<'a>,
+    pub chat: AppChats<'a>,
     pub sfu: Option<stratus_core::sfu::AppRooms<'a>>,
     /// The app's own limits (rate limits go through [`InApp::rate`]).
     pub limits: AppLimits,
@@ -110,6 +115,7 @@ impl AppState {
         let ns = stratus_core::tenant::Namespace::new(&self.root, &claims.app);
         InApp {
             calls: self.calls.app(&ns),
+            chat: self.chat.app(&ns),
             sfu: self.sfu.as_ref().map(|s| s.app(&ns).limited(&limits)),
             table: ns.table,
             limits,

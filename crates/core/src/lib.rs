@@ -29,6 +29,8 @@
 //! - [`rooms`]  — SFU rooms: records, placement on the least-loaded live node with
 //!   conditional writes, re-placement off dead nodes, members with a capacity guard.
 //! - [`calls`]  — 1:1 calls: initiate/answer/end races, missed calls, history, call events.
+//! - [`chat`]   — chat sessions with roles, messages, reactions, read markers, usage; events
+//!   to every participant's connections.
 //! - [`sfu`]    — group rooms end to end: the WebSocket SFU dialect and REST room operations
 //!   over the rooms, the registry and a `MediaControl` (signed HTTP to a node).
 //! - [`signaling`] — the WebSocket front door: connect, disconnect, messages dispatched to
@@ -39,6 +41,7 @@
 
 pub mod auth;
 pub mod calls;
+pub mod chat;
 pub mod clock;
 pub mod error;
 pub mod ice;

@@ -30,6 +30,10 @@ impl Limit {
 pub const CALL_INITIATIONS: Limit = Limit { name: "initiate", per_minute: 10 };
 pub const PRESENCE_UPDATES: Limit = Limit { name: "presence", per_minute: 100 };
 pub const HISTORY_QUERIES: Limit = Limit { name: "history", per_minute: 100 };
+/// Chat writes: new sessions, messages, edits, reactions.
+pub const CHAT_SENDS: Limit = Limit { name: "chatsend", per_minute: 120 };
+/// Chat listings (sessions, message pages).
+pub const CHAT_READS: Limit = Limit { name: "chatread", per_minute: 300 };
 /// A client asks once per peer connection setup and before credentials expire.
 pub const ICE_SERVERS: Limit = Limit { name: "ice", per_minute: 30 };
 /// Wrong app credentials at `/auth/token`, per app key and source address: past them the

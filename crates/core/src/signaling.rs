@@ -22,7 +22,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use stratus_protocol::auth::{Claims, TokenType};
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{AppId, ConnectionId, PeerId, RequestId, RoomId};
+use stratus_protocol::ids::{AppId, ChatSessionId, ConnectionId, PeerId, RequestId, RoomId};
 use stratus_protocol::sfu::SfuRequest;
 use stratus_protocol::ws::{ClientMessage, LeaveReason, WsError, envelope, error_message, event, parse_client};
 
@@ -49,6 +49,8 @@ pub struct Signaling {
     /// that sends nothing more (API Gateway never reuses ids). The app's configuration is
     /// still checked every message.
     known: std::sync::Mutex<std::collections::HashMap<ConnectionId, Known>>,
+    /// Chat, for `chat-typing`.
+    chat: crate::chat::Chats,
 }
 
 /// A connection this instance has seen: its app, and its message budget
@@ -81,7 +83,8 @@ impl Signaling {
         auth: Arc<Authority>,
         cfg: SignalingConfig,
     ) -> Self {
-        Self { root: table, sink, auth, cfg, sfu: None, known: Default::default() }
+        let chat = crate::chat::Chats::new(sink.clone(), crate::chat::ChatConfig::default());
+        Self { root: table, sink, auth, cfg, sfu: None, known: Default::default(), chat }
     }
 
     fn in_app(&self, app: &AppId) -> InApp<'_> {
@@ -274,6 +277,12 @@ impl Signaling {
                 Ok(vec![t.p2p.relay(conn, kind, to, room, data).await?])
             }
             ClientMessage::Sfu(req) => Self::sfu(&t, conn, rid, req, now).await,
+            ClientMessage::ChatTyping { session_id } => {
+                let meta = t.p2p.meta(conn).await?;
+                let ns = tenant::Namespace { app, table: t.table.clone() };
+                self.chat.app(&ns).typing(&meta.user_id, &ChatSessionId::from(session_id), now).await?;
+                Ok(vec![])
+            }
         }
     }
 

@@ -63,6 +63,11 @@ pub enum ErrorCode {
     TooManyTransports,
     InvalidSdp,
     NodeDraining,
+    // Chat.
+    ChatSessionNotFound,
+    MessageNotFound,
+    /// The session's duration is over: its history is read-only.
+    ChatSessionExpired,
 }
 
 impl ErrorCode {
@@ -77,9 +82,9 @@ impl ErrorCode {
             | SignatureClockSkew | SignatureReplayed => 401,
             Forbidden => 403,
             NotFound | CallNotFound | RoomNotFound | ParticipantNotFound | ProducerNotFound | ConsumerNotFound
-            | TransportNotFound => 404,
+            | TransportNotFound | ChatSessionNotFound | MessageNotFound => 404,
             MethodNotAllowed => 405,
-            Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable | RoomFull => 409,
+            Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable | RoomFull | ChatSessionExpired => 409,
             PayloadTooLarge | MessageTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited | TooManyConnections | TooManyTransports => 429,
@@ -136,6 +141,9 @@ impl ErrorCode {
             TooManyTransports => "TOO_MANY_TRANSPORTS",
             InvalidSdp => "INVALID_SDP",
             NodeDraining => "NODE_DRAINING",
+            ChatSessionNotFound => "CHAT_SESSION_NOT_FOUND",
+            MessageNotFound => "MESSAGE_NOT_FOUND",
+            ChatSessionExpired => "CHAT_SESSION_EXPIRED",
         }
     }
 

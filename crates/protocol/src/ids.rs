@@ -115,6 +115,14 @@ id_type!(
     CallId
 );
 id_type!(
+    /// A chat session.
+    ChatSessionId
+);
+id_type!(
+    /// A chat message: a ULID, so ids sort by creation time.
+    MessageId
+);
+id_type!(
     /// A WebSocket connection, as API Gateway (or the local emulator) names it.
     ConnectionId
 );

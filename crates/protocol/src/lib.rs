@@ -8,6 +8,7 @@
 //! - [`ids`]    — named id types (`UserId`, `RequestId`, ...), never bare strings.
 //! - [`auth`]   — token minting, refresh, validation bodies and the JWT claims.
 //! - [`calls`]  — calls, history and presence bodies; call events pushed over the WebSocket.
+//! - [`chat`]   — chat sessions, messages, reactions, read markers, usage; chat events.
 //! - [`health`] — health, readiness and version bodies.
 //! - [`ice`]    — the ICE servers (STUN, TURN with short-lived credentials) clients use.
 //! - [`ws`]     — WebSocket signaling messages: parsing (envelope and flat dialects), events.
@@ -24,6 +25,7 @@
 
 pub mod auth;
 pub mod calls;
+pub mod chat;
 pub mod control;
 pub mod error;
 pub mod health;

@@ -3,7 +3,7 @@
 //! [`render`]: `tests/typescript.rs` fails when it drifts, and rewrites it with
 //! `STRATUS_BLESS=1`.
 
-use crate::{calls, error, ice, media, sfu, ws};
+use crate::{calls, chat, error, ice, media, sfu, ws};
 use ts_rs::{Config, TS};
 
 /// The whole of `wire.ts`.
@@ -90,6 +90,27 @@ pub fn render() -> String {
         sfu::RoomDetail,
         sfu::RoomMember,
         sfu::JoinResult,
+        // Chat.
+        chat::ChatRole,
+        chat::MessageType,
+        chat::CreateSession,
+        chat::AddParticipant,
+        chat::SetRole,
+        chat::ChatParticipant,
+        chat::SessionView,
+        chat::SessionList,
+        chat::SendMessage,
+        chat::EditMessage,
+        chat::ReactionCount,
+        chat::SystemKind,
+        chat::SystemEvent,
+        chat::MessageView,
+        chat::MessagePage,
+        chat::MarkRead,
+        chat::ReadState,
+        chat::Usage,
+        chat::ChatEvent,
+        chat::Typing,
     );
 
     out.push_str("/** Each SFU request's `data` and the `data` of its answer. */\nexport interface SfuMethods {\n");
@@ -116,6 +137,8 @@ pub fn render() -> String {
         (ws::event::CALL_STATUS, calls::CallEvent::name(&cfg)),
         (ws::event::ROOM_MOVED, sfu::RoomMoved::name(&cfg)),
     ];
+    let chat_events: Vec<(&str, String)> = chat::event::ALL.iter().map(|e| (*e, chat::ChatEvent::name(&cfg))).collect();
+    let events = events.into_iter().chain(chat_events);
     for (name, ty) in events {
         out.push_str(&format!("  '{name}': {ty};\n"));
     }

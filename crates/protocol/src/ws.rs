@@ -15,6 +15,7 @@
 //! | `candidate` (`ice-candidate`, `iceCandidate`) | `{to?, room?, candidate}` | same |
 //! | `bye`, `custom` | `{to?, room?, …}` | same; any other fields are relayed as they are |
 //! | `ping` | — | answered by `pong` |
+//! | `chat-typing` | `{session_id}` | the session's other participants get `chat-typing` |
 //!
 //! Relayed messages keep their type and data and gain `from` (the sender's peer id),
 //! `fromUser` and `room`. A peer id is the sender's connection id. `room` may be left out
@@ -35,6 +36,10 @@ use ts_rs::TS;
 /// Route keys of the WebSocket API besides `$connect`, `$disconnect` and `$default`, chosen
 /// by `$request.body.type` (other types, aliases included, go to `$default`).
 pub const MESSAGE_ROUTES: &[&str] = &["join", "leave", "offer", "answer", "candidate", "bye", "custom", "ping"];
+
+/// Chat's client messages (through `$default`): `chat-typing {session_id}`, told to the
+/// session's other participants as a `chat-typing` event, answered only on error.
+pub const CHAT_TYPES: &[&str] = &["chat-typing"];
 
 /// The names of the events the server pushes (besides the SFU room events in
 /// [`crate::media::RoomEvent`] and answers to requests). Their data types are listed with
@@ -100,6 +105,10 @@ pub enum ClientMessage {
         data: Map<String, Value>,
     },
     Ping,
+    /// `chat-typing`: the sender is typing in this chat session.
+    ChatTyping {
+        session_id: String,
+    },
     /// A request of the SFU dialect.
     Sfu(crate::sfu::SfuRequest),
 }
@@ -139,6 +148,7 @@ fn kind_of(t: &str) -> Option<Result<RelayKind, &'static str>> {
         "join" | "join-room" => return Some(Err("join")),
         "leave" | "leave-room" => return Some(Err("leave")),
         "ping" => return Some(Err("ping")),
+        "chat-typing" => return Some(Err("chat-typing")),
         t if crate::sfu::SFU_TYPES.contains(&t) => return Some(Err("sfu")),
         _ => return None,
     }))
@@ -202,6 +212,12 @@ pub fn parse_client(text: &str) -> Result<(Option<String>, ClientMessage), WsErr
     };
     let msg = match kind {
         Err("ping") => ClientMessage::Ping,
+        Err("chat-typing") => {
+            let id = take_id(&mut data, "session_id", &rid)?;
+            let id =
+                id.ok_or_else(|| WsError::new(ErrorCode::ValidationError, "`session_id` is required", rid.clone()))?;
+            ClientMessage::ChatTyping { session_id: id }
+        }
         Err("sfu") => {
             let v = serde_json::json!({ "type": t, "data": Value::Object(data) });
             let req = serde_json::from_value(v).map_err(|e| {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod calls;
+pub mod chat;
 pub mod health;
 pub mod ice;
 pub mod presence;
@@ -11,7 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{Method, Uri};
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use stratus_protocol::error::ErrorCode;
 
 /// Who may call a route. The authorization matrix (local/tests/auth_matrix.rs) drives every
@@ -61,6 +62,30 @@ fn table() -> Vec<(Route, MethodRouter<AppState>)> {
         r(Method::POST, "/api/v1/rooms/join", Token, post(rooms::join)),
         r(Method::GET, "/api/v1/rooms/{id}", Token, get(rooms::get)),
         r(Method::POST, "/api/v1/rooms/{id}/leave", Token, post(rooms::leave)),
+        r(Method::POST, "/api/v1/chat/sessions", Token, post(chat::create)),
+        r(Method::GET, "/api/v1/chat/sessions", Token, get(chat::list)),
+        r(Method::GET, "/api/v1/chat/sessions/{id}", Token, get(chat::get)),
+        r(Method::POST, "/api/v1/chat/sessions/{id}/participants", Token, post(chat::add_participant)),
+        r(Method::PUT, "/api/v1/chat/sessions/{id}/participants/{user_id}", Token, put(chat::set_role)),
+        r(Method::DELETE, "/api/v1/chat/sessions/{id}/participants/{user_id}", Token, delete(chat::remove_participant)),
+        r(Method::POST, "/api/v1/chat/sessions/{id}/messages", Token, post(chat::send)),
+        r(Method::GET, "/api/v1/chat/sessions/{id}/messages", Token, get(chat::messages)),
+        r(Method::PATCH, "/api/v1/chat/sessions/{id}/messages/{message_id}", Token, patch(chat::edit)),
+        r(Method::DELETE, "/api/v1/chat/sessions/{id}/messages/{message_id}", Token, delete(chat::delete)),
+        r(
+            Method::PUT,
+            "/api/v1/chat/sessions/{id}/messages/{message_id}/reactions/{emoji}",
+            Token,
+            put(chat::add_reaction),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/chat/sessions/{id}/messages/{message_id}/reactions/{emoji}",
+            Token,
+            delete(chat::remove_reaction),
+        ),
+        r(Method::PUT, "/api/v1/chat/sessions/{id}/read", Token, put(chat::read)),
+        r(Method::GET, "/api/v1/chat/sessions/{id}/usage", Token, get(chat::usage)),
     ]
 }
 

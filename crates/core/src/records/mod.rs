@@ -16,6 +16,8 @@
 //! | group (SFU) room | [`room`] | `ROOM#<r>` | `META`, `P#<participant>` |
 //! | user | [`user`] | `USER#<u>` | `SLOT#<n>`, `PRESENCE`, `ACTIVECALL` |
 //! | call | [`call`] | `CALL#<id>` | `META`; history `HIST#<u>` / `<created_at>#<id>`, `HISTCOUNT#<u>` / `COUNT` |
+//! | chat session | [`chat`] | `CHAT#<s>` | `META`, `P#<u>`, `M#<message>`, `C#<u>#<client id>`, `R#<u>#<message>#<emoji>` |
+//! | 1:1 chat of two users | [`chat`] | `CHATDM#<a>#<b>` | `DM` |
 //! | media node (deployment-wide) | [`node`] | `NODE#<id>` | `META`; marks `UNREACHABLE`, `DRAIN` |
 //! | refresh token | [`refresh`] | `REFRESH#<jti>` | `REFRESH` |
 //! | revoked sign-in | [`refresh`] | `REFRESHFAM#<fam>` | `REVOKED` |
@@ -26,6 +28,7 @@
 //! tables have it.
 
 pub mod call;
+pub mod chat;
 pub mod codec;
 pub mod connection;
 pub mod node;

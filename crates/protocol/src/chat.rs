@@ -1,0 +1,350 @@
+//! Chat: sessions (1:1 or group) with roles, messages, reactions, read markers and usage.
+//! REST bodies under `/api/v1/chat` and the events pushed over the WebSocket.
+//!
+//! - `POST /api/v1/chat/sessions` [`CreateSession`] → 201 [`SessionView`]
+//! - `GET /api/v1/chat/sessions` (`?limit=&cursor=`) → [`SessionList`], the caller's, newest first
+//! - `GET /api/v1/chat/sessions/{id}` → [`SessionView`]
+//! - `POST /api/v1/chat/sessions/{id}/participants` [`AddParticipant`] → 201 [`SessionView`]
+//! - `PUT /api/v1/chat/sessions/{id}/participants/{user_id}` [`SetRole`] → [`SessionView`]
+//! - `DELETE /api/v1/chat/sessions/{id}/participants/{user_id}` → 204 (removed, or left)
+//! - `POST /api/v1/chat/sessions/{id}/messages` [`SendMessage`] → 201 [`MessageView`] (200 with
+//!   the first one when `client_message_id` repeats)
+//! - `GET /api/v1/chat/sessions/{id}/messages` (`?limit=&before=` newest first, or `?after=`
+//!   oldest first) → [`MessagePage`]
+//! - `PATCH /api/v1/chat/sessions/{id}/messages/{message_id}` [`EditMessage`] → [`MessageView`]
+//! - `DELETE /api/v1/chat/sessions/{id}/messages/{message_id}` → [`MessageView`] (deleted)
+//! - `PUT` / `DELETE /api/v1/chat/sessions/{id}/messages/{message_id}/reactions/{emoji}` →
+//!   [`MessageView`]
+//! - `PUT /api/v1/chat/sessions/{id}/read` [`MarkRead`] → [`ReadState`]
+//! - `GET /api/v1/chat/sessions/{id}/usage` → [`Usage`]
+//!
+//! WebSocket: the client sends `chat-typing` `{session_id}`; every participant's connections
+//! get the events in [`event`], each carrying a [`ChatEvent`].
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Longest message text, in characters.
+pub const MAX_TEXT_CHARS: usize = 4000;
+/// Longest session title, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Most participants a group session holds.
+pub const MAX_PARTICIPANTS: usize = 100;
+/// Longest reaction, in bytes (an emoji sequence with modifiers fits).
+pub const MAX_REACTION_BYTES: usize = 32;
+/// Most distinct reactions one message carries.
+pub const MAX_REACTION_KINDS: usize = 50;
+/// Unread counts stop counting here (`unread_count` is then this, with `unread_more`).
+pub const UNREAD_CAP: u32 = 99;
+pub const PAGE_DEFAULT_LIMIT: u32 = 50;
+pub const PAGE_MAX_LIMIT: u32 = 200;
+
+/// The WebSocket events of chat (to every connection of every participant).
+pub mod event {
+    pub const MESSAGE: &str = "chat-message";
+    pub const MESSAGE_EDITED: &str = "chat-message-edited";
+    pub const MESSAGE_DELETED: &str = "chat-message-deleted";
+    pub const REACTION: &str = "chat-reaction";
+    pub const PARTICIPANT_ADDED: &str = "chat-participant-added";
+    pub const PARTICIPANT_REMOVED: &str = "chat-participant-removed";
+    pub const TYPING: &str = "chat-typing";
+    pub const READ: &str = "chat-read";
+    pub const ALL: &[&str] =
+        &[MESSAGE, MESSAGE_EDITED, MESSAGE_DELETED, REACTION, PARTICIPANT_ADDED, PARTICIPANT_REMOVED, TYPING, READ];
+}
+
+/// A participant's role: owners and admins add and remove participants and delete others'
+/// messages; only the owner makes or unmakes admins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatRole {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl ChatRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatRole::Member => "member",
+            ChatRole::Admin => "admin",
+            ChatRole::Owner => "owner",
+        }
+    }
+
+    /// May add and remove participants and delete others' messages.
+    pub fn moderates(self) -> bool {
+        self >= ChatRole::Admin
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageType {
+    Text,
+    Image,
+    File,
+    /// Written by the service: joins, leaves, removals.
+    System,
+}
+
+impl MessageType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::Text => "text",
+            MessageType::Image => "image",
+            MessageType::File => "file",
+            MessageType::System => "system",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSession {
+    /// The others (the creator is added as owner). A 1:1 session names exactly one.
+    pub participants: Vec<String>,
+    #[serde(default)]
+    pub is_group: bool,
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub title: Option<String>,
+    /// Seconds from creation after which no message may be sent; history stays readable
+    /// for the deployment's retention after that. Absent: the session does not expire.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub duration_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct AddParticipant {
+    pub user_id: String,
+    /// `member` (default) or `admin` (the owner only).
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub role: Option<ChatRole>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SetRole {
+    /// `member` or `admin`; ownership does not move.
+    pub role: ChatRole,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChatParticipant {
+    pub user_id: String,
+    pub role: ChatRole,
+    pub joined_at: String,
+    /// The last message this participant has read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_read: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionView {
+    pub session_id: String,
+    pub is_group: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub title: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    /// When sending stops (sessions with a duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub expires_at: Option<String>,
+    /// Past `expires_at`: the history is read-only.
+    pub expired: bool,
+    pub participants: Vec<ChatParticipant>,
+    /// The caller's role.
+    pub role: ChatRole,
+    /// Messages after the caller's read marker that others sent, up to [`UNREAD_CAP`].
+    pub unread_count: u32,
+    /// More unread than `unread_count` says.
+    pub unread_more: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_activity_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// `text` (default), `image` or `file`; `system` is the service's own.
+    #[serde(default, rename = "type")]
+    #[ts(optional = nullable)]
+    pub message_type: Option<MessageType>,
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub text: Option<String>,
+    /// The client's own id for this message (1-64 characters): a retry with the same id
+    /// creates nothing new and answers with the first message.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub client_message_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessage {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReactionCount {
+    pub emoji: String,
+    pub count: u32,
+    /// The caller is among them.
+    pub me: bool,
+}
+
+/// What a system message says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SystemKind {
+    Created,
+    Joined,
+    Left,
+    Removed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SystemEvent {
+    pub kind: SystemKind,
+    pub user_id: String,
+    /// Who did it, when not the user themself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MessageView {
+    /// Sorts by creation time (a ULID).
+    pub message_id: String,
+    pub session_id: String,
+    pub sender_id: String,
+    #[serde(rename = "type")]
+    pub message_type: MessageType,
+    /// Absent once deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub text: Option<String>,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub deleted_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub client_message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub system: Option<SystemEvent>,
+    pub reactions: Vec<ReactionCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct MessagePage {
+    /// Newest first (`before`, or no cursor), or oldest first (`after`).
+    pub messages: Vec<MessageView>,
+    /// Pass as the same parameter (`before` or `after`) for the next page; absent at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRead {
+    pub message_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReadState {
+    pub session_id: String,
+    pub user_id: String,
+    pub last_read: String,
+    pub unread_count: u32,
+    pub unread_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Usage {
+    pub session_id: String,
+    /// Messages sent (system messages not counted; deleted ones still are).
+    pub messages: u64,
+    pub system_messages: u64,
+    /// Current participants.
+    pub participants: u64,
+    pub attachments: u64,
+    pub attachment_bytes: u64,
+    /// The session's creation.
+    pub first_activity_at: String,
+    /// The last message, or change of participants.
+    pub last_activity_at: String,
+}
+
+/// What a chat event carries: the session, and one of a message, a participant change, a
+/// reaction, typing or a read marker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ChatEvent {
+    pub session_id: String,
+    /// Whose action it is.
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub message: Option<MessageView>,
+    /// `chat-participant-added` / `-removed`: who.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub participant: Option<ChatParticipant>,
+    /// `chat-reaction`: which, and whether it was added or taken back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub emoji: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub added: Option<bool>,
+    /// `chat-read`: the reader's new marker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_read: Option<String>,
+}
+
+impl ChatEvent {
+    pub fn new(session_id: &str, user_id: &str) -> Self {
+        Self {
+            session_id: session_id.into(),
+            user_id: user_id.into(),
+            message: None,
+            participant: None,
+            emoji: None,
+            added: None,
+            last_read: None,
+        }
+    }
+}
+
+/// `chat-typing` from a client.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct Typing {
+    pub session_id: String,
+}
