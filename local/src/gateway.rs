@@ -187,7 +187,12 @@ impl Gateway {
         let management = Router::new()
             .route("/ws/@connections/{id}", get(mgmt_get).post(mgmt_post).delete(mgmt_delete))
             .route_layer(axum::middleware::from_fn_with_state(self.clone(), signed));
-        Router::new().route("/ws", get(upgrade)).merge(management).with_state(self.clone())
+        // Seed 003's chat notifications socket is this one: chat events come on every connection.
+        Router::new()
+            .route("/ws", get(upgrade))
+            .route("/chat/notifications", get(upgrade))
+            .merge(management)
+            .with_state(self.clone())
     }
 
     /// The event API Gateway would hand the Lambda.

@@ -158,6 +158,19 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
             "/api/v1/rooms/join" => (route.path.to_owned(), Some(json!({"roomId": "faults"}))),
             "/api/v1/rooms/{id}" => ("/api/v1/rooms/faults".into(), None),
             "/api/v1/rooms/{id}/leave" => ("/api/v1/rooms/faults/leave".into(), None),
+            "/chat/session" => {
+                (route.path.to_owned(), Some(json!({"creatorId": "alice", "participants": ["bob"], "isGroup": true})))
+            }
+            "/chat/message" => (
+                route.path.to_owned(),
+                Some(json!({"sessionID": "s1", "senderID": "alice", "message": "during the outage", "type": "text"})),
+            ),
+            "/chat/reaction" => (
+                route.path.to_owned(),
+                Some(json!({"sessionId": "s1", "messageId": "m1", "reaction": {"type": "ok", "userId": "alice"}})),
+            ),
+            "/chat/messages/{id}" => ("/chat/messages/s1".into(), None),
+            "/chat/usage/{id}" => ("/chat/usage/s1".into(), None),
             p if p.starts_with("/api/v1/chat/") => {
                 let path = p
                     .replace("{id}", "s1")
@@ -184,6 +197,14 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
             assert!(st < 300, "{} {path} needs no store, yet answered {st} {v}", route.method);
         } else if route.path.starts_with("/health/") {
             assert_eq!(st, 503, "{} {path}: {v}", route.method);
+        } else if route.path.starts_with("/chat/") {
+            // Seed 003's envelope: the status, no code.
+            assert_eq!(
+                (st, &v["status"], retry.as_deref()),
+                (503, &json!(503), Some("1")),
+                "{} {path}: {v}",
+                route.method
+            );
         } else {
             assert_eq!(
                 (st, v["error"]["code"].as_str(), retry.as_deref()),

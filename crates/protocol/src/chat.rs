@@ -348,3 +348,77 @@ impl ChatEvent {
 pub struct Typing {
     pub session_id: String,
 }
+
+/// Seed 003's chat routes, with its bodies as written (camelCase, `sessionID` and all) and
+/// its `{status, message, data}` envelope. They are served by the same rules as the routes
+/// above; a body names the acting user (`creatorId`, `senderID`, `reaction.userId`), which
+/// must be the token's.
+///
+/// - `POST /chat/session` [`SeedCreateSession`] → 201, `data`: [`SessionView`]
+/// - `POST /chat/message` [`SeedSendMessage`] → 201, `data`: [`MessageView`]
+/// - `POST /chat/reaction` [`SeedReaction`] → 200, `data`: [`MessageView`]
+/// - `GET /chat/messages/{sessionID}` (`?limit=&before=&after=`) → 200, `data`: [`MessagePage`]
+/// - `GET /chat/usage/{sessionID}` → 200, `data`: [`Usage`]
+pub mod seed {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SeedCreateSession {
+        #[serde(rename = "creatorId")]
+        pub creator_id: String,
+        pub participants: Vec<String>,
+        /// Nanoseconds (a Go `time.Duration`); absent or 0: no expiry.
+        #[serde(default)]
+        pub duration: Option<u64>,
+        #[serde(default, rename = "isGroup")]
+        pub is_group: Option<bool>,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SeedSendMessage {
+        #[serde(rename = "sessionID")]
+        pub session_id: String,
+        #[serde(rename = "senderID")]
+        pub sender_id: String,
+        /// In a 1:1 session the other participant; in a group, one of them (the message goes
+        /// to the whole session either way).
+        #[serde(default, rename = "receiverID")]
+        pub receiver_id: Option<String>,
+        pub message: String,
+        #[serde(default, rename = "type")]
+        pub message_type: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SeedReactionBody {
+        /// The emoji.
+        #[serde(rename = "type")]
+        pub kind: String,
+        #[serde(rename = "userId")]
+        pub user_id: String,
+        /// The client's clock; the server keeps its own.
+        #[serde(default)]
+        pub timestamp: Option<String>,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SeedReaction {
+        #[serde(rename = "sessionId")]
+        pub session_id: String,
+        #[serde(rename = "messageId")]
+        pub message_id: String,
+        pub reaction: SeedReactionBody,
+    }
+
+    /// Every answer of the seed's routes, errors too (`data: null`).
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct SeedEnvelope<T> {
+        pub status: u16,
+        pub message: String,
+        pub data: Option<T>,
+    }
+}

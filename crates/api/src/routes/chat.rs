@@ -15,20 +15,30 @@ use stratus_protocol::chat::*;
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::{ChatSessionId, MessageId, UserId};
 
-fn only(q: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn only(q: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
     match q.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(ApiError::new(ErrorCode::ValidationError, format!("unknown query parameter `{k}`"))),
         None => Ok(()),
     }
 }
 
-fn limit(q: &HashMap<String, String>) -> Result<u32, ApiError> {
+pub(crate) fn limit(q: &HashMap<String, String>) -> Result<u32, ApiError> {
     match q.get("limit") {
         None => Ok(PAGE_DEFAULT_LIMIT),
         Some(v) => v.parse::<u32>().ok().filter(|n| (1..=PAGE_MAX_LIMIT).contains(n)).ok_or_else(|| {
             ApiError::new(ErrorCode::ValidationError, format!("limit must be an integer from 1 to {PAGE_MAX_LIMIT}"))
         }),
     }
+}
+
+/// Where a page starts: `?before=` (newest first), `?after=` (oldest first), or the newest.
+pub(crate) fn start_of(q: &HashMap<String, String>) -> Result<Start, ApiError> {
+    Ok(match (q.get("before"), q.get("after")) {
+        (Some(_), Some(_)) => return Err(ApiError::new(ErrorCode::ValidationError, "give before or after, not both")),
+        (Some(b), None) => Start::Before(MessageId::from(b.as_str())),
+        (None, Some(a)) => Start::After(MessageId::from(a.as_str())),
+        (None, None) => Start::Newest,
+    })
 }
 
 pub async fn create(
@@ -114,14 +124,7 @@ pub async fn messages(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<MessagePage>, ApiError> {
     only(&q, &["limit", "before", "after"])?;
-    let start = match (q.get("before"), q.get("after")) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::new(ErrorCode::ValidationError, "give before or after, not both"));
-        }
-        (Some(b), None) => Start::Before(MessageId::from(b.as_str())),
-        (None, Some(a)) => Start::After(MessageId::from(a.as_str())),
-        (None, None) => Start::Newest,
-    };
+    let start = start_of(&q)?;
     let now = st.clock.now_ms();
     let t = st.app(&me);
     ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(CHAT_READS), now).await?;

@@ -7,6 +7,7 @@ pub mod health;
 pub mod ice;
 pub mod presence;
 pub mod rooms;
+pub mod seed_chat;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -86,6 +87,12 @@ fn table() -> Vec<(Route, MethodRouter<AppState>)> {
         ),
         r(Method::PUT, "/api/v1/chat/sessions/{id}/read", Token, put(chat::read)),
         r(Method::GET, "/api/v1/chat/sessions/{id}/usage", Token, get(chat::usage)),
+        // Seed 003's chat routes, its bodies and envelope.
+        r(Method::POST, "/chat/session", Token, post(seed_chat::create)),
+        r(Method::POST, "/chat/message", Token, post(seed_chat::message)),
+        r(Method::POST, "/chat/reaction", Token, post(seed_chat::reaction)),
+        r(Method::GET, "/chat/messages/{id}", Token, get(seed_chat::messages)),
+        r(Method::GET, "/chat/usage/{id}", Token, get(seed_chat::usage)),
     ]
 }
 
