@@ -39,6 +39,7 @@ const SDK: &[(&str, &str, &str)] = &[
     ("signaling.js", JS, include_str!("../../clients/js/dist/signaling.js")),
     ("room.js", JS, include_str!("../../clients/js/dist/room.js")),
     ("call.js", JS, include_str!("../../clients/js/dist/call.js")),
+    ("chat.js", JS, include_str!("../../clients/js/dist/chat.js")),
     ("api.js", JS, include_str!("../../clients/js/dist/api.js")),
     ("errors.js", JS, include_str!("../../clients/js/dist/errors.js")),
     ("emitter.js", JS, include_str!("../../clients/js/dist/emitter.js")),

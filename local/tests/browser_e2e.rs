@@ -72,6 +72,22 @@ async fn the_sdk_surfaces_server_errors_as_typed_errors_and_subscribes_selective
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_sdk_chats_sends_reacts_types_and_pages_through_the_stack() {
+    let _one = BROWSER.lock().await;
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let s = run("chat-sdk", &local.base).await;
+    assert_eq!((s["role"].as_str(), s["eventMessageId"].as_bool()), (Some("owner"), Some(true)), "{s}");
+    assert_eq!((s["typingFrom"].as_str(), s["reactionEvent"].as_str()), (Some("ann"), Some("🎉")), "{s}");
+    assert_eq!(s["afterAdd"], serde_json::json!([{"emoji": "🎉", "count": 1, "me": true}]), "{s}");
+    assert_eq!(s["afterToggle"], serde_json::json!([]), "{s}");
+    assert_eq!(s["sameId"], true, "a repeated client message id is one message: {s}");
+    assert_eq!(s["texts"], serde_json::json!(["once", "hello ben", "ann created the session"]), "{s}");
+    assert_eq!((s["unreadBefore"].as_u64(), s["unreadAfter"].as_u64()), (Some(2), Some(0)), "{s}");
+    assert_eq!(s["memberAdds"], serde_json::json!({"typed": true, "code": "FORBIDDEN", "status": 403}), "{s}");
+    assert_eq!(s["usage"]["messages"], 2, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn browser_pages_whose_connections_hit_the_gateway_lifetime_reconnect_and_see_each_other_again() {
     let _one = BROWSER.lock().await;
     // API Gateway ends every connection after 2 hours; here after 8 seconds.

@@ -1,5 +1,6 @@
 import { RestClient } from './api.js';
 import { Call, CallMediaOptions } from './call.js';
+import { Chat } from './chat.js';
 import { Emitter } from './emitter.js';
 import { IceServers } from './ice.js';
 import { StratusError } from './errors.js';
@@ -35,6 +36,8 @@ export declare class StratusClient extends Emitter<ClientEvents> {
     readonly api: RestClient;
     /** The ICE servers this client's peer connections use. */
     readonly ice: IceServers;
+    /** Chat sessions, messages and their live events. */
+    readonly chat: Chat;
     private readonly calls;
     private _userId;
     constructor(opts: ClientOptions);

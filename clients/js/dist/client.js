@@ -1,6 +1,7 @@
-// The entry point: one WebSocket connection, the REST API, rooms and calls.
+// The entry point: one WebSocket connection, the REST API, rooms, calls and chat.
 import { RestClient } from './api.js';
 import { Call } from './call.js';
+import { Chat } from './chat.js';
 import { Emitter } from './emitter.js';
 import { IceServers } from './ice.js';
 import { Room } from './room.js';
@@ -22,6 +23,7 @@ export class StratusClient extends Emitter {
             pingIntervalMs: opts.pingIntervalMs,
             requestTimeoutMs: opts.requestTimeoutMs,
         });
+        this.chat = new Chat(this.api, this.signaling, () => this.userId);
         this.signaling.on('state', (s) => this.emit('state', s));
         this.signaling.on('error', (e) => this.emit('error', e));
         this.signaling.on('incoming-call', (e) => this.onIncoming(e));

@@ -6,6 +6,8 @@ export { Room, RemoteParticipant } from './room.js';
 export type { RoomOptions, RoomEvents, PublishOptions, RemoteTrack, LocalPublication } from './room.js';
 export { Call } from './call.js';
 export type { CallEvents, CallMediaOptions } from './call.js';
+export { Chat } from './chat.js';
+export type { ChatEvents, CreateSessionOptions, PageOptions } from './chat.js';
 export { IceServers } from './ice.js';
 export type { IceOptions } from './ice.js';
 export { RestClient } from './api.js';

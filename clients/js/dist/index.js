@@ -5,6 +5,7 @@
 // - signaling.ts — the WebSocket: requests by id, events, keepalive, reconnect with backoff.
 // - room.ts      — group rooms on the SFU: publish, subscribe, mute, layers, leave.
 // - call.ts      — 1:1 calls peer to peer through the calls API and the relay.
+// - chat.ts      — chat sessions, messages, reactions, read markers, typing, live events.
 // - api.ts       — the REST API.
 // - ice.ts       — ICE servers: the deployment's STUN/TURN, refreshed before they expire.
 // - errors.ts    — `StratusError` and the server's error codes.
@@ -13,6 +14,7 @@ export { StratusClient, claims } from './client.js';
 export { Signaling } from './signaling.js';
 export { Room, RemoteParticipant } from './room.js';
 export { Call } from './call.js';
+export { Chat } from './chat.js';
 export { IceServers } from './ice.js';
 export { RestClient } from './api.js';
 export { StratusError } from './errors.js';

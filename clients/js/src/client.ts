@@ -1,7 +1,8 @@
-// The entry point: one WebSocket connection, the REST API, rooms and calls.
+// The entry point: one WebSocket connection, the REST API, rooms, calls and chat.
 
 import { RestClient } from './api.js';
 import { Call, CallMediaOptions } from './call.js';
+import { Chat } from './chat.js';
 import { Emitter } from './emitter.js';
 import { IceServers } from './ice.js';
 import { StratusError } from './errors.js';
@@ -39,6 +40,8 @@ export class StratusClient extends Emitter<ClientEvents> {
   readonly api: RestClient;
   /** The ICE servers this client's peer connections use. */
   readonly ice: IceServers;
+  /** Chat sessions, messages and their live events. */
+  readonly chat: Chat;
   private readonly calls = new Map<string, Call>();
   private _userId = '';
 
@@ -55,6 +58,7 @@ export class StratusClient extends Emitter<ClientEvents> {
       pingIntervalMs: opts.pingIntervalMs,
       requestTimeoutMs: opts.requestTimeoutMs,
     });
+    this.chat = new Chat(this.api, this.signaling, () => this.userId);
     this.signaling.on('state', (s) => this.emit('state', s));
     this.signaling.on('error', (e) => this.emit('error', e));
     this.signaling.on('incoming-call', (e) => this.onIncoming(e));

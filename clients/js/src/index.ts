@@ -5,6 +5,7 @@
 // - signaling.ts — the WebSocket: requests by id, events, keepalive, reconnect with backoff.
 // - room.ts      — group rooms on the SFU: publish, subscribe, mute, layers, leave.
 // - call.ts      — 1:1 calls peer to peer through the calls API and the relay.
+// - chat.ts      — chat sessions, messages, reactions, read markers, typing, live events.
 // - api.ts       — the REST API.
 // - ice.ts       — ICE servers: the deployment's STUN/TURN, refreshed before they expire.
 // - errors.ts    — `StratusError` and the server's error codes.
@@ -17,6 +18,8 @@ export { Room, RemoteParticipant } from './room.js';
 export type { RoomOptions, RoomEvents, PublishOptions, RemoteTrack, LocalPublication } from './room.js';
 export { Call } from './call.js';
 export type { CallEvents, CallMediaOptions } from './call.js';
+export { Chat } from './chat.js';
+export type { ChatEvents, CreateSessionOptions, PageOptions } from './chat.js';
 export { IceServers } from './ice.js';
 export type { IceOptions } from './ice.js';
 export { RestClient } from './api.js';

@@ -264,6 +264,56 @@ const scenarios = {
     return { room, participantIds: [first, second], decoded };
   },
 
+  // The SDK's chat module on its own (a blank page importing it): two clients, a group
+  // session, a message and its event, typing, a reaction toggled both ways, an idempotent
+  // retry, a page of history, a read marker, and a refusal as a typed error.
+  async 'chat-sdk'(ctx) {
+    const page = await open(ctx, `${base}/demo/call.html`, 'chat-sdk');
+    return page.evaluate(async () => {
+      const { StratusClient, StratusError } = await import('/sdk/index.js');
+      const token = async (name) =>
+        (await (await fetch('/demo/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) })).json()).access_token;
+      const within = (p, what, ms = 5000) =>
+        Promise.race([p, new Promise((_, no) => setTimeout(() => no(new Error(`no ${what} within ${ms} ms`)), ms))]);
+      const ann = new StratusClient({ apiUrl: location.origin, token: await token('ann') });
+      const ben = new StratusClient({ apiUrl: location.origin, token: await token('ben') });
+      await ann.connect();
+      await ben.connect();
+      const out = {};
+      const s = await ann.chat.createSession(['ben'], { isGroup: true, title: 'sdk chat' });
+      out.role = s.role;
+      const heard = ben.chat.once('message', (e) => e.message.text === 'hello ben');
+      const sent = await ann.chat.send(s.session_id, 'hello ben');
+      const ev = await within(heard, 'message event');
+      out.eventMessageId = ev.message.message_id === sent.message_id;
+      const typing = ben.chat.once('typing', (e) => e.session_id === s.session_id);
+      ann.chat.typing(s.session_id);
+      ann.chat.typing(s.session_id); // throttled: one event
+      out.typingFrom = (await within(typing, 'typing event')).user_id;
+      const reacted = ann.chat.once('reaction', (e) => e.added);
+      const withIt = await ben.chat.toggleReaction(sent, '🎉');
+      out.reactionEvent = (await within(reacted, 'reaction event')).emoji;
+      out.afterAdd = withIt.reactions;
+      out.afterToggle = (await ben.chat.toggleReaction(withIt, '🎉')).reactions;
+      const a = await ann.chat.send(s.session_id, 'once', { clientMessageId: 'sdk-1' });
+      const b = await ann.chat.send(s.session_id, 'once', { clientMessageId: 'sdk-1' });
+      out.sameId = a.message_id === b.message_id;
+      const page = await ben.chat.messages(s.session_id, { limit: 10 });
+      out.texts = page.messages.map((m) => m.text);
+      out.unreadBefore = (await ben.chat.session(s.session_id)).unread_count;
+      out.unreadAfter = (await ben.chat.markRead(s.session_id, a.message_id)).unread_count;
+      try {
+        await ben.chat.addParticipant(s.session_id, 'cat');
+      } catch (e) {
+        out.memberAdds = { typed: e instanceof StratusError, code: e.code, status: e.status };
+      }
+      out.usage = await ann.chat.usage(s.session_id);
+      ann.disconnect();
+      ben.disconnect();
+      return out;
+    });
+  },
+
   // The SDK on its own (a blank page importing it): refusals become typed errors with the
   // server's codes, selective subscription, and simulcast layer choice.
   async sdk(ctx) {
