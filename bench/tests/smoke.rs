@@ -26,6 +26,18 @@ fn calls_bench_counts_a_flows_store_operations_and_pages_history() {
 }
 
 #[test]
+fn chat_bench_counts_operations_pages_history_and_times_delivery() {
+    let out = json_lines(&run(env!("CARGO_BIN_EXE_chat-bench"), &["2000", "3"], &[]));
+    let ops = out.iter().find(|l| l["bench"] == "chat_store_operations").expect("operations line");
+    assert_eq!(ops["send"]["of_which_transactions"], 1, "{ops}");
+    let pages: Vec<&Value> = out.iter().filter(|l| l["bench"] == "chat_history_page").collect();
+    assert_eq!(pages.len(), 3, "every page case ran");
+    assert!(pages.iter().all(|p| p["returned"] == 50), "{pages:?}");
+    let d = out.iter().find(|l| l["bench"] == "chat_delivery").expect("delivery line");
+    assert_eq!(d["receipts"], d["expected"], "every participant got every message: {d}");
+}
+
+#[test]
 fn sfu_fanout_forwards_to_every_subscriber() {
     let out = run(env!("CARGO_BIN_EXE_sfu-fanout"), &["2"], &[]);
     let row = out.lines().find(|l| l.starts_with("| 2 ")).expect("a row for 2 subscribers");

@@ -187,6 +187,19 @@ pub async fn sort_key_conditions_select_ranges(t: Tbl, _clock: ManualClock) {
     assert_eq!(sks(&q(SortKey::Lt("B#".into())).await), ["A#1", "A#2"]);
     assert_eq!(sks(&q(SortKey::Gt("B#2".into())).await), ["C#1"]);
     assert_eq!(sks(&q(SortKey::Eq("A#2".into())).await), ["A#2"]);
+    // Backward, page by page, each condition still holds its range (and nothing beyond it).
+    let back = |sk| all_pages(&t, Query::table("P").sk(sk).limit(2).backward());
+    assert_eq!(sks(&back(SortKey::BeginsWith("B#".into())).await), ["B#2", "B#1"]);
+    assert_eq!(sks(&back(SortKey::Between("A#2".into(), "B#2".into())).await), ["B#2", "B#1", "A#2"]);
+    assert_eq!(sks(&back(SortKey::Lt("B#".into())).await), ["A#2", "A#1"]);
+    assert_eq!(sks(&back(SortKey::Gt("B#2".into())).await), ["C#1"]);
+    // Keys past ASCII order by their UTF-8 bytes, prefixes included.
+    for sk in ["R#a", "R#\u{1F44D}", "R#~", "S"] {
+        t.put(it("P", sk), None).await.unwrap();
+    }
+    assert_eq!(sks(&q(SortKey::BeginsWith("R#".into())).await), ["R#a", "R#~", "R#\u{1F44D}"]);
+    assert_eq!(sks(&back(SortKey::BeginsWith("R#".into())).await), ["R#\u{1F44D}", "R#~", "R#a"]);
+    assert_eq!(sks(&q(SortKey::Between("R#".into(), "R$".into())).await), ["R#a", "R#~", "R#\u{1F44D}"]);
 }
 
 pub async fn index_queries_page_by_the_index_keys(t: Tbl, clock: ManualClock) {

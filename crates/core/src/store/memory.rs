@@ -127,6 +127,48 @@ fn apply_update(spec: &TableSpec, key: &Key, current: Option<&Item>, update: &Up
     Ok(item)
 }
 
+/// The sort keys `sk` admits, as a range.
+fn sk_range(sk: &SortKey) -> (Bound<String>, Bound<String>) {
+    match sk {
+        SortKey::Any => (Bound::Unbounded, Bound::Unbounded),
+        SortKey::Eq(x) => (Bound::Included(x.clone()), Bound::Included(x.clone())),
+        SortKey::BeginsWith(p) => (Bound::Included(p.clone()), successor(p).map_or(Bound::Unbounded, Bound::Excluded)),
+        SortKey::Between(a, b) => (Bound::Included(a.clone()), Bound::Included(b.clone())),
+        SortKey::Lt(x) => (Bound::Unbounded, Bound::Excluded(x.clone())),
+        SortKey::Gt(x) => (Bound::Excluded(x.clone()), Bound::Unbounded),
+    }
+}
+
+/// The least string greater than every string starting with `p` (its last character
+/// counted up), if there is one. Strings order by code point, as UTF-8 bytes do.
+fn successor(p: &str) -> Option<String> {
+    let mut chars: Vec<char> = p.chars().collect();
+    while let Some(c) = chars.pop() {
+        let next = (c as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+        if let Some(n) = next {
+            chars.push(n);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn bound_key(b: &Bound<Key>) -> Option<&Key> {
+    match b {
+        Bound::Included(k) | Bound::Excluded(k) => Some(k),
+        Bound::Unbounded => None,
+    }
+}
+
+/// Whether no key lies between `lo` and `hi` (`BTreeMap::range` panics on such a range).
+fn empty_range(lo: &Bound<Key>, hi: &Bound<Key>) -> bool {
+    match (lo, hi) {
+        (Bound::Included(a), Bound::Included(b)) => a > b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a >= b,
+        _ => false,
+    }
+}
+
 fn sk_matches(sk: &SortKey, v: &str) -> bool {
     match sk {
         SortKey::Any => true,
@@ -221,13 +263,30 @@ impl Table for MemoryTable {
         let after_pk = format!("{}\0", q.pk);
         match q.index {
             None => {
-                let first = Key::new(q.pk.clone(), String::new());
-                let end = Key::new(after_pk, String::new());
-                let (lo, hi) = match (&start, q.forward) {
-                    (Some((_, ck)), true) => (Bound::Excluded(ck.clone()), Bound::Excluded(end)),
-                    (Some((_, ck)), false) => (Bound::Included(first), Bound::Excluded(ck.clone())),
-                    (None, _) => (Bound::Included(first), Bound::Excluded(end)),
+                // The partition, narrowed to the sort keys the condition admits (a page deep in
+                // a large partition walks only its own range), then to the cursor's side.
+                let at = |b: Bound<String>| b.map(|sk| Key::new(q.pk.clone(), sk));
+                let (lo, hi) = sk_range(&q.sk);
+                let mut lo = match lo {
+                    Bound::Unbounded => Bound::Included(Key::new(q.pk.clone(), String::new())),
+                    b => at(b),
                 };
+                let mut hi = match hi {
+                    Bound::Unbounded => Bound::Excluded(Key::new(after_pk, String::new())),
+                    b => at(b),
+                };
+                if let Some((_, ck)) = &start {
+                    if q.forward {
+                        if bound_key(&lo).is_none_or(|k| ck >= k) {
+                            lo = Bound::Excluded(ck.clone());
+                        }
+                    } else if bound_key(&hi).is_none_or(|k| ck <= k) {
+                        hi = Bound::Excluded(ck.clone());
+                    }
+                }
+                if empty_range(&lo, &hi) {
+                    return Ok(Page::default());
+                }
                 let range = inner.items.range((lo, hi));
                 let entries: Box<dyn Iterator<Item = (&Key, &Item)>> =
                     if q.forward { Box::new(range) } else { Box::new(range.rev()) };
