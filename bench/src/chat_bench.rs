@@ -105,19 +105,7 @@ async fn history(n: usize) {
     for i in 0..n {
         let at = start_ms + i as i64;
         let mid = ulid::Ulid::from_parts(at as u64, rand::random::<u128>() >> 48).to_string();
-        let m = rec::Message {
-            id: mid.clone().into(),
-            sender: user(0),
-            message_type: MessageType::Text,
-            text: Some(format!("message {i}")),
-            created_at: at,
-            edited_at: None,
-            deleted_at: None,
-            deleted_by: None,
-            client_message_id: None,
-            system: None,
-            reactions: vec![],
-        };
+        let m = rec::Message::new(mid.clone().into(), user(0), MessageType::Text, format!("message {i}"), at);
         ns.table.put(rec::encode_message(&session, &m), Some(Cond::NotExists)).await.unwrap();
         ids.push(mid);
     }

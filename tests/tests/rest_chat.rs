@@ -368,19 +368,13 @@ async fn send_unlimited(api: &TestApi, s: &str, text: &str) -> String {
     let session = ns.table.get(&rec::meta(s)).await.unwrap().as_ref().and_then(rec::decode_session).unwrap();
     let now = api.clock.now_ms();
     let id = ulid::Ulid::from_parts(now as u64, rand::random::<u128>() >> 48).to_string();
-    let m = rec::Message {
-        id: id.clone().into(),
-        sender: "alice".into(),
-        message_type: stratus_protocol::chat::MessageType::Text,
-        text: Some(text.to_owned()),
-        created_at: now,
-        edited_at: None,
-        deleted_at: None,
-        deleted_by: None,
-        client_message_id: None,
-        system: None,
-        reactions: vec![],
-    };
+    let m = rec::Message::new(
+        id.clone().into(),
+        "alice".into(),
+        stratus_protocol::chat::MessageType::Text,
+        text.to_owned(),
+        now,
+    );
     ns.table.put(rec::encode_message(&session, &m), Some(stratus_core::store::Cond::NotExists)).await.unwrap();
     id
 }

@@ -603,17 +603,13 @@ impl AppChats<'_> {
         let parts = self.participants(id).await?;
         let mut ev = ChatEvent::new(id, me);
         ev.participant = Some(participant_view(&target));
-        let mut to: Vec<UserId> = parts.iter().map(|p| p.user.clone()).collect();
-        for u in &to {
-            self.push(u, event::PARTICIPANT_REMOVED, &ev).await;
-        }
-        self.push(user, event::PARTICIPANT_REMOVED, &ev).await;
+        let mut told: Vec<&UserId> = parts.iter().map(|p| &p.user).collect();
+        let remaining = told.clone();
+        told.push(user);
+        self.push_to(&told, event::PARTICIPANT_REMOVED, &ev).await;
         let mut msg = ChatEvent::new(id, me);
         msg.message = Some(message_view(id, &note, |_| false));
-        to.dedup();
-        for u in &to {
-            self.push(u, event::MESSAGE, &msg).await;
-        }
+        self.push_to(&remaining, event::MESSAGE, &msg).await;
         Ok(())
     }
 
@@ -650,17 +646,8 @@ impl AppChats<'_> {
             return Err(expired());
         }
         let m = Message {
-            id: MessageId::from(self.chats.ids.next(now)),
-            sender: me.clone(),
-            message_type: kind,
-            text: Some(text),
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
-            deleted_by: None,
             client_message_id: req.client_message_id.clone(),
-            system: None,
-            reactions: vec![],
+            ..Message::new(MessageId::from(self.chats.ids.next(now)), me.clone(), kind, text, now)
         };
         let mut writes = vec![
             Write::Put { item: rec::encode_message(&seat.session, &m), cond: Some(Cond::NotExists) },
@@ -799,16 +786,15 @@ impl AppChats<'_> {
         now: Millis,
     ) -> Result<MessageView, ChatError> {
         let emoji = emoji_of(emoji)?;
-        self.open_seat(me, id, now).await?;
+        let session = self.open_seat(me, id, now).await?.session;
         let msg = self.message(id, m).await?.ok_or_else(no_message)?;
         if msg.deleted_at.is_some() {
             return Err(rejected(ErrorCode::Conflict, "the message is deleted"));
         }
-        if add && rec::reaction_kinds(&msg) >= MAX_REACTION_KINDS && !msg.reactions.iter().any(|(e, _)| e == emoji) {
+        if add && msg.reactions.len() >= MAX_REACTION_KINDS && !msg.reactions.iter().any(|(e, _)| e == emoji) {
             return Err(invalid(format!("a message carries at most {MAX_REACTION_KINDS} different reactions")));
         }
         let key = rec::reaction(id, me, m, emoji);
-        let session = self.session(id).await?.ok_or_else(no_session)?;
         let writes = if add {
             vec![
                 Write::Put { item: rec::encode_reaction(&session, me, m, emoji), cond: Some(Cond::NotExists) },
@@ -925,21 +911,22 @@ impl AppChats<'_> {
     }
 
     async fn push_all(&self, view: &SessionView, kind: &str, ev: &ChatEvent) {
-        for p in &view.participants {
-            self.push(&UserId::from(p.user_id.as_str()), kind, ev).await;
-        }
+        let users: Vec<UserId> = view.participants.iter().map(|p| UserId::from(p.user_id.as_str())).collect();
+        self.push_to(&users.iter().collect::<Vec<_>>(), kind, ev).await;
     }
 
     /// To every participant of the session as it is now.
     async fn push_session(&self, id: &ChatSessionId, kind: &str, ev: &ChatEvent) {
         match self.participants(id).await {
-            Ok(parts) => {
-                let msg = envelope(kind, None, ev);
-                let sends = parts.iter().map(|p| self.post_user(&p.user, &msg));
-                futures_util::future::join_all(sends).await;
-            }
+            Ok(parts) => self.push_to(&parts.iter().map(|p| &p.user).collect::<Vec<_>>(), kind, ev).await,
             Err(e) => tracing::warn!(error = %e, session_id = %id, "could not list participants for a chat event"),
         }
+    }
+
+    /// To these users, all at once.
+    async fn push_to(&self, users: &[&UserId], kind: &str, ev: &ChatEvent) {
+        let msg = envelope(kind, None, ev);
+        futures_util::future::join_all(users.iter().map(|u| self.post_user(u, &msg))).await;
     }
 
     async fn push(&self, user: &UserId, kind: &str, ev: &ChatEvent) {
@@ -974,17 +961,8 @@ fn system(id: String, user: &UserId, kind: SystemKind, by: Option<&UserId>, now:
         SystemKind::Removed => format!("{user} was removed"),
     };
     Message {
-        id: MessageId::from(id),
-        sender: by.unwrap_or(user).clone(),
-        message_type: MessageType::System,
-        text: Some(text),
-        created_at: now,
-        edited_at: None,
-        deleted_at: None,
-        deleted_by: None,
-        client_message_id: None,
         system: Some(SystemEvent { kind, user_id: user.to_string(), by: by.map(|b| b.to_string()) }),
-        reactions: vec![],
+        ..Message::new(MessageId::from(id), by.unwrap_or(user).clone(), MessageType::System, text, now)
     }
 }
 

@@ -236,6 +236,25 @@ pub struct Message {
     pub reactions: Vec<(String, u32)>,
 }
 
+impl Message {
+    /// A message as sent at `at`: not edited, deleted or reacted to yet.
+    pub fn new(id: MessageId, sender: UserId, message_type: MessageType, text: String, at: Millis) -> Self {
+        Message {
+            id,
+            sender,
+            message_type,
+            text: Some(text),
+            created_at: at,
+            edited_at: None,
+            deleted_at: None,
+            deleted_by: None,
+            client_message_id: None,
+            system: None,
+            reactions: vec![],
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Stored<'a> {
     #[serde(flatten)]
@@ -256,11 +275,6 @@ pub fn decode_message(it: &Item) -> Option<Message> {
         .collect();
     reactions.sort();
     Some(Message { id: super::sk_id(it, MESSAGE)?.into(), reactions, ..codec::decode(it)? })
-}
-
-/// The number of distinct reactions a message item holds (counted or not).
-pub fn reaction_kinds(m: &Message) -> usize {
-    m.reactions.len()
 }
 
 /// While the message exists and is not deleted.
@@ -343,19 +357,7 @@ mod tests {
             attachment_bytes: 0,
             last_activity_at: 5,
         };
-        let m = Message {
-            id: "01ABC".into(),
-            sender: "a".into(),
-            message_type: MessageType::Text,
-            text: Some("hi".into()),
-            created_at: 7,
-            edited_at: None,
-            deleted_at: None,
-            deleted_by: None,
-            client_message_id: None,
-            system: None,
-            reactions: vec![],
-        };
+        let m = Message::new("01ABC".into(), "a".into(), MessageType::Text, "hi".into(), 7);
         let mut it = encode_message(&s, &m);
         assert_eq!(it.get("ttl"), Some(&Value::N(99)), "a message leaves with its session");
         it.insert("rx:👍".into(), Value::N(2));
