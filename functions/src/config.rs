@@ -9,6 +9,7 @@ use stratus_core::auth::{AuthConfig, Authority, CredentialsDoc, Secret};
 use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, SystemClock};
 use stratus_core::ice::IceConfig;
+use stratus_core::objects::ObjectStore;
 use stratus_core::sfu::MediaControl;
 use stratus_core::store::Table;
 use stratus_core::store::schema::MAIN;
@@ -27,6 +28,8 @@ pub const ISSUER_ENV: &str = "STRATUS_ISSUER";
 pub const STUN_URLS_ENV: &str = "STRATUS_STUN_URLS";
 pub const TURN_URLS_ENV: &str = "STRATUS_TURN_URLS";
 pub const ICE_TTL_ENV: &str = "STRATUS_ICE_TTL_SECS";
+/// The bucket chat attachments go to (uploads answer 503 without it).
+pub const ATTACHMENTS_BUCKET_ENV: &str = "STRATUS_ATTACHMENTS_BUCKET";
 
 /// Every variable a function reads (besides the SDK's own), for the template check.
 pub const ENV: &[&str] = &[
@@ -40,6 +43,7 @@ pub const ENV: &[&str] = &[
     STUN_URLS_ENV,
     TURN_URLS_ENV,
     ICE_TTL_ENV,
+    ATTACHMENTS_BUCKET_ENV,
 ];
 
 /// Logs an init failure and passes it on (messages name settings, never secret values).
@@ -136,6 +140,14 @@ pub fn table(sdk: &aws_config::SdkConfig, clock: Arc<dyn Clock>) -> Result<Arc<d
     Ok(Arc::new(DynamoTable::new(stratus_dynamo::client_from(sdk), name, &MAIN, clock)))
 }
 
+/// Chat attachments on S3, when the bucket is set. An endpoint in the SDK's environment
+/// (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`: LocalStack, moto) makes requests path-style.
+pub fn objects(sdk: &aws_config::SdkConfig) -> Option<Arc<dyn ObjectStore>> {
+    let bucket = std::env::var(ATTACHMENTS_BUCKET_ENV).ok().filter(|b| !b.is_empty())?;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_S3").ok().or_else(|| sdk.endpoint_url().map(str::to_owned));
+    Some(Arc::new(stratus_dynamo::s3::S3Objects::new(sdk, bucket, endpoint.as_deref())))
+}
+
 /// Call settings: `STRATUS_SIGNALING_URL` (the public WebSocket URL handed to callers) and
 /// `STRATUS_RING_TIMEOUT_SECS` (default 45).
 pub fn calls_config() -> Result<CallsConfig, String> {
@@ -163,6 +175,7 @@ pub async fn graph() -> Result<Graph, String> {
     });
     let parts = Parts::new(table, sink, Arc::new(c.authority), clock, ServiceInfo::new("lambda"), calls_config()?)
         .with_media(media_control(c.control_keys))
-        .with_ice(ice);
+        .with_ice(ice)
+        .with_objects(objects(&sdk));
     Ok(Graph::build(parts))
 }

@@ -277,9 +277,15 @@ pub async fn start_on(opts: Options, table: Arc<dyn Table>) -> Result<Running, S
     if !(opts.ws_message_rate > 0.0 && opts.ws_message_burst >= 1.0) {
         return Err("--ws-message-rate must be above 0 and --ws-message-burst at least 1".into());
     }
+    // Chat attachments in the embedded object store, served on this listener.
+    let objects = Arc::new(stratus_core::objects::memory::MemoryObjects::new(format!(
+        "http://{addr}{}",
+        stratus_api::objects::PATH
+    )));
     let mut parts = Parts::new(table.clone(), sink, auth.clone(), clock.clone(), ServiceInfo::new("local"), calls)
         .with_media(Some(media))
-        .with_ice(ice);
+        .with_ice(ice)
+        .with_objects(Some(objects.clone()));
     parts.signaling.messages =
         stratus_core::ratelimit::BucketLimit { per_sec: opts.ws_message_rate, burst: opts.ws_message_burst };
     let Graph { state, signaling: sig, sfu } = Graph::build(parts);
@@ -334,6 +340,7 @@ pub async fn start_on(opts: Options, table: Arc<dyn Table>) -> Result<Running, S
 
     let mut app =
         stratus_api::router(state).layer(axum::middleware::from_fn(source_ip)).layer(cors::layer()).merge(gw.routes());
+    app = app.merge(stratus_api::objects::routes(objects, clock.clone()));
     let demo_token = !opts.no_demo && (addr.ip().is_loopback() || opts.public_demo_token);
     if !opts.no_demo {
         app = app.merge(demo::routes(

@@ -143,6 +143,25 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     stratus_dynamo::client(Some(&endpoint().url)).await
 }
 
+/// The SDK configuration for the shared endpoint (dummy credentials, us-east-1).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_config::{BehaviorVersion, Region};
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(&endpoint().url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await
+}
+
+/// A fresh bucket at the shared endpoint as an object store (what the functions use).
+pub async fn s3_objects() -> std::sync::Arc<stratus_dynamo::s3::S3Objects> {
+    let url = &endpoint().url;
+    let objects = stratus_dynamo::s3::S3Objects::new(&sdk_config().await, unique_name("stratus-objects"), Some(url));
+    objects.client().create_bucket().bucket(objects.bucket()).send().await.expect("create bucket");
+    std::sync::Arc::new(objects)
+}
+
 /// Table `name` of the main schema on the harness's endpoint, on the system clock: how a test
 /// reads and writes what a stack or node process stored there.
 pub async fn main_table(name: &str) -> stratus_dynamo::DynamoTable {

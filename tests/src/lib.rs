@@ -45,6 +45,7 @@ pub mod link;
 pub mod local;
 pub mod netns;
 pub mod node;
+pub mod objects;
 pub mod peer;
 pub mod rest;
 pub mod sfu_client;

@@ -14,6 +14,8 @@ use stratus_api::{AppState, ServiceInfo};
 use stratus_core::auth::{AuthConfig, Authority, Secret};
 use stratus_core::calls::CallsConfig;
 use stratus_core::clock::{Clock, ManualClock};
+use stratus_core::objects::ObjectStore;
+use stratus_core::objects::memory::MemoryObjects;
 use stratus_core::signaling::Signaling;
 use stratus_core::store::Table;
 use stratus_core::store::memory::MemoryTable;
@@ -48,6 +50,22 @@ pub struct TestApi {
     /// [`OTHER_APP_KEY`]'s secret.
     pub other_app_secret: String,
     pub jwt_secret: String,
+    /// Where chat attachments go: the embedded store on a loopback listener (memory), or a
+    /// fresh bucket on the harness's S3 (dynamodb).
+    pub objects: Arc<dyn ObjectStore>,
+}
+
+/// The embedded object store served on a loopback port of its own (as the local stack serves
+/// it), on `clock`. Needs a Tokio runtime.
+pub fn embedded_objects(clock: Arc<dyn Clock>) -> Arc<MemoryObjects> {
+    let std = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    std.set_nonblocking(true).expect("nonblocking");
+    let addr = std.local_addr().expect("local addr");
+    let store = Arc::new(MemoryObjects::new(format!("http://{addr}{}", stratus_api::objects::PATH)));
+    let listener = tokio::net::TcpListener::from_std(std).expect("a Tokio listener (inside a runtime)");
+    let app = stratus_api::objects::routes(store.clone(), clock);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    store
 }
 
 #[derive(Debug)]
@@ -68,8 +86,19 @@ impl TestApi {
         Self::on_with(table, clock, |s| s)
     }
 
-    /// [`Self::on`] with the state adjusted by `f` (e.g. `|s| s.with_ice(cfg)`).
+    /// [`Self::on`] with the state adjusted by `f` (e.g. `|s| s.with_ice(cfg)`), attachments
+    /// in the embedded store.
     pub fn on_with(table: Arc<dyn Table>, clock: ManualClock, f: impl FnOnce(AppState) -> AppState) -> Self {
+        let objects = embedded_objects(Arc::new(clock.clone()));
+        Self::on_objects(table, clock, objects, f)
+    }
+
+    pub fn on_objects(
+        table: Arc<dyn Table>,
+        clock: ManualClock,
+        objects: Arc<dyn ObjectStore>,
+        f: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let (app_secret, other_app_secret) = (random_hex(), random_hex());
         let jwt_secret = random_hex();
         let cfg = AuthConfig::new(ISSUER, Secret::new(jwt_secret.clone()))
@@ -81,7 +110,8 @@ impl TestApi {
         let sink = Arc::new(RecordingSink::default());
         let calls = CallsConfig { signaling_url: "ws://test/ws".into(), ..CallsConfig::default() };
         // The same wiring as the functions and the local stack, on a recording sink.
-        let parts = Parts::new(table.clone(), sink.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), calls);
+        let parts = Parts::new(table.clone(), sink.clone(), auth.clone(), clock_dyn, ServiceInfo::new("test"), calls)
+            .with_objects(Some(objects.clone()));
         let graph = Graph::build(parts);
         let (state, signaling) = (f(graph.state), graph.signaling);
         Self {
@@ -94,6 +124,7 @@ impl TestApi {
             app_secret,
             other_app_secret,
             jwt_secret,
+            objects,
         }
     }
 
@@ -118,7 +149,7 @@ impl TestApi {
         let name = aws::unique_name("api");
         stratus_dynamo::create_table(&client, &MAIN, &name).await.expect("create table");
         let table = Arc::new(stratus_dynamo::DynamoTable::new(client, name, &MAIN, Arc::new(clock.clone())));
-        Self::on_with(table, clock, f)
+        Self::on_objects(table, clock, aws::s3_objects().await, f)
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {

@@ -9,6 +9,7 @@ use stratus_core::auth::Authority;
 use stratus_core::calls::CallsConfig;
 use stratus_core::clock::Clock;
 use stratus_core::ice::IceConfig;
+use stratus_core::objects::ObjectStore;
 use stratus_core::sfu::{MediaControl, SfuConfig, SfuRooms};
 use stratus_core::signaling::{Signaling, SignalingConfig};
 use stratus_core::sink::ConnectionSink;
@@ -27,6 +28,8 @@ pub struct Parts {
     pub sfu: SfuConfig,
     pub signaling: SignalingConfig,
     pub ice: IceConfig,
+    /// Where chat attachments go (S3, the embedded store); without it uploads answer 503.
+    pub objects: Option<Arc<dyn ObjectStore>>,
 }
 
 impl Parts {
@@ -50,11 +53,17 @@ impl Parts {
             sfu: SfuConfig::default(),
             signaling: SignalingConfig::default(),
             ice: IceConfig::default(),
+            objects: None,
         }
     }
 
     pub fn with_media(mut self, media: Option<Arc<dyn MediaControl>>) -> Parts {
         self.media = media;
+        self
+    }
+
+    pub fn with_objects(mut self, objects: Option<Arc<dyn ObjectStore>>) -> Parts {
+        self.objects = objects;
         self
     }
 
@@ -74,8 +83,9 @@ pub struct Graph {
 impl Graph {
     pub fn build(p: Parts) -> Graph {
         let sfu = p.media.map(|m| Arc::new(SfuRooms::new(p.table.clone(), p.sink.clone(), m, p.sfu)));
-        let mut state =
-            AppState::new(p.table.clone(), p.auth.clone(), p.clock, p.info, p.sink.clone(), p.calls).with_ice(p.ice);
+        let mut state = AppState::new(p.table.clone(), p.auth.clone(), p.clock, p.info, p.sink.clone(), p.calls)
+            .with_ice(p.ice)
+            .with_objects(p.objects);
         let mut signaling = Signaling::new(p.table, p.sink, p.auth, p.signaling);
         if let Some(s) = &sfu {
             state = state.with_sfu(s.clone());

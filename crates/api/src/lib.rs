@@ -13,6 +13,8 @@
 //!   `AuthUser` (a valid bearer access token).
 //! - [`middleware`] — request ids, structured request logs, panics and foreign errors
 //!   turned into the error shape.
+//! - [`objects`]   — the embedded object store's presigned PUT/GET over HTTP (local stack
+//!   and tests; S3 serves them on AWS).
 //! - [`routes`]    — handlers: health, version, auth.
 //! - [`telemetry`] — JSON logs with `tracing`.
 
@@ -20,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod graph;
 pub mod middleware;
+pub mod objects;
 pub mod routes;
 pub mod state;
 pub mod telemetry;

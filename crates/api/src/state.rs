@@ -84,6 +84,13 @@ impl AppState {
         self
     }
 
+    /// Keeps chat attachments in `objects` (without it, uploads answer 503). Call before the
+    /// state is cloned.
+    pub fn with_objects(mut self, objects: Option<Arc<dyn stratus_core::objects::ObjectStore>>) -> Self {
+        Arc::get_mut(&mut self.0).expect("with_objects before the state is shared").chat.set_objects(objects);
+        self
+    }
+
     /// Serves the room routes with these rooms. Call before the state is cloned.
     pub fn with_sfu(mut self, sfu: Arc<stratus_core::sfu::SfuRooms>) -> Self {
         Arc::get_mut(&mut self.0).expect("with_sfu before the state is shared").sfu = Some(sfu);

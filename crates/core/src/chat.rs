@@ -14,15 +14,16 @@
 //! participants included, gets `CHAT_SESSION_NOT_FOUND` (its existence is not revealed).
 
 use crate::clock::{Millis, rfc3339_ms};
+use crate::objects::{ObjectError, ObjectStore, PENDING_LIFETIME_MS, Upload};
 use crate::presence;
-use crate::records::chat::{self as rec, Message, Participant, Session};
+use crate::records::chat::{self as rec, Attachment, Message, Participant, Session};
 use crate::sink::{ConnectionSink, SinkError};
-use crate::store::{Cond, StoreError, Table, Write, query_all};
+use crate::store::{Cond, StoreError, Table, Update, Write, query_all};
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use stratus_protocol::chat::*;
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{ChatSessionId, MessageId, UserId, is_valid_id};
+use stratus_protocol::ids::{AppId, AttachmentId, ChatSessionId, MessageId, UserId, is_valid_id};
 use stratus_protocol::ws::envelope;
 
 #[derive(Debug, Clone)]
@@ -53,6 +54,14 @@ fn no_session() -> ChatError {
 
 fn no_message() -> ChatError {
     rejected(ErrorCode::MessageNotFound, "no such message")
+}
+
+fn no_attachment() -> ChatError {
+    rejected(ErrorCode::AttachmentNotFound, "no such attachment")
+}
+
+fn store_down(e: ObjectError) -> ChatError {
+    ChatError::Store(StoreError::Unavailable(e.to_string()))
 }
 
 fn expired() -> ChatError {
@@ -118,22 +127,47 @@ pub struct Chats {
     sink: Arc<dyn ConnectionSink>,
     cfg: ChatConfig,
     ids: Ids,
+    /// Where attachments go; without one, uploads answer `SERVICE_UNAVAILABLE`.
+    objects: Option<Arc<dyn ObjectStore>>,
 }
 
 /// One app's chat, over its namespace.
 pub struct AppChats<'a> {
     chats: &'a Chats,
     table: Arc<dyn Table>,
+    app: AppId,
 }
 
 impl Chats {
     pub fn new(sink: Arc<dyn ConnectionSink>, cfg: ChatConfig) -> Self {
-        Self { sink, cfg, ids: Ids::default() }
+        Self { sink, cfg, ids: Ids::default(), objects: None }
+    }
+
+    pub fn set_objects(&mut self, objects: Option<Arc<dyn ObjectStore>>) {
+        self.objects = objects;
     }
 
     pub fn app(&self, ns: &crate::tenant::Namespace) -> AppChats<'_> {
-        AppChats { chats: self, table: ns.table.clone() }
+        AppChats { chats: self, table: ns.table.clone(), app: ns.app.clone() }
     }
+}
+
+/// The attachment of an `image` or `file` message: the content types each takes.
+fn fits(kind: MessageType, content_type: &str) -> bool {
+    match kind {
+        MessageType::Image => content_type.starts_with("image/"),
+        MessageType::File => true,
+        _ => false,
+    }
+}
+
+/// Seed 003's attachment as its body describes it, checked against the upload.
+#[derive(Debug, Clone)]
+pub struct Declared<'a> {
+    pub url: &'a str,
+    pub file_name: &'a str,
+    pub size: u64,
+    pub content_type: &'a str,
 }
 
 /// A session and the caller's part in it.
@@ -624,15 +658,44 @@ impl AppChats<'_> {
         req: &SendMessage,
         now: Millis,
     ) -> Result<(MessageView, bool), ChatError> {
+        self.send_as(me, id, req, false, now).await
+    }
+
+    /// Seed 003's send: an `image` or `file` message may come before its attachment
+    /// ([`AppChats::attach`]).
+    pub async fn send_awaiting_attachment(
+        &self,
+        me: &UserId,
+        id: &ChatSessionId,
+        req: &SendMessage,
+        now: Millis,
+    ) -> Result<(MessageView, bool), ChatError> {
+        self.send_as(me, id, req, true, now).await
+    }
+
+    async fn send_as(
+        &self,
+        me: &UserId,
+        id: &ChatSessionId,
+        req: &SendMessage,
+        awaiting: bool,
+        now: Millis,
+    ) -> Result<(MessageView, bool), ChatError> {
         let kind = req.message_type.unwrap_or(MessageType::Text);
-        match kind {
-            MessageType::Text => {}
-            MessageType::System => return Err(invalid("system messages are the service's own")),
-            MessageType::Image | MessageType::File => {
-                return Err(invalid("image and file messages carry an attachment; attachments are not served yet"));
-            }
-        }
-        let text = text_of(req.text.as_deref().unwrap_or(""), "text", MAX_TEXT_CHARS)?;
+        let attachment = match (kind, &req.attachment_id) {
+            (MessageType::System, _) => return Err(invalid("system messages are the service's own")),
+            (MessageType::Text, None) => None,
+            (MessageType::Text, Some(_)) => return Err(invalid("a text message has no attachment_id")),
+            (_, None) if awaiting => None,
+            (_, None) => return Err(invalid("image and file messages carry an attachment_id")),
+            (_, Some(a)) if !is_valid_id(a) => return Err(no_attachment()),
+            (_, Some(a)) => Some(AttachmentId::from(a.as_str())),
+        };
+        // An attachment's text is an optional caption.
+        let text = match (&attachment, req.text.as_deref().map(str::trim)) {
+            (Some(_), None | Some("")) => None,
+            (_, t) => Some(text_of(t.unwrap_or(""), "text", MAX_TEXT_CHARS)?),
+        };
         if let Some(c) = &req.client_message_id
             && (!is_valid_id(c) || c.len() > 64)
         {
@@ -645,23 +708,36 @@ impl AppChats<'_> {
         if seat.session.expired(now) {
             return Err(expired());
         }
+        let upload = match &attachment {
+            Some(a) => Some(self.uploaded(me, id, a, kind).await?),
+            None => None,
+        };
         let m = Message {
             client_message_id: req.client_message_id.clone(),
-            ..Message::new(MessageId::from(self.chats.ids.next(now)), me.clone(), kind, text, now)
+            text,
+            attachment: upload.as_ref().map(Attachment::reference),
+            ..Message::new(MessageId::from(self.chats.ids.next(now)), me.clone(), kind, String::new(), now)
+        };
+        let counted = match &upload {
+            Some(a) => rec::counted_attachment(rec::counted_message(false, now), a.size),
+            None => rec::counted_message(false, now),
         };
         let mut writes = vec![
             Write::Put { item: rec::encode_message(&seat.session, &m), cond: Some(Cond::NotExists) },
-            Write::Update {
-                key: rec::meta(id),
-                update: rec::counted_message(false, now),
-                cond: Some(rec::open_at(now)),
-            },
+            Write::Update { key: rec::meta(id), update: counted, cond: Some(rec::open_at(now)) },
             // Still a participant; a sender has read what they answer.
             Write::Update { key: rec::participant(id, me), update: rec::read(&m.id), cond: Some(Cond::Exists) },
         ];
         if let Some(c) = &m.client_message_id {
             let item = rec::encode_client_id(&seat.session, me, c, &m.id);
             writes.push(Write::Put { item, cond: Some(Cond::NotExists) });
+        }
+        if let Some(a) = &upload {
+            writes.push(Write::Update {
+                key: rec::attachment(id, &a.id),
+                update: rec::attached_to(&m.id, &seat.session),
+                cond: Some(rec::pending_of(me)),
+            });
         }
         if let Err(e) = self.transact(writes).await {
             // Written after all (a store client that retried a write whose answer it lost
@@ -672,8 +748,14 @@ impl AppChats<'_> {
                     return Ok((first, false));
                 }
                 self.open_seat(me, id, now).await?;
+                if let Some(a) = &attachment {
+                    self.uploaded(me, id, a, kind).await?;
+                }
                 return Err(e);
             }
+        }
+        if let Some(a) = &upload {
+            self.keep(id, a).await;
         }
         let view = message_view(id, &m, |_| false);
         let mut ev = ChatEvent::new(id, me);
@@ -696,6 +778,244 @@ impl AppChats<'_> {
             Some(m) => Ok(Some(self.one_view(id, me, &m).await?)),
             None => Ok(None),
         }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Attachments
+
+    fn objects(&self) -> Result<&Arc<dyn ObjectStore>, ChatError> {
+        self.chats
+            .objects
+            .as_ref()
+            .ok_or_else(|| rejected(ErrorCode::ServiceUnavailable, "attachments are not configured on this deployment"))
+    }
+
+    fn object_key(&self, id: &ChatSessionId, a: &AttachmentId) -> String {
+        rec::object_key(&self.app, id, a)
+    }
+
+    async fn attachment_record(&self, id: &ChatSessionId, a: &AttachmentId) -> Result<Option<Attachment>, ChatError> {
+        if !is_valid_id(a) {
+            return Ok(None);
+        }
+        Ok(self.table.get(&rec::attachment(id, a)).await?.as_ref().and_then(rec::decode_attachment))
+    }
+
+    /// An upload ticket: a presigned PUT of exactly this file, and the pending attachment a
+    /// message then names.
+    pub async fn request_upload(
+        &self,
+        me: &UserId,
+        id: &ChatSessionId,
+        req: &RequestUpload,
+        now: Millis,
+    ) -> Result<UploadTicket, ChatError> {
+        let file_name = text_of(&req.file_name, "file_name", MAX_FILE_NAME_CHARS)?;
+        if file_name.contains(['/', '\\', '\n', '\t']) {
+            return Err(invalid("file_name is a name without path separators"));
+        }
+        let content_type = req.content_type.trim().to_ascii_lowercase();
+        if !ATTACHMENT_TYPES.contains(&content_type.as_str()) {
+            return Err(rejected(
+                ErrorCode::AttachmentTypeNotAllowed,
+                format!("attachments are one of: {}", ATTACHMENT_TYPES.join(", ")),
+            ));
+        }
+        if req.size == 0 {
+            return Err(invalid("size is the file's length in bytes, above 0"));
+        }
+        if req.size > MAX_ATTACHMENT_BYTES {
+            return Err(rejected(
+                ErrorCode::AttachmentTooLarge,
+                format!("an attachment is at most {MAX_ATTACHMENT_BYTES} bytes"),
+            ));
+        }
+        let objects = self.objects()?;
+        let session = self.open_seat(me, id, now).await?.session;
+        let pending_until = (now.saturating_add(PENDING_LIFETIME_MS) + 999).div_euclid(1000);
+        let a = Attachment {
+            id: AttachmentId::from(self.chats.ids.next(now)),
+            uploader: me.clone(),
+            file_name,
+            content_type,
+            size: req.size,
+            created_at: now,
+            message_id: None,
+            ttl: Some(session.ttl.map_or(pending_until, |t| t.min(pending_until))),
+        };
+        let key = self.object_key(id, &a.id);
+        let expires_at = now + (UPLOAD_URL_SECONDS as i64) * 1000;
+        let up = Upload { key: &key, content_type: &a.content_type, size: a.size };
+        let signed = objects.presign_put(&up, now, expires_at).await.map_err(store_down)?;
+        self.table.put(rec::encode_attachment(&session, &a), Some(Cond::NotExists)).await?;
+        Ok(UploadTicket {
+            attachment_id: a.id.to_string(),
+            upload_url: signed.url,
+            upload_method: signed.method.to_owned(),
+            upload_headers: signed.headers.into_iter().collect(),
+            expires_at: rfc3339_ms(expires_at),
+            url: objects.object_url(&key),
+        })
+    }
+
+    /// `me`'s pending attachment `a`, uploaded as declared (the object is there, with that
+    /// length and type) and fit for a `kind` message. An upload of another length or type
+    /// is deleted: the ticket's URL takes another try while it lasts.
+    async fn uploaded(
+        &self,
+        me: &UserId,
+        id: &ChatSessionId,
+        a: &AttachmentId,
+        kind: MessageType,
+    ) -> Result<Attachment, ChatError> {
+        let objects = self.objects()?;
+        let rec = self.attachment_record(id, a).await?.filter(|r| r.uploader == *me).ok_or_else(no_attachment)?;
+        if rec.message_id.is_some() {
+            return Err(rejected(ErrorCode::Conflict, "this attachment is attached to another message"));
+        }
+        if !fits(kind, &rec.content_type) {
+            return Err(invalid(format!("an image message's attachment is an image, not {}", rec.content_type)));
+        }
+        let key = self.object_key(id, a);
+        let Some(info) = objects.head(&key).await.map_err(store_down)? else {
+            return Err(rejected(ErrorCode::AttachmentIncomplete, "the attachment is not uploaded yet"));
+        };
+        let ct = info.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+        if info.size != rec.size || ct != rec.content_type {
+            if let Err(e) = objects.delete(&key).await {
+                tracing::warn!(error = %e, key, "could not delete a mismatched upload");
+            }
+            return Err(rejected(
+                ErrorCode::AttachmentIncomplete,
+                format!(
+                    "the upload is {} bytes of `{ct}`, not the {} bytes of `{}` declared; upload it again",
+                    info.size, rec.size, rec.content_type
+                ),
+            ));
+        }
+        Ok(rec)
+    }
+
+    /// Takes an attached upload out of the pending lifecycle (best effort: until it is, the
+    /// lifecycle may remove it a day after its upload; logged).
+    async fn keep(&self, id: &ChatSessionId, a: &Attachment) {
+        let Ok(objects) = self.objects() else { return };
+        let key = self.object_key(id, &a.id);
+        for _ in 0..3 {
+            match objects.keep(&key).await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, key, "could not keep an attached upload"),
+            }
+        }
+    }
+
+    /// The attachment's view with a download URL, for a participant; an attachment of a
+    /// deleted message, or not attached yet, is not found.
+    pub async fn attachment(
+        &self,
+        me: &UserId,
+        id: &ChatSessionId,
+        a: &AttachmentId,
+        now: Millis,
+    ) -> Result<AttachmentView, ChatError> {
+        self.seat(me, id).await?;
+        let rec = self.attachment_record(id, a).await?.ok_or_else(no_attachment)?;
+        let m = rec.message_id.as_ref().ok_or_else(no_attachment)?;
+        let msg = self.message(id, m).await?.ok_or_else(no_attachment)?;
+        if msg.attachment.as_ref().is_none_or(|r| r.id != rec.id) {
+            return Err(no_attachment());
+        }
+        let expires_at = now + (DOWNLOAD_URL_SECONDS as i64) * 1000;
+        let key = self.object_key(id, a);
+        let url = self.objects()?.presign_get(&key, &rec.file_name, now, expires_at).await.map_err(store_down)?;
+        Ok(AttachmentView {
+            download_url: Some(url),
+            download_expires_at: Some(rfc3339_ms(expires_at)),
+            ..attachment_view(&rec.reference())
+        })
+    }
+
+    /// The attachment a seed-003 `url` names in this session (the ticket's `url`).
+    pub fn attachment_of_url(&self, id: &ChatSessionId, url: &str) -> Result<AttachmentId, ChatError> {
+        let objects = self.objects()?;
+        let prefix = objects.object_url(&self.object_key(id, &AttachmentId::from("")));
+        match url.strip_prefix(&prefix) {
+            Some(a) if is_valid_id(a) && objects.object_url(&self.object_key(id, &AttachmentId::from(a))) == url => {
+                Ok(AttachmentId::from(a))
+            }
+            _ => Err(invalid("attachment.url is the `url` of an upload ticket of this session")),
+        }
+    }
+
+    /// Seed 003's `POST /chat/attachment`: attaches `me`'s upload to `me`'s message `m`
+    /// (sent without one), which becomes an `image` or `file` message.
+    pub async fn attach(
+        &self,
+        me: &UserId,
+        id: &ChatSessionId,
+        m: &MessageId,
+        kind: MessageType,
+        declared: &Declared<'_>,
+        now: Millis,
+    ) -> Result<MessageView, ChatError> {
+        if !matches!(kind, MessageType::Image | MessageType::File) {
+            return Err(invalid("attachment.type is `image` or `file`"));
+        }
+        let a = self.attachment_of_url(id, declared.url)?;
+        let seat = self.open_seat(me, id, now).await?;
+        let msg = self.message(id, m).await?.ok_or_else(no_message)?;
+        if msg.sender != *me || msg.message_type == MessageType::System || msg.deleted_at.is_some() {
+            return Err(rejected(ErrorCode::Forbidden, "an attachment goes on a message of your own"));
+        }
+        if msg.attachment.is_some() {
+            return Err(rejected(ErrorCode::Conflict, "the message has an attachment already"));
+        }
+        if msg.message_type != MessageType::Text && msg.message_type != kind {
+            return Err(invalid(format!("the message was sent as `{}`", msg.message_type.as_str())));
+        }
+        let up = self.uploaded(me, id, &a, kind).await?;
+        if up.file_name != declared.file_name || up.size != declared.size || up.content_type != declared.content_type {
+            return Err(invalid(format!(
+                "the attachment's name, size and mimeType are the upload's: `{}`, {}, `{}`",
+                up.file_name, up.size, up.content_type
+            )));
+        }
+        let r = up.reference();
+        let writes = vec![
+            Write::Update {
+                key: rec::message(id, m),
+                update: rec::with_attachment(&r, kind),
+                cond: Some(rec::bare_from(me)),
+            },
+            Write::Update {
+                key: rec::meta(id),
+                update: rec::counted_attachment(Update::default(), up.size),
+                cond: Some(rec::open_at(now)),
+            },
+            Write::Update {
+                key: rec::attachment(id, &a),
+                update: rec::attached_to(m, &seat.session),
+                cond: Some(rec::pending_of(me)),
+            },
+            Write::Check { key: rec::participant(id, me), cond: Cond::Exists },
+        ];
+        if let Err(e) = self.transact(writes).await {
+            // The same attach repeated (its answer lost) is done; anything else is explained.
+            let now_msg = self.message(id, m).await?.ok_or_else(no_message)?;
+            if now_msg.attachment.as_ref().is_some_and(|x| x.id == a) {
+                return self.one_view(id, me, &now_msg).await;
+            }
+            self.open_seat(me, id, now).await?;
+            self.uploaded(me, id, &a, kind).await?;
+            return Err(e);
+        }
+        self.keep(id, &up).await;
+        let msg = Message { attachment: Some(r), message_type: kind, ..msg };
+        let view = self.one_view(id, me, &msg).await?;
+        let mut ev = ChatEvent::new(id, me);
+        ev.message = Some(message_view(id, &msg, |_| false));
+        self.push_session(id, event::MESSAGE_EDITED, &ev).await;
+        Ok(view)
     }
 
     pub async fn edit(
@@ -766,7 +1086,13 @@ impl AppChats<'_> {
             }
             return Err(e);
         }
-        let msg = Message { text: None, deleted_at: Some(now), deleted_by: Some(me.clone()), ..msg };
+        if let (Some(a), Ok(objects)) = (&msg.attachment, self.objects()) {
+            let key = self.object_key(id, &a.id);
+            if let Err(e) = objects.delete(&key).await {
+                tracing::warn!(error = %e, key, "could not delete a deleted message's attachment");
+            }
+        }
+        let msg = Message { text: None, attachment: None, deleted_at: Some(now), deleted_by: Some(me.clone()), ..msg };
         let view = self.one_view(id, me, &msg).await?;
         let mut ev = ChatEvent::new(id, me);
         ev.message = Some(message_view(id, &msg, |_| false));
@@ -966,6 +1292,17 @@ fn system(id: String, user: &UserId, kind: SystemKind, by: Option<&UserId>, now:
     }
 }
 
+fn attachment_view(a: &rec::AttachmentRef) -> AttachmentView {
+    AttachmentView {
+        attachment_id: a.id.to_string(),
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size: a.size,
+        download_url: None,
+        download_expires_at: None,
+    }
+}
+
 fn participant_view(p: &Participant) -> ChatParticipant {
     ChatParticipant {
         user_id: p.user.to_string(),
@@ -988,6 +1325,7 @@ fn message_view(id: &ChatSessionId, m: &Message, mine: impl Fn(&str) -> bool) ->
         deleted_by: m.deleted_by.as_ref().map(|u| u.to_string()),
         client_message_id: m.client_message_id.clone(),
         system: m.system.clone(),
+        attachment: m.attachment.as_ref().map(attachment_view),
         reactions: m
             .reactions
             .iter()

@@ -10,6 +10,8 @@
 //! - [`store`]  — the table abstraction every store implements (`Table`), its value/condition
 //!   types, the table definitions ([`store::schema`]) and the embedded in-memory twin
 //!   ([`store::memory`]). The DynamoDB implementation lives in `stratus-dynamo`.
+//! - [`objects`] — the object-store port (presigned uploads and downloads: chat attachments)
+//!   and its embedded twin; S3 lives in `stratus-dynamo`.
 //! - [`error`]  — `Rejection`, the one error every domain module reports (refused with a
 //!   code, rate limited, or the store failed).
 //! - [`records`] — each stored entity: its key layout and its typed record (serde, turned
@@ -46,6 +48,7 @@ pub mod clock;
 pub mod error;
 pub mod ice;
 pub mod nodes;
+pub mod objects;
 pub mod p2p;
 pub mod presence;
 pub mod ratelimit;

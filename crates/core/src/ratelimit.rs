@@ -32,7 +32,9 @@ pub const PRESENCE_UPDATES: Limit = Limit { name: "presence", per_minute: 100 };
 pub const HISTORY_QUERIES: Limit = Limit { name: "history", per_minute: 100 };
 /// Chat writes: new sessions, messages, edits, reactions.
 pub const CHAT_SENDS: Limit = Limit { name: "chatsend", per_minute: 120 };
-/// Chat listings (sessions, message pages).
+/// Chat upload tickets (each a presigned PUT of up to 25 MiB).
+pub const CHAT_UPLOADS: Limit = Limit { name: "chatupload", per_minute: 20 };
+/// Chat listings (sessions, message pages, download URLs).
 pub const CHAT_READS: Limit = Limit { name: "chatread", per_minute: 300 };
 /// A client asks once per peer connection setup and before credentials expire.
 pub const ICE_SERVERS: Limit = Limit { name: "ice", per_minute: 30 };

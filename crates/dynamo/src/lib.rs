@@ -13,11 +13,13 @@
 //!   tests; production tables come from `template.yaml`).
 //! - [`management`] — `ConnectionSink` on the API Gateway Management API, shared by the
 //!   functions and the media nodes (both push to clients' WebSocket connections).
+//! - [`s3`]      — `ObjectStore` on S3: presigned uploads and downloads, the pending tag.
 
 pub mod admin;
 pub mod convert;
 pub mod expr;
 pub mod management;
+pub mod s3;
 pub mod table;
 
 pub use admin::{client, client_from, create_table};

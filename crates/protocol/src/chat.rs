@@ -17,6 +17,10 @@
 //!   [`MessageView`]
 //! - `PUT /api/v1/chat/sessions/{id}/read` [`MarkRead`] → [`ReadState`]
 //! - `GET /api/v1/chat/sessions/{id}/usage` → [`Usage`]
+//! - `POST /api/v1/chat/sessions/{id}/attachments` [`RequestUpload`] → 201 [`UploadTicket`]
+//!   (then `PUT` the file as the ticket says, and send a message with its `attachment_id`)
+//! - `GET /api/v1/chat/sessions/{id}/attachments/{attachment_id}` → [`AttachmentView`] with a
+//!   `download_url`
 //!
 //! WebSocket: the client sends `chat-typing` `{session_id}`; every participant's connections
 //! get the events in [`event`], each carrying a [`ChatEvent`].
@@ -36,6 +40,33 @@ pub const MAX_REACTION_BYTES: usize = 32;
 pub const MAX_REACTION_KINDS: usize = 50;
 /// Unread counts stop counting here (`unread_count` is then this, with `unread_more`).
 pub const UNREAD_CAP: u32 = 99;
+/// Largest attachment, in bytes.
+pub const MAX_ATTACHMENT_BYTES: u64 = 25 * 1024 * 1024;
+/// Longest attachment file name, in characters.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+/// How long an upload ticket's URL takes a PUT.
+pub const UPLOAD_URL_SECONDS: u64 = 15 * 60;
+/// How long a download URL works.
+pub const DOWNLOAD_URL_SECONDS: u64 = 5 * 60;
+/// The content types an attachment may have: `image/*` ones make `image` messages, all of
+/// them `file` messages.
+pub const ATTACHMENT_TYPES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    "application/json",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/webm",
+    "video/mp4",
+    "video/webm",
+    "application/octet-stream",
+];
 pub const PAGE_DEFAULT_LIMIT: u32 = 50;
 pub const PAGE_MAX_LIMIT: u32 = 200;
 
@@ -195,6 +226,51 @@ pub struct SendMessage {
     #[serde(default)]
     #[ts(optional = nullable)]
     pub client_message_id: Option<String>,
+    /// `image` and `file` messages: an uploaded attachment of the sender's (from
+    /// [`UploadTicket`]); `text` is then an optional caption.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub attachment_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RequestUpload {
+    /// Shown to the others, and the name a download saves under (1-255 characters).
+    pub file_name: String,
+    /// One of [`ATTACHMENT_TYPES`].
+    pub content_type: String,
+    /// Exactly the file's length in bytes (1 to [`MAX_ATTACHMENT_BYTES`]).
+    pub size: u64,
+}
+
+/// Where and how to upload: `PUT` the file's bytes to `upload_url` with `upload_headers`
+/// (a browser sets `content-length` itself) before `expires_at`; the store refuses another
+/// type or length.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct UploadTicket {
+    pub attachment_id: String,
+    pub upload_url: String,
+    pub upload_method: String,
+    pub upload_headers: std::collections::BTreeMap<String, String>,
+    pub expires_at: String,
+    /// The object's address without a signature (seed 003's attachment `url`).
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AttachmentView {
+    pub attachment_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// `GET /…/attachments/{attachment_id}` only: a download URL for a while.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub download_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub download_expires_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -257,6 +333,10 @@ pub struct MessageView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub system: Option<SystemEvent>,
+    /// `image` and `file` messages (absent once deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub attachment: Option<AttachmentView>,
     pub reactions: Vec<ReactionCount>,
 }
 
@@ -357,6 +437,8 @@ pub struct Typing {
 /// - `POST /chat/session` [`SeedCreateSession`] → 201, `data`: [`SessionView`]
 /// - `POST /chat/message` [`SeedSendMessage`] → 201, `data`: [`MessageView`]
 /// - `POST /chat/reaction` [`SeedReaction`] → 200, `data`: [`MessageView`]
+/// - `POST /chat/attachment` [`SeedAttachment`] → 200, `data`: [`MessageView`] (the caller's
+///   own message, now with the attachment; `url` names an upload of the caller's)
 /// - `GET /chat/messages/{sessionID}` (`?limit=&before=&after=`) → 200, `data`: [`MessagePage`]
 /// - `GET /chat/usage/{sessionID}` → 200, `data`: [`Usage`]
 pub mod seed {
@@ -412,6 +494,30 @@ pub mod seed {
         #[serde(rename = "messageId")]
         pub message_id: String,
         pub reaction: SeedReactionBody,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SeedAttachmentBody {
+        /// `image` or `file`.
+        #[serde(rename = "type")]
+        pub kind: String,
+        /// An upload this service issued: the ticket's `url`.
+        pub url: String,
+        pub name: String,
+        pub size: u64,
+        #[serde(rename = "mimeType")]
+        pub mime_type: String,
+    }
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SeedAttachment {
+        #[serde(rename = "sessionId")]
+        pub session_id: String,
+        #[serde(rename = "messageId")]
+        pub message_id: String,
+        pub attachment: SeedAttachmentBody,
     }
 
     /// Every answer of the seed's routes, errors too (`data: null`).

@@ -68,6 +68,11 @@ pub enum ErrorCode {
     MessageNotFound,
     /// The session's duration is over: its history is read-only.
     ChatSessionExpired,
+    AttachmentNotFound,
+    /// The attachment's object is not there yet, or not the size and type it was declared.
+    AttachmentIncomplete,
+    AttachmentTooLarge,
+    AttachmentTypeNotAllowed,
 }
 
 impl ErrorCode {
@@ -82,11 +87,12 @@ impl ErrorCode {
             | SignatureClockSkew | SignatureReplayed => 401,
             Forbidden => 403,
             NotFound | CallNotFound | RoomNotFound | ParticipantNotFound | ProducerNotFound | ConsumerNotFound
-            | TransportNotFound | ChatSessionNotFound | MessageNotFound => 404,
+            | TransportNotFound | ChatSessionNotFound | MessageNotFound | AttachmentNotFound => 404,
             MethodNotAllowed => 405,
-            Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable | RoomFull | ChatSessionExpired => 409,
-            PayloadTooLarge | MessageTooLarge => 413,
-            UnsupportedMediaType => 415,
+            Conflict | CallAlreadyEnded | UserAlreadyInCall | UserNotAvailable | RoomFull | ChatSessionExpired
+            | AttachmentIncomplete => 409,
+            PayloadTooLarge | MessageTooLarge | AttachmentTooLarge => 413,
+            UnsupportedMediaType | AttachmentTypeNotAllowed => 415,
             RateLimited | TooManyConnections | TooManyTransports => 429,
             InternalError => 500,
             ServiceUnavailable | NodeDraining => 503,
@@ -144,6 +150,10 @@ impl ErrorCode {
             ChatSessionNotFound => "CHAT_SESSION_NOT_FOUND",
             MessageNotFound => "MESSAGE_NOT_FOUND",
             ChatSessionExpired => "CHAT_SESSION_EXPIRED",
+            AttachmentNotFound => "ATTACHMENT_NOT_FOUND",
+            AttachmentIncomplete => "ATTACHMENT_INCOMPLETE",
+            AttachmentTooLarge => "ATTACHMENT_TOO_LARGE",
+            AttachmentTypeNotAllowed => "ATTACHMENT_TYPE_NOT_ALLOWED",
         }
     }
 

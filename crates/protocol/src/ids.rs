@@ -123,6 +123,10 @@ id_type!(
     MessageId
 );
 id_type!(
+    /// A chat attachment: a ULID.
+    AttachmentId
+);
+id_type!(
     /// A WebSocket connection, as API Gateway (or the local emulator) names it.
     ConnectionId
 );

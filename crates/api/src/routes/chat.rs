@@ -1,6 +1,6 @@
 //! Chat under `/api/v1/chat` (bodies in `stratus_protocol::chat`). Every route needs a bearer
 //! token; a session is visible to its participants only (anyone else: 404
-//! `CHAT_SESSION_NOT_FOUND`). Sends are rate limited per user.
+//! `CHAT_SESSION_NOT_FOUND`). Sends, reads and upload tickets are rate limited per user.
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
@@ -10,10 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use std::collections::HashMap;
 use stratus_core::chat::Start;
-use stratus_core::ratelimit::{self, CHAT_READS, CHAT_SENDS};
+use stratus_core::ratelimit::{self, CHAT_READS, CHAT_SENDS, CHAT_UPLOADS};
 use stratus_protocol::chat::*;
 use stratus_protocol::error::ErrorCode;
-use stratus_protocol::ids::{ChatSessionId, MessageId, UserId};
+use stratus_protocol::ids::{AttachmentId, ChatSessionId, MessageId, UserId};
 
 pub(crate) fn only(q: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
     match q.keys().find(|k| !allowed.contains(&k.as_str())) {
@@ -199,4 +199,27 @@ pub async fn usage(
 ) -> Result<Json<Usage>, ApiError> {
     let t = st.app(&me);
     Ok(Json(t.chat.usage(&me.user_id, &id).await?))
+}
+
+pub async fn request_upload(
+    State(st): State<AppState>,
+    AuthUser(me): AuthUser,
+    Path(id): Path<ChatSessionId>,
+    ApiJson(req): ApiJson<RequestUpload>,
+) -> Result<(StatusCode, Json<UploadTicket>), ApiError> {
+    let now = st.clock.now_ms();
+    let t = st.app(&me);
+    ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(CHAT_UPLOADS), now).await?;
+    Ok((StatusCode::CREATED, Json(t.chat.request_upload(&me.user_id, &id, &req, now).await?)))
+}
+
+pub async fn attachment(
+    State(st): State<AppState>,
+    AuthUser(me): AuthUser,
+    Path((id, a)): Path<(ChatSessionId, AttachmentId)>,
+) -> Result<Json<AttachmentView>, ApiError> {
+    let now = st.clock.now_ms();
+    let t = st.app(&me);
+    ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(CHAT_READS), now).await?;
+    Ok(Json(t.chat.attachment(&me.user_id, &id, &a, now).await?))
 }

@@ -87,9 +87,12 @@ fn table() -> Vec<(Route, MethodRouter<AppState>)> {
         ),
         r(Method::PUT, "/api/v1/chat/sessions/{id}/read", Token, put(chat::read)),
         r(Method::GET, "/api/v1/chat/sessions/{id}/usage", Token, get(chat::usage)),
+        r(Method::POST, "/api/v1/chat/sessions/{id}/attachments", Token, post(chat::request_upload)),
+        r(Method::GET, "/api/v1/chat/sessions/{id}/attachments/{attachment_id}", Token, get(chat::attachment)),
         // Seed 003's chat routes, its bodies and envelope.
         r(Method::POST, "/chat/session", Token, post(seed_chat::create)),
         r(Method::POST, "/chat/message", Token, post(seed_chat::message)),
+        r(Method::POST, "/chat/attachment", Token, post(seed_chat::attachment)),
         r(Method::POST, "/chat/reaction", Token, post(seed_chat::reaction)),
         r(Method::GET, "/chat/messages/{id}", Token, get(seed_chat::messages)),
         r(Method::GET, "/chat/usage/{id}", Token, get(seed_chat::usage)),

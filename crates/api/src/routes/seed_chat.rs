@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::HashMap;
+use stratus_core::chat::Declared;
 use stratus_core::ratelimit::{self, CHAT_READS, CHAT_SENDS};
 use stratus_protocol::chat::seed::*;
 use stratus_protocol::chat::{CreateSession, MessagePage, MessageType, MessageView, SendMessage, SessionView, Usage};
@@ -102,9 +103,37 @@ pub async fn message(
             return Err(ApiError::new(ErrorCode::ValidationError, msg).into());
         }
     }
-    let send = SendMessage { message_type: Some(message_type), text: Some(req.message), client_message_id: None };
-    let (view, _) = t.chat.send(&me.user_id, &id, &send, now).await?;
+    let send = SendMessage {
+        message_type: Some(message_type),
+        text: Some(req.message),
+        client_message_id: None,
+        attachment_id: None,
+    };
+    // The seed sends an image or file message first and its attachment after
+    // (`/chat/attachment`).
+    let (view, _) = t.chat.send_awaiting_attachment(&me.user_id, &id, &send, now).await?;
     ok(StatusCode::CREATED, "message sent", view)
+}
+
+pub async fn attachment(
+    State(st): State<AppState>,
+    me: Result<AuthUser, ApiError>,
+    body: Result<ApiJson<SeedAttachment>, ApiError>,
+) -> Seed<MessageView> {
+    let AuthUser(me) = me?;
+    let ApiJson(req) = body?;
+    let kind = match req.attachment.kind.as_str() {
+        "image" => MessageType::Image,
+        "file" => MessageType::File,
+        _ => return Err(ApiError::new(ErrorCode::ValidationError, "attachment.type is image or file").into()),
+    };
+    let now = st.clock.now_ms();
+    let t = st.app(&me);
+    ratelimit::hit(t.table.as_ref(), &me.user_id, t.rate(CHAT_SENDS), now).await?;
+    let (id, m) = (ChatSessionId::from(req.session_id.as_str()), MessageId::from(req.message_id.as_str()));
+    let a = &req.attachment;
+    let declared = Declared { url: &a.url, file_name: &a.name, size: a.size, content_type: &a.mime_type };
+    ok(StatusCode::OK, "attachment added", t.chat.attach(&me.user_id, &id, &m, kind, &declared, now).await?)
 }
 
 pub async fn reaction(

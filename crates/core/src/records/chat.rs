@@ -8,7 +8,11 @@
 //! | `M#<message id>` | a message (ids are ULIDs: the sort key orders by time); reaction counts as `rx:<emoji>` attributes |
 //! | `C#<sender>#<client message id>` | the message a client id made (idempotent send) |
 //! | `R#<user>#<message id>#<emoji>` | one user's reaction |
+//! | `A#<attachment id>` | an upload: who, name, type, size, its object; the message once attached |
 //! | `DM` under `CHATDM#<a>#<b>` | the 1:1 session of two users (without a duration) |
+//!
+//! An attachment's object lives in the object store under [`object_key`]
+//! (`chat/<app>/<session>/<attachment id>`).
 //!
 //! A session with a duration puts `ttl` (its retention's end) on every item it writes, so
 //! the whole session leaves the table together.
@@ -18,11 +22,12 @@ use crate::clock::Millis;
 use crate::store::{CmpOp, Cond, Item, Key, Query, SortKey, Update, Value};
 use serde::{Deserialize, Serialize};
 use stratus_protocol::chat::{ChatRole, MessageType, SystemEvent};
-use stratus_protocol::ids::{ChatSessionId, MessageId, UserId};
+use stratus_protocol::ids::{AttachmentId, ChatSessionId, MessageId, UserId};
 
 const PK: &str = "CHAT#";
 const PARTICIPANT: &str = "P#";
 const MESSAGE: &str = "M#";
+const ATTACHMENT: &str = "A#";
 const REACTION_ATTR: &str = "rx:";
 /// Sorts after every `M#…` key (`$` follows `#`).
 const END_OF_MESSAGES: &str = "M$";
@@ -42,6 +47,15 @@ pub fn participant(s: &str, user: &str) -> Key {
 
 pub fn message(s: &str, m: &str) -> Key {
     Key::new(pk(s), format!("{MESSAGE}{m}"))
+}
+
+pub fn attachment(s: &str, a: &str) -> Key {
+    Key::new(pk(s), format!("{ATTACHMENT}{a}"))
+}
+
+/// Where attachment `a` of app `app`'s session `s` is in the object store.
+pub fn object_key(app: &str, s: &str, a: &str) -> String {
+    format!("chat/{app}/{s}/{a}")
 }
 
 pub fn client_id(s: &str, sender: &str, client_message_id: &str) -> Key {
@@ -151,6 +165,11 @@ pub fn counted_message(system: bool, now: Millis) -> Update {
     Update::default().add(if system { "system_messages" } else { "messages" }, 1).set("last_activity_at", now)
 }
 
+/// `u` (the session's usage) with an attachment of `size` bytes more.
+pub fn counted_attachment(u: Update, size: u64) -> Update {
+    u.add("attachments", 1).add("attachment_bytes", i64::try_from(size).unwrap_or(i64::MAX))
+}
+
 /// Usage after `by` participants joined (negative: left) at `now`, with the system message.
 pub fn counted_participants(by: i64, now: Millis) -> Update {
     Update::default().add("participants", by).add("system_messages", 1).set("last_activity_at", now)
@@ -231,6 +250,9 @@ pub struct Message {
     pub deleted_by: Option<UserId>,
     pub client_message_id: Option<String>,
     pub system: Option<SystemEvent>,
+    /// `image` and `file` messages; gone once deleted.
+    #[serde(default)]
+    pub attachment: Option<AttachmentRef>,
     /// From the `rx:<emoji>` attributes, counts above zero, in emoji order.
     #[serde(skip)]
     pub reactions: Vec<(String, u32)>,
@@ -250,9 +272,77 @@ impl Message {
             deleted_by: None,
             client_message_id: None,
             system: None,
+            attachment: None,
             reactions: vec![],
         }
     }
+}
+
+/// What a message says of its attachment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub id: AttachmentId,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// An upload the sender asked for: pending until a message attaches it (`message_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    #[serde(skip)]
+    pub id: AttachmentId,
+    pub uploader: UserId,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub created_at: Millis,
+    pub message_id: Option<MessageId>,
+    /// Pending: a day after the ticket (as the object's lifecycle); attached: the session's.
+    pub ttl: Option<i64>,
+}
+
+impl Attachment {
+    pub fn reference(&self) -> AttachmentRef {
+        AttachmentRef {
+            id: self.id.clone(),
+            file_name: self.file_name.clone(),
+            content_type: self.content_type.clone(),
+            size: self.size,
+        }
+    }
+}
+
+pub fn encode_attachment(session: &Session, a: &Attachment) -> Item {
+    codec::encode(attachment(&session.id, &a.id), a)
+}
+
+pub fn decode_attachment(it: &Item) -> Option<Attachment> {
+    Some(Attachment { id: super::sk_id(it, ATTACHMENT)?.into(), ..codec::decode(it)? })
+}
+
+/// While the attachment is `uploader`'s and attached to nothing.
+pub fn pending_of(uploader: &UserId) -> Cond {
+    Cond::Exists.and(Cond::AttrNotExists("message_id".into())).and(Cond::eq("uploader", uploader.as_str()))
+}
+
+/// The attachment now belongs to message `m`, and lives as long as its session.
+pub fn attached_to(m: &MessageId, session: &Session) -> Update {
+    let u = Update::default().set("message_id", m.as_str());
+    match session.ttl {
+        Some(t) => u.set(TTL, t),
+        None => u.remove(TTL),
+    }
+}
+
+/// Message `m` gets `a` (seed 003's attachment to a sent message), and the type it makes.
+pub fn with_attachment(a: &AttachmentRef, kind: MessageType) -> Update {
+    Update::default().set("attachment", codec::to_value(a)).set("message_type", kind.as_str())
+}
+
+/// While the message is `sender`'s, not deleted, and has no attachment.
+pub fn bare_from(sender: &UserId) -> Cond {
+    live_from(sender).and(Cond::AttrNotExists("attachment".into()))
 }
 
 #[derive(Serialize)]
@@ -292,7 +382,7 @@ pub fn edited(text: &str, now: Millis) -> Update {
 }
 
 pub fn deleted(by: &UserId, now: Millis) -> Update {
-    Update::default().set("deleted_at", now).set("deleted_by", by.as_str()).remove("text")
+    Update::default().set("deleted_at", now).set("deleted_by", by.as_str()).remove("text").remove("attachment")
 }
 
 /// One more (or, with -1, one fewer) of `emoji` on the message.

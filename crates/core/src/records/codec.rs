@@ -44,6 +44,11 @@ pub fn decode<T: DeserializeOwned>(it: &Item) -> Option<T> {
     }
 }
 
+/// A nested record as one attribute's value (a map).
+pub fn to_value<T: Serialize>(rec: &T) -> Value {
+    serde_json::to_value(rec).map(value).unwrap_or(Value::Null)
+}
+
 fn value(j: Json) -> Value {
     match j {
         Json::Null => Value::Null,
