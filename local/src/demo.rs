@@ -29,6 +29,7 @@ const PAGES: &[(&str, &str, &str)] = &[
     ("room.js", JS, include_str!("../static/room.js")),
     ("call.js", JS, include_str!("../static/call.js")),
     ("common.js", JS, include_str!("../static/common.js")),
+    ("chat.js", JS, include_str!("../static/chat.js")),
 ];
 
 /// The SDK's compiled modules (`npm run build` in clients/js; the build is committed so the

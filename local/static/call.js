@@ -1,10 +1,24 @@
 // The 1:1 call demo: go online with a name, call someone by name (or answer their call),
 // see each other, hang up.
 import { connect, status, describe } from '/demo/common.js';
+import { chatPanel } from '/demo/chat.js';
 
 const $ = (id) => document.getElementById(id);
 const say = (t, e) => status($('status'), t, e);
-window.demo = { client: null, call: null, ended: null };
+window.demo = { client: null, call: null, ended: null, chat: null };
+
+// The call's chat: the 1:1 session of the two (the same one whoever asks, and kept across
+// calls).
+async function callChat(peer) {
+  const client = window.demo.client;
+  window.demo.chat ??= chatPanel($('chat'), client);
+  try {
+    const s = await client.chat.createSession([peer]);
+    await window.demo.chat.open(s.session_id);
+  } catch (e) {
+    say(describe(e), true);
+  }
+}
 
 function attach(call) {
   window.demo.call = call;
@@ -12,7 +26,11 @@ function attach(call) {
   $('remote-label').textContent = call.peerUserId;
   call.on('remoteStream', (s) => ($('remote').srcObject = s));
   call.on('status', (s) => say(`Call ${s}`));
-  call.on('connectionState', (s) => s === 'connected' && say(`In a call with ${call.peerUserId}`));
+  call.on('connectionState', (s) => {
+    if (s !== 'connected') return;
+    say(`In a call with ${call.peerUserId}`);
+    callChat(call.peerUserId);
+  });
   call.on('error', (e) => say(describe(e), true));
   call.on('ended', (e) => {
     window.demo.ended = e;

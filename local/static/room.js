@@ -1,12 +1,46 @@
 // The group-room demo: join a room with a name, publish camera and microphone, show a tile
 // per participant with their name and mute state.
 import { connect, status, describe } from '/demo/common.js';
+import { chatPanel } from '/demo/chat.js';
 
 const $ = (id) => document.getElementById(id);
 const grid = $('grid');
 const say = (t, e) => status($('status'), t, e);
 // Exposed for the browser tests and for poking around in the console.
-window.demo = { client: null, room: null, rejoins: 0 };
+window.demo = { client: null, room: null, rejoins: 0, chat: null };
+
+// The room's chat: whoever was alone in the room starts a group session with the first to
+// join and, as its owner, adds everyone who joins after; the others open the session when
+// they hear they were added (`chat-participant-added`, listened for from the start: the
+// session may be made before our own join has answered).
+let chatOwner = false;
+function chatOf(client) {
+  if (window.demo.chat) return window.demo.chat;
+  const panel = (window.demo.chat = chatPanel($('chat'), client));
+  client.chat.on('participantAdded', (e) => {
+    if (e.participant?.user_id === client.userId && !panel.sessionId) panel.open(e.session_id);
+  });
+  return panel;
+}
+
+function roomChat(client, room, roomId, alone) {
+  const panel = chatOf(client);
+  room.on('participantJoined', async (p) => {
+    if (p.userId === client.userId) return;
+    try {
+      if (!panel.sessionId && alone) {
+        chatOwner = true;
+        const s = await client.chat.createSession([p.userId], { isGroup: true, title: `Room ${roomId}` });
+        await panel.open(s.session_id);
+      } else if (panel.sessionId && chatOwner) {
+        await client.chat.addParticipant(panel.sessionId, p.userId);
+      }
+    } catch (e) {
+      // Already in (a rejoin): nothing to do.
+      if (e?.code !== 'CONFLICT') say(describe(e), true);
+    }
+  });
+}
 
 function tile(id, user, stream, local) {
   let el = grid.querySelector(`[data-participant="${id}"]`);
@@ -45,12 +79,14 @@ $('join').addEventListener('submit', async (ev) => {
     say('Connecting…');
     if (!window.demo.client) {
       window.demo.client = await connect(name);
+      chatOf(window.demo.client);
       window.demo.client.signaling.on('state', (s) => s !== 'open' && say(`Connection: ${s}`));
     }
     const client = window.demo.client;
     say(`Joining ${roomId}…`);
     const room = await client.joinRoom(roomId, { publish: { audio: true, video: true, simulcast: $('simulcast').checked } });
     window.demo.room = room;
+    roomChat(client, room, roomId, room.participants.size === 0);
     const me = new MediaStream(room.localTracks);
     showMute(tile(room.participantId, name, me, true), false, false);
     for (const p of room.participants.values()) { tile(p.participantId, p.userId, p.stream, false); refresh(p); }

@@ -57,6 +57,10 @@ async fn two_browser_pages_make_a_p2p_call_and_hang_up() {
     // The platform agrees: the call is over, answered then ended.
     let call = local.get_as("alice", &format!("/api/v1/calls/{}/status", s["callId"].as_str().unwrap())).await;
     assert_eq!((call["status"].as_str(), call["outcome"].as_str()), (Some("ended"), Some("completed")), "{call}");
+    // The call pages chatted in the two's 1:1 session.
+    let sid = s["chatSession"].as_str().unwrap();
+    let page = local.get_as("alice", &format!("/api/v1/chat/sessions/{sid}/messages")).await;
+    assert_eq!(page["messages"][0]["text"], "can you hear me?", "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -85,6 +89,23 @@ async fn the_sdk_chats_sends_reacts_types_and_pages_through_the_stack() {
     assert_eq!((s["unreadBefore"].as_u64(), s["unreadAfter"].as_u64()), (Some(2), Some(0)), "{s}");
     assert_eq!(s["memberAdds"], serde_json::json!({"typed": true, "code": "FORBIDDEN", "status": 403}), "{s}");
     assert_eq!(s["usage"]["messages"], 2, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_room_pages_chat_with_typing_an_image_a_reaction_and_upload_progress() {
+    let _one = BROWSER.lock().await;
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let s = run("chat-panel", &local.base).await;
+    assert_eq!(s["decodedWidth"], 1, "bob's page decoded the 1x1 image: {s}");
+    assert_eq!(s["fileSize"], 300000, "{s}");
+    // The platform agrees: two attachments in the room's session, and alice's messages.
+    let sid = s["session"].as_str().unwrap();
+    let usage = local.get_as("bob", &format!("/api/v1/chat/sessions/{sid}/usage")).await;
+    assert_eq!(
+        (usage["attachments"].as_u64(), usage["attachment_bytes"].as_u64()),
+        (Some(2), Some(300_070)),
+        "{usage}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,6 @@
 import { RestClient } from './api.js';
 import { Emitter } from './emitter.js';
-import type { ChatEvent, ChatRole, MessagePage, MessageView, ReadState, SessionList, SessionView, Usage } from './protocol.js';
+import type { AttachmentView, ChatEvent, ChatRole, MessagePage, MessageView, ReadState, SessionList, SessionView, UploadTicket, Usage } from './protocol.js';
 import type { Signaling } from './signaling.js';
 export interface ChatEvents {
     /** A new message (a system message too: joined, left, removed). */
@@ -41,6 +41,15 @@ export interface PageOptions {
     /** Newer than this message id, oldest first. */
     after?: string;
 }
+export interface SendFileOptions {
+    /** Shown under the file. */
+    caption?: string;
+    /** Bytes sent so far of `total`, as the upload goes. */
+    onProgress?: (sent: number, total: number) => void;
+    clientMessageId?: string;
+    /** `image` for `image/*` files, else `file` (the default). */
+    type?: 'image' | 'file';
+}
 export declare class Chat extends Emitter<ChatEvents> {
     private readonly api;
     private readonly signaling;
@@ -67,6 +76,20 @@ export declare class Chat extends Emitter<ChatEvents> {
     send(sessionId: string, text: string, opts?: {
         clientMessageId?: string;
     }): Promise<MessageView>;
+    /**
+     * Sends a file: asks for an upload ticket, uploads the file straight to the object store
+     * (S3, or the local stack's own) with progress, then sends the message that attaches it.
+     * An image goes as an `image` message, anything else as a `file`.
+     */
+    sendFile(sessionId: string, file: Blob & {
+        name?: string;
+    }, opts?: SendFileOptions): Promise<MessageView>;
+    /** Uploads `file` with a fresh ticket; resolves with the ticket once the store has it. */
+    upload(sessionId: string, file: Blob & {
+        name?: string;
+    }, onProgress?: (sent: number, total: number) => void): Promise<UploadTicket>;
+    /** The attachment with a download URL (valid a few minutes), for participants. */
+    attachment(sessionId: string, attachmentId: string): Promise<AttachmentView>;
     /** A page of messages: newest first, or with `after` oldest first. */
     messages(sessionId: string, opts?: PageOptions): Promise<MessagePage>;
     edit(sessionId: string, messageId: string, text: string): Promise<MessageView>;

@@ -73,6 +73,36 @@ export class Chat extends Emitter {
             throw e;
         }
     }
+    /**
+     * Sends a file: asks for an upload ticket, uploads the file straight to the object store
+     * (S3, or the local stack's own) with progress, then sends the message that attaches it.
+     * An image goes as an `image` message, anything else as a `file`.
+     */
+    async sendFile(sessionId, file, opts = {}) {
+        const ticket = await this.upload(sessionId, file, opts.onProgress);
+        const type = opts.type ?? (file.type.startsWith('image/') ? 'image' : 'file');
+        const body = {
+            type,
+            attachment_id: ticket.attachment_id,
+            text: opts.caption,
+            client_message_id: opts.clientMessageId ?? newClientId(),
+        };
+        return this.api.request('POST', `/api/v1/chat/sessions/${seg(sessionId)}/messages`, body);
+    }
+    /** Uploads `file` with a fresh ticket; resolves with the ticket once the store has it. */
+    async upload(sessionId, file, onProgress) {
+        const ticket = await this.api.request('POST', `/api/v1/chat/sessions/${seg(sessionId)}/attachments`, {
+            file_name: file.name ?? 'file',
+            content_type: file.type || 'application/octet-stream',
+            size: file.size,
+        });
+        await put(ticket, file, onProgress);
+        return ticket;
+    }
+    /** The attachment with a download URL (valid a few minutes), for participants. */
+    attachment(sessionId, attachmentId) {
+        return this.api.request('GET', `/api/v1/chat/sessions/${seg(sessionId)}/attachments/${seg(attachmentId)}`);
+    }
     /** A page of messages: newest first, or with `after` oldest first. */
     messages(sessionId, opts = {}) {
         return this.api.request('GET', `/api/v1/chat/sessions/${seg(sessionId)}/messages${query(opts)}`);
@@ -105,6 +135,41 @@ export class Chat extends Emitter {
         this.lastTyping.set(sessionId, now);
         this.signaling.send('chat-typing', { session_id: sessionId });
     }
+}
+/** The ticket's PUT, by XMLHttpRequest where there is one (fetch reports no upload progress). */
+function put(ticket, file, onProgress) {
+    // The browser sets content-length from the body; it may not be set by hand.
+    const headers = Object.entries(ticket.upload_headers).filter(([k]) => k !== 'content-length' && k !== 'host');
+    const failed = (status, text) => new StratusError('ATTACHMENT_INCOMPLETE', `the upload was refused (${status}): ${storeError(text)}`, { status });
+    if (typeof XMLHttpRequest === 'undefined') {
+        return fetch(ticket.upload_url, { method: ticket.upload_method, headers, body: file }).then(async (r) => {
+            if (!r.ok)
+                throw failed(r.status, await r.text());
+            onProgress?.(file.size, file.size);
+        });
+    }
+    return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open(ticket.upload_method, ticket.upload_url);
+        for (const [k, v] of headers)
+            xhr.setRequestHeader(k, v);
+        xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+        xhr.onload = () => {
+            if (xhr.status >= 200 && xhr.status < 300) {
+                onProgress?.(file.size, file.size);
+                resolve();
+            }
+            else {
+                reject(failed(xhr.status, xhr.responseText));
+            }
+        };
+        xhr.onerror = () => reject(new StratusError('SERVICE_UNAVAILABLE', 'the upload did not reach the store'));
+        xhr.send(file);
+    });
+}
+/** S3's `<Code>` from an XML error body, or the body. */
+function storeError(text) {
+    return /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? text.slice(0, 200);
 }
 function reactionPath(sessionId, messageId, emoji) {
     return `/api/v1/chat/sessions/${seg(sessionId)}/messages/${seg(messageId)}/reactions/${seg(emoji)}`;

@@ -6,6 +6,7 @@ import { RestClient } from './api.js';
 import { Emitter } from './emitter.js';
 import { StratusError } from './errors.js';
 import type {
+  AttachmentView,
   ChatEvent,
   ChatRole,
   MessagePage,
@@ -13,6 +14,7 @@ import type {
   ReadState,
   SessionList,
   SessionView,
+  UploadTicket,
   Usage,
 } from './protocol.js';
 import type { Signaling } from './signaling.js';
@@ -45,6 +47,16 @@ export interface PageOptions {
   before?: string;
   /** Newer than this message id, oldest first. */
   after?: string;
+}
+
+export interface SendFileOptions {
+  /** Shown under the file. */
+  caption?: string;
+  /** Bytes sent so far of `total`, as the upload goes. */
+  onProgress?: (sent: number, total: number) => void;
+  clientMessageId?: string;
+  /** `image` for `image/*` files, else `file` (the default). */
+  type?: 'image' | 'file';
 }
 
 /** How often `typing()` tells the others at most, per session. */
@@ -133,6 +145,43 @@ export class Chat extends Emitter<ChatEvents> {
     }
   }
 
+  /**
+   * Sends a file: asks for an upload ticket, uploads the file straight to the object store
+   * (S3, or the local stack's own) with progress, then sends the message that attaches it.
+   * An image goes as an `image` message, anything else as a `file`.
+   */
+  async sendFile(sessionId: string, file: Blob & { name?: string }, opts: SendFileOptions = {}): Promise<MessageView> {
+    const ticket = await this.upload(sessionId, file, opts.onProgress);
+    const type = opts.type ?? (file.type.startsWith('image/') ? 'image' : 'file');
+    const body = {
+      type,
+      attachment_id: ticket.attachment_id,
+      text: opts.caption,
+      client_message_id: opts.clientMessageId ?? newClientId(),
+    };
+    return this.api.request<MessageView>('POST', `/api/v1/chat/sessions/${seg(sessionId)}/messages`, body);
+  }
+
+  /** Uploads `file` with a fresh ticket; resolves with the ticket once the store has it. */
+  async upload(
+    sessionId: string,
+    file: Blob & { name?: string },
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<UploadTicket> {
+    const ticket = await this.api.request<UploadTicket>('POST', `/api/v1/chat/sessions/${seg(sessionId)}/attachments`, {
+      file_name: file.name ?? 'file',
+      content_type: file.type || 'application/octet-stream',
+      size: file.size,
+    });
+    await put(ticket, file, onProgress);
+    return ticket;
+  }
+
+  /** The attachment with a download URL (valid a few minutes), for participants. */
+  attachment(sessionId: string, attachmentId: string): Promise<AttachmentView> {
+    return this.api.request('GET', `/api/v1/chat/sessions/${seg(sessionId)}/attachments/${seg(attachmentId)}`);
+  }
+
   /** A page of messages: newest first, or with `after` oldest first. */
   messages(sessionId: string, opts: PageOptions = {}): Promise<MessagePage> {
     return this.api.request('GET', `/api/v1/chat/sessions/${seg(sessionId)}/messages${query(opts)}`);
@@ -171,6 +220,41 @@ export class Chat extends Emitter<ChatEvents> {
     this.lastTyping.set(sessionId, now);
     this.signaling.send('chat-typing', { session_id: sessionId });
   }
+}
+
+/** The ticket's PUT, by XMLHttpRequest where there is one (fetch reports no upload progress). */
+function put(ticket: UploadTicket, file: Blob, onProgress?: (sent: number, total: number) => void): Promise<void> {
+  // The browser sets content-length from the body; it may not be set by hand.
+  const headers = Object.entries(ticket.upload_headers).filter(([k]) => k !== 'content-length' && k !== 'host');
+  const failed = (status: number, text: string) =>
+    new StratusError('ATTACHMENT_INCOMPLETE', `the upload was refused (${status}): ${storeError(text)}`, { status });
+  if (typeof XMLHttpRequest === 'undefined') {
+    return fetch(ticket.upload_url, { method: ticket.upload_method, headers, body: file }).then(async (r) => {
+      if (!r.ok) throw failed(r.status, await r.text());
+      onProgress?.(file.size, file.size);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(ticket.upload_method, ticket.upload_url);
+    for (const [k, v] of headers) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress?.(file.size, file.size);
+        resolve();
+      } else {
+        reject(failed(xhr.status, xhr.responseText));
+      }
+    };
+    xhr.onerror = () => reject(new StratusError('SERVICE_UNAVAILABLE', 'the upload did not reach the store'));
+    xhr.send(file);
+  });
+}
+
+/** S3's `<Code>` from an XML error body, or the body. */
+function storeError(text: string): string {
+  return /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? text.slice(0, 200);
 }
 
 function reactionPath(sessionId: string, messageId: string, emoji: string): string {

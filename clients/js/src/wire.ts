@@ -3,7 +3,7 @@
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
-export type ErrorCode = "INVALID_REQUEST" | "VALIDATION_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "AUTH_TOKEN_MISSING" | "AUTH_TOKEN_INVALID" | "AUTH_TOKEN_EXPIRED" | "INVALID_CREDENTIALS" | "INVALID_MESSAGE" | "UNKNOWN_MESSAGE_TYPE" | "MESSAGE_TOO_LARGE" | "NOT_IN_ROOM" | "PEER_NOT_FOUND" | "TOO_MANY_ROOMS" | "TOO_MANY_CONNECTIONS" | "CALL_NOT_FOUND" | "CALL_ALREADY_ENDED" | "USER_ALREADY_IN_CALL" | "USER_NOT_AVAILABLE" | "INVALID_CALL_TYPE" | "SIGNATURE_MISSING" | "SIGNATURE_MALFORMED" | "SIGNATURE_UNKNOWN_KEY" | "SIGNATURE_INVALID" | "SIGNATURE_EXPIRED" | "SIGNATURE_CLOCK_SKEW" | "SIGNATURE_REPLAYED" | "ROOM_NOT_FOUND" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "PRODUCER_NOT_FOUND" | "CONSUMER_NOT_FOUND" | "TRANSPORT_NOT_FOUND" | "TOO_MANY_TRANSPORTS" | "INVALID_SDP" | "NODE_DRAINING" | "CHAT_SESSION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "CHAT_SESSION_EXPIRED";
+export type ErrorCode = "INVALID_REQUEST" | "VALIDATION_ERROR" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE" | "AUTH_TOKEN_MISSING" | "AUTH_TOKEN_INVALID" | "AUTH_TOKEN_EXPIRED" | "INVALID_CREDENTIALS" | "INVALID_MESSAGE" | "UNKNOWN_MESSAGE_TYPE" | "MESSAGE_TOO_LARGE" | "NOT_IN_ROOM" | "PEER_NOT_FOUND" | "TOO_MANY_ROOMS" | "TOO_MANY_CONNECTIONS" | "CALL_NOT_FOUND" | "CALL_ALREADY_ENDED" | "USER_ALREADY_IN_CALL" | "USER_NOT_AVAILABLE" | "INVALID_CALL_TYPE" | "SIGNATURE_MISSING" | "SIGNATURE_MALFORMED" | "SIGNATURE_UNKNOWN_KEY" | "SIGNATURE_INVALID" | "SIGNATURE_EXPIRED" | "SIGNATURE_CLOCK_SKEW" | "SIGNATURE_REPLAYED" | "ROOM_NOT_FOUND" | "ROOM_FULL" | "PARTICIPANT_NOT_FOUND" | "PRODUCER_NOT_FOUND" | "CONSUMER_NOT_FOUND" | "TRANSPORT_NOT_FOUND" | "TOO_MANY_TRANSPORTS" | "INVALID_SDP" | "NODE_DRAINING" | "CHAT_SESSION_NOT_FOUND" | "MESSAGE_NOT_FOUND" | "CHAT_SESSION_EXPIRED" | "ATTACHMENT_NOT_FOUND" | "ATTACHMENT_INCOMPLETE" | "ATTACHMENT_TOO_LARGE" | "ATTACHMENT_TYPE_NOT_ALLOWED";
 
 export type ErrorDetail = { code: ErrorCode, message: string, details?: JsonValue, };
 
@@ -381,7 +381,12 @@ type?: MessageType | null, text?: string | null,
  * The client's own id for this message (1-64 characters): a retry with the same id
  * creates nothing new and answers with the first message.
  */
-client_message_id?: string | null, };
+client_message_id?: string | null, 
+/**
+ * `image` and `file` messages: an uploaded attachment of the sender's (from
+ * [`UploadTicket`]); `text` is then an optional caption.
+ */
+attachment_id?: string | null, };
 
 export type EditMessage = { text: string, };
 
@@ -407,7 +412,11 @@ message_id: string, session_id: string, sender_id: string, type: MessageType,
 /**
  * Absent once deleted.
  */
-text?: string, created_at: string, edited_at?: string, deleted: boolean, deleted_by?: string, client_message_id?: string, system?: SystemEvent, reactions: Array<ReactionCount>, };
+text?: string, created_at: string, edited_at?: string, deleted: boolean, deleted_by?: string, client_message_id?: string, system?: SystemEvent, 
+/**
+ * `image` and `file` messages (absent once deleted).
+ */
+attachment?: AttachmentView, reactions: Array<ReactionCount>, };
 
 export type MessagePage = { 
 /**
@@ -460,6 +469,32 @@ emoji?: string, added?: boolean,
 last_read?: string, };
 
 export type Typing = { session_id: string, };
+
+export type RequestUpload = { 
+/**
+ * Shown to the others, and the name a download saves under (1-255 characters).
+ */
+file_name: string, 
+/**
+ * One of [`ATTACHMENT_TYPES`].
+ */
+content_type: string, 
+/**
+ * Exactly the file's length in bytes (1 to [`MAX_ATTACHMENT_BYTES`]).
+ */
+size: number, };
+
+export type UploadTicket = { attachment_id: string, upload_url: string, upload_method: string, upload_headers: { [key in string]: string }, expires_at: string, 
+/**
+ * The object's address without a signature (seed 003's attachment `url`).
+ */
+url: string, };
+
+export type AttachmentView = { attachment_id: string, file_name: string, content_type: string, size: number, 
+/**
+ * `GET /…/attachments/{attachment_id}` only: a download URL for a while.
+ */
+download_url?: string, download_expires_at?: string, };
 
 /** Each SFU request's `data` and the `data` of its answer. */
 export interface SfuMethods {

@@ -164,6 +164,14 @@ const scenarios = {
     const decoded = {};
     for (const [p, n] of [[a, 'alice'], [b, 'bob']]) decoded[n] = await callDecodes(p, n);
     const callId = await a.evaluate(() => window.demo.call.callId);
+    // The call's chat panel: the two's 1:1 session on both pages; a message crosses.
+    const chatSession = await until('both pages to open the call\'s chat', async () => {
+      const [sa, sb] = await Promise.all([a, b].map((p) => p.evaluate(() => window.demo.chat?.sessionId ?? null)));
+      return sa && sa === sb && sa;
+    });
+    await b.fill('#chat .text', 'can you hear me?');
+    await b.click('#chat .send');
+    await a.waitForSelector('#chat li.msg[data-sender="bob"]:has-text("can you hear me?")', { timeout: 10000 });
     const shot = await screenshot(b, 'call-two-pages.png');
     await a.click('#hangup');
     const ended = {};
@@ -172,7 +180,7 @@ const scenarios = {
       assert.match(await p.textContent('#status'), /Call ended/);
       assert.equal(await p.evaluate(() => window.demo.call.pc.connectionState), 'closed');
     }
-    return { callId, decoded, ended, screenshot: shot };
+    return { callId, decoded, ended, chatSession, screenshot: shot };
   },
 
   // One side of a 1:1 call in its own browser process (hosts in separate network
@@ -262,6 +270,43 @@ const scenarios = {
     };
     for (const p of pages) assert.equal(await p.locator('.tile').count(), 2, 'one tile each, no leftovers');
     return { room, participantIds: [first, second], decoded };
+  },
+
+  // The demo's chat panel on two room pages: the session starts when the second joins;
+  // typing shows on the other page; an image sent with the file picker is decoded on the
+  // other page; a 👍 there counts on the sender's; the SDK reports upload progress.
+  async 'chat-panel'(ctx) {
+    const room = `chat-${Date.now()}`;
+    const [a, b] = await roomPages(ctx, ['alice', 'bob'], room);
+    const session = await until('both pages to open the room chat', async () => {
+      const [sa, sb] = await Promise.all([a, b].map((p) => p.evaluate(() => window.demo.chat?.sessionId ?? null)));
+      return sa && sa === sb && sa;
+    });
+    await a.fill('#chat .text', 'hello b');
+    await b.waitForSelector('#chat .typing:has-text("alice is typing")', { timeout: 10000 });
+    await a.click('#chat .send');
+    await b.waitForSelector('#chat li.msg[data-sender="alice"]:has-text("hello b")', { timeout: 10000 });
+
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    await a.setInputFiles('#chat .file', { name: 'dot.png', mimeType: 'image/png', buffer: png });
+    const img = '#chat li.msg.image[data-sender="alice"] img';
+    await b.waitForSelector(img, { timeout: 10000 });
+    const decoded = await until('bob\'s page to decode alice\'s image', () =>
+      b.evaluate((sel) => { const i = document.querySelector(sel); return i?.complete && i.naturalWidth > 0 && i.naturalWidth; }, img));
+    await b.click('#chat li.msg.image .react');
+    await a.waitForSelector('#chat li.msg.image .react[data-count="1"]', { timeout: 10000 });
+
+    const progress = await a.evaluate(async (s) => {
+      const seen = [];
+      const m = await window.demo.client.chat.sendFile(s, new Blob([new Uint8Array(300000)], { type: 'application/pdf' }), {
+        onProgress: (sent, total) => seen.push([sent, total]),
+      });
+      return { type: m.type, size: m.attachment.size, seen };
+    }, session);
+    assert.equal(progress.type, 'file');
+    assert.ok(progress.seen.length >= 1 && progress.seen.at(-1)[0] === 300000 && progress.seen.at(-1)[1] === 300000, JSON.stringify(progress.seen));
+    const shot = await screenshot(b, 'room-chat.png');
+    return { room, session, decodedWidth: decoded, progressEvents: progress.seen.length, fileSize: progress.size, screenshot: shot };
   },
 
   // The SDK's chat module on its own (a blank page importing it): two clients, a group

@@ -111,6 +111,9 @@ pub fn render() -> String {
         chat::Usage,
         chat::ChatEvent,
         chat::Typing,
+        chat::RequestUpload,
+        chat::UploadTicket,
+        chat::AttachmentView,
     );
 
     out.push_str("/** Each SFU request's `data` and the `data` of its answer. */\nexport interface SfuMethods {\n");
