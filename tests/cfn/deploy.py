@@ -133,6 +133,22 @@ if "MediaTaskDefinition" in created:
     d["MediaService"] = json.loads(json.dumps(svc, default=str))
     sg = client("ec2").describe_security_groups(GroupIds=[created["MediaSecurityGroup"]["physical"]])["SecurityGroups"][0]
     d["MediaSecurityGroup"] = sg["IpPermissions"]
+s3 = client("s3")
+bucket = created["AttachmentsBucket"]["physical"]
+def bucket_part(get, key):
+    # moto's CloudFormation skips some bucket properties (the public access block): null.
+    try:
+        return get(Bucket=bucket)[key]
+    except s3.exceptions.ClientError:
+        return None
+
+
+d["AttachmentsBucket"] = {
+    "encryption": bucket_part(s3.get_bucket_encryption, "ServerSideEncryptionConfiguration"),
+    "public_access": bucket_part(s3.get_public_access_block, "PublicAccessBlockConfiguration"),
+    "cors": bucket_part(s3.get_bucket_cors, "CORSRules"),
+    "lifecycle": bucket_part(s3.get_bucket_lifecycle_configuration, "Rules"),
+}
 table = client("dynamodb").describe_table(TableName=created["MainTable"]["physical"])["Table"]
 d["MainTable"] = json.loads(json.dumps(table, default=str))
 print(json.dumps(report))

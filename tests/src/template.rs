@@ -393,5 +393,78 @@ pub fn differences(template: &str, code: &Code) -> Vec<String> {
     }
     secrets_diffs(&resources, &mut out);
     fleet_diffs(&resources, code, &mut out);
+    attachments_diffs(&resources, &mut out);
     out
+}
+
+/// The attachments bucket as `stratus_dynamo::s3` needs it: private, encrypted, kept, CORS for
+/// browsers, the pending lifecycle on the tag uploads carry; the REST function names it and
+/// may do what the store does.
+fn attachments_diffs(resources: &serde_yaml::Mapping, out: &mut Vec<String>) {
+    let Some(b) = resources.get("AttachmentsBucket").filter(|b| s(&b["Type"]) == "AWS::S3::Bucket") else {
+        out.push("no AWS::S3::Bucket named AttachmentsBucket".into());
+        return;
+    };
+    let p = &b["Properties"];
+    let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"];
+    if !matches!(s(&sse["SSEAlgorithm"]).as_str(), "AES256" | "aws:kms") {
+        out.push("AttachmentsBucket: not encrypted".into());
+    }
+    for k in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
+        if p["PublicAccessBlockConfiguration"][k].as_bool() != Some(true) {
+            out.push(format!("AttachmentsBucket: {k} must be true"));
+        }
+    }
+    for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+        if s(&b[policy]) != "Retain" {
+            out.push(format!("AttachmentsBucket: {policy} must be Retain"));
+        }
+    }
+    let cors = p["CorsConfiguration"]["CorsRules"].as_sequence().cloned().unwrap_or_default();
+    let methods: Vec<String> = cors
+        .iter()
+        .flat_map(|r| r["AllowedMethods"].as_sequence().cloned().unwrap_or_default())
+        .map(|m| s(&m))
+        .collect();
+    if !["GET", "PUT"].iter().all(|m| methods.iter().any(|x| x == m)) {
+        out.push("AttachmentsBucket: CORS must allow browsers' GET and PUT".into());
+    }
+    let rules = p["LifecycleConfiguration"]["Rules"].as_sequence().cloned().unwrap_or_default();
+    let pending = rules.iter().any(|r| {
+        let tag = &r["TagFilters"][0];
+        format!("{}={}", s(&tag["Key"]), s(&tag["Value"])) == stratus_dynamo::s3::PENDING_TAG
+            && r["ExpirationInDays"].as_u64() == Some(1)
+            && s(&r["Status"]) == "Enabled"
+    });
+    if !pending {
+        out.push(format!(
+            "AttachmentsBucket: no lifecycle rule expiring {} after a day",
+            stratus_dynamo::s3::PENDING_TAG
+        ));
+    }
+    let rest = resources.get("RestFunction").map(|f| &f["Properties"]);
+    if rest.map(|r| s(&r["Environment"]["Variables"]["STRATUS_ATTACHMENTS_BUCKET"])).as_deref()
+        != Some("!Ref AttachmentsBucket")
+    {
+        out.push("RestFunction: STRATUS_ATTACHMENTS_BUCKET must be !Ref AttachmentsBucket".into());
+    }
+    let attached = rest
+        .and_then(|r| r["Policies"].as_sequence().cloned())
+        .is_some_and(|ps| ps.iter().any(|x| s(x) == "!Ref AttachmentsAccessPolicy"));
+    if !attached {
+        out.push("RestFunction: AttachmentsAccessPolicy is not attached".into());
+    }
+    let granted: Vec<String> = resources
+        .get("AttachmentsAccessPolicy")
+        .map(|p| statements(&p["Properties"]["PolicyDocument"]))
+        .unwrap_or_default()
+        .iter()
+        .flat_map(actions)
+        .collect();
+    // HEAD is s3:GetObject; a PUT with a tag needs s3:PutObjectTagging too.
+    for a in ["s3:PutObject", "s3:PutObjectTagging", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectTagging"] {
+        if !granted.iter().any(|g| g == a) {
+            out.push(format!("AttachmentsAccessPolicy: {a} is not granted"));
+        }
+    }
 }

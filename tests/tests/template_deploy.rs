@@ -108,6 +108,14 @@ fn the_template_deploys_with_its_media_fleet() {
         assert_eq!(text(&fd["env"]["STRATUS_RING_TIMEOUT_SECS"]), "45", "{f}");
     }
     assert_eq!(d["WsSweeperFunction"]["timeout"], 60);
+
+    // Chat attachments: an encrypted bucket, named to the REST function. (moto's CloudFormation
+    // applies neither the public access block, CORS nor the lifecycle: `template.rs` checks
+    // the template says them.)
+    let bucket = res["AttachmentsBucket"]["physical"].as_str().unwrap();
+    assert_eq!(d["RestFunction"]["env"]["STRATUS_ATTACHMENTS_BUCKET"], bucket);
+    let b = &d["AttachmentsBucket"];
+    assert_eq!(b["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "AES256", "{b}");
     assert_eq!(res["WsSweeperFunctionEveryMinute"]["type"], "AWS::Events::Rule");
 
     // The fleet: the node's container with its settings and its key. (moto's ECS model keeps
