@@ -190,3 +190,102 @@ async fn rest_function_keeps_each_apps_users_apart() {
     let (s, e) = call("POST", "/auth/token", None, Some(req)).await;
     assert_eq!((s, e["error"]["code"].as_str()), (401, Some("INVALID_CREDENTIALS")), "{e}");
 }
+
+/// An API Gateway v2 event for `method path` with a bearer token and a JSON body.
+fn event(method: &str, path: &str, token: &str, body: Option<Value>) -> Value {
+    let mut ev = fixture("apigw-http/post-auth-token.json");
+    ev["rawPath"] = json!(path);
+    ev["requestContext"]["http"]["path"] = json!(path);
+    ev["requestContext"]["http"]["method"] = json!(method);
+    ev["headers"]["authorization"] = json!(format!("Bearer {token}"));
+    ev["body"] = json!(body.map(|b| b.to_string()).unwrap_or_default());
+    ev
+}
+
+#[tokio::test]
+async fn rest_function_signs_attachment_uploads_and_downloads_for_its_bucket() {
+    let client = aws::dynamodb().await;
+    let table = aws::unique_name("fn-chat");
+    stratus_dynamo::create_table(&client, &MAIN, &table).await.unwrap();
+    let objects = aws::s3_objects().await;
+    let app_secret = random_hex();
+    let arn = aws::create_secret(&json!({"jwt_secret": random_hex(), "apps": {"fixture-app": app_secret}})).await;
+    let runtime = RuntimeApi::start().await;
+    let _child = tokio::process::Command::new(env!("CARGO_BIN_EXE_stratus-rest"))
+        .envs(runtime.env("stratus-rest"))
+        .envs(aws::sdk_env())
+        .env(MAIN.name_env, &table)
+        .env("STRATUS_CREDENTIALS_SECRET", &arn)
+        .env("STRATUS_WS_MANAGEMENT_ENDPOINT", "http://127.0.0.1:9/prod")
+        .env("STRATUS_SIGNALING_URL", "wss://abc123ws.execute-api.us-east-1.amazonaws.com/prod")
+        .env("STRATUS_ATTACHMENTS_BUCKET", objects.bucket())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn stratus-rest");
+    let mut mint = fixture("apigw-http/post-auth-token.json");
+    mint["body"] = json!(json!({"app_key": "fixture-app", "app_secret": app_secret, "user_id": "ann"}).to_string());
+    let token = body(&runtime.invoke(mint).await.expect("token"))["access_token"].as_str().unwrap().to_owned();
+
+    let ok = |res: &Value, status: u64| {
+        assert_eq!(res["statusCode"], status, "{res}");
+        body(res)
+    };
+    let s = ok(
+        &runtime
+            .invoke(event(
+                "POST",
+                "/api/v1/chat/sessions",
+                &token,
+                Some(json!({"participants": ["ben"], "is_group": true})),
+            ))
+            .await
+            .unwrap(),
+        201,
+    )["session_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = b"%PDF-1.4 the minutes".to_vec();
+    let req = json!({"file_name": "minutes.pdf", "content_type": "application/pdf", "size": file.len()});
+    let t = ok(
+        &runtime
+            .invoke(event("POST", &format!("/api/v1/chat/sessions/{s}/attachments"), &token, Some(req)))
+            .await
+            .unwrap(),
+        201,
+    );
+    // The ticket points into the bucket the template names, on the SDK's endpoint (moto).
+    assert!(
+        t["upload_url"].as_str().unwrap().starts_with(&format!(
+            "{}/{}/chat/fixture-app/{s}/",
+            aws::endpoint().url,
+            objects.bucket()
+        )),
+        "{t}"
+    );
+    let headers = t["upload_headers"].as_object().unwrap();
+    let mut put = reqwest::Client::new().put(t["upload_url"].as_str().unwrap()).body(file.clone());
+    for (k, v) in headers.iter().filter(|(k, _)| *k != "content-length") {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    let a = t["attachment_id"].as_str().unwrap();
+    let msg = json!({"type": "file", "attachment_id": a});
+    ok(
+        &runtime
+            .invoke(event("POST", &format!("/api/v1/chat/sessions/{s}/messages"), &token, Some(msg)))
+            .await
+            .unwrap(),
+        201,
+    );
+    let d = ok(
+        &runtime
+            .invoke(event("GET", &format!("/api/v1/chat/sessions/{s}/attachments/{a}"), &token, None))
+            .await
+            .unwrap(),
+        200,
+    );
+    let got = reqwest::get(d["download_url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(got.to_vec(), file);
+}

@@ -76,6 +76,17 @@ impl Http {
         let text = res.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
+
+    /// An upload ticket of `token`'s for a 4-byte text file in session `path`, and the file
+    /// put to the store with it.
+    async fn uploaded(&self, token: &str, path: &str) -> Value {
+        let req = json!({"file_name": "note.txt", "content_type": "text/plain", "size": 4});
+        let (s, t) = self.send(&Method::POST, &format!("{path}/attachments"), Some(token), Some(&req)).await;
+        assert_eq!(s, 201, "{t}");
+        let put = self.http.put(t["upload_url"].as_str().unwrap()).header("content-type", "text/plain").body("note");
+        assert_eq!(put.send().await.unwrap().status(), 200);
+        t
+    }
 }
 
 fn claims(user: &str, overrides: Value) -> Value {
@@ -185,6 +196,17 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
     }
     let chat_path = |suffix: &str| format!("/api/v1/chat/sessions/{chat_id}{suffix}");
     let (m1, m2) = (chat_msgs[0].clone(), chat_msgs[1].clone());
+    // Her file message (attachment `a1`), and her file message `m4` whose upload the seed's
+    // `/chat/attachment` row attaches.
+    let a1 = api.uploaded(&alice, &chat_path("")).await["attachment_id"].as_str().unwrap().to_owned();
+    let body = json!({"type": "file", "attachment_id": a1});
+    let (st, m) = api.send(&Method::POST, &chat_path("/messages"), Some(&alice), Some(&body)).await;
+    assert_eq!(st, 201, "{m}");
+    let seed_upload = api.uploaded(&alice, &chat_path("")).await;
+    let body = json!({"sessionID": chat_id, "senderID": "alice", "message": "m4 picture", "type": "file"});
+    let (st, m) = api.send(&Method::POST, "/chat/message", Some(&alice), Some(&body)).await;
+    assert_eq!(st, 201, "{m}");
+    let m4 = m["data"]["message_id"].as_str().unwrap().to_owned();
     let chat_grants = "no grant governs chat: participation does";
 
     let not_own = "the route has no resource of one user that another could name";
@@ -401,6 +423,21 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
             Some(json!({"message_id": m1})),
         )),
         chat_row(row(Method::GET, "/api/v1/chat/sessions/{id}/usage", chat_path("/usage"), None)),
+        Row {
+            control: 201,
+            ..chat_row(row(
+                Method::POST,
+                "/api/v1/chat/sessions/{id}/attachments",
+                chat_path("/attachments"),
+                Some(json!({"file_name": "x.png", "content_type": "image/png", "size": 10})),
+            ))
+        },
+        chat_row(row(
+            Method::GET,
+            "/api/v1/chat/sessions/{id}/attachments/{attachment_id}",
+            chat_path(&format!("/attachments/{a1}")),
+            None,
+        )),
         // Seed 003's chat routes answer in its envelope: the status is in `/status`.
         Row {
             control: 201,
@@ -432,6 +469,18 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
         Row {
             other_user: Sees(404, "/status", json!(404)),
             ..seed_row(row(Method::GET, "/chat/messages/{id}", format!("/chat/messages/{chat_id}"), None))
+        },
+        // The body names no acting user: a stranger finds no session.
+        Row {
+            other_user: Sees(404, "/status", json!(404)),
+            ..seed_row(row(
+                Method::POST,
+                "/chat/attachment",
+                "/chat/attachment".into(),
+                Some(json!({"sessionId": chat_id, "messageId": m4, "attachment": {
+                    "type": "file", "url": seed_upload["url"], "name": "note.txt", "size": 4, "mimeType": "text/plain"
+                }})),
+            ))
         },
         Row {
             other_user: Sees(404, "/status", json!(404)),
@@ -512,10 +561,15 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
 
     let (_, page) = api.send(&Method::GET, &chat_path("/messages"), Some(&alice), None).await;
     let texts: Vec<&str> = page["messages"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
-    assert_eq!(texts, ["m2 goes", "m1 stays", "alice created the session"], "{page}");
-    assert_eq!(page["messages"][1]["reactions"], json!([]), "{page}");
+    assert_eq!(texts, ["m4 picture", "m2 goes", "m1 stays", "alice created the session"], "{page}");
+    assert_eq!(page["messages"][3]["reactions"], json!([]), "{page}");
+    assert_eq!(page["messages"][0].get("attachment"), None, "m4 has no attachment yet: {page}");
     let (_, usage) = api.send(&Method::GET, &chat_path("/usage"), Some(&alice), None).await;
-    assert_eq!((usage["messages"].as_u64(), usage["participants"].as_u64()), (Some(2), Some(2)), "{usage}");
+    assert_eq!(
+        (usage["messages"].as_u64(), usage["participants"].as_u64(), usage["attachments"].as_u64()),
+        (Some(4), Some(2), Some(1)),
+        "{usage}"
+    );
 
     // Each row's control succeeds, so the denials above were for their own reason.
     online[0].ok("joinRoom", json!({"roomId": "a-only-room"})).await;

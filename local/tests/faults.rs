@@ -169,6 +169,12 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
                 route.path.to_owned(),
                 Some(json!({"sessionId": "s1", "messageId": "m1", "reaction": {"type": "ok", "userId": "alice"}})),
             ),
+            "/chat/attachment" => (
+                route.path.to_owned(),
+                Some(json!({"sessionId": "s1", "messageId": "m1", "attachment": {
+                    "type": "file", "url": "http://x/chat/s1/a1", "name": "a.txt", "size": 1, "mimeType": "text/plain"
+                }})),
+            ),
             "/chat/messages/{id}" => ("/chat/messages/s1".into(), None),
             "/chat/usage/{id}" => ("/chat/usage/s1".into(), None),
             p if p.starts_with("/api/v1/chat/") => {
@@ -176,6 +182,7 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
                     .replace("{id}", "s1")
                     .replace("{user_id}", "bob")
                     .replace("{message_id}", "m1")
+                    .replace("{attachment_id}", "a1")
                     .replace("{emoji}", "ok");
                 let body = match (route.method.as_str(), p.rsplit('/').next().unwrap_or("")) {
                     ("POST", "sessions") => Some(json!({"participants": ["bob"], "is_group": true})),
@@ -183,6 +190,9 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
                     ("PUT", "{user_id}") => Some(json!({"role": "admin"})),
                     ("POST", "messages") | ("PATCH", _) => Some(json!({"text": "during the outage"})),
                     ("PUT", "read") => Some(json!({"message_id": "m1"})),
+                    ("POST", "attachments") => {
+                        Some(json!({"file_name": "a.txt", "content_type": "text/plain", "size": 1}))
+                    }
                     _ => None,
                 };
                 (path, body)

@@ -135,3 +135,78 @@ fn chrono_secs(t: &str) -> i64 {
     let at = humantime::parse_rfc3339(t).unwrap();
     at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
+
+/// Seed 003's attachment flow on the local stack: an image message first (`type: image`),
+/// the file uploaded by a ticket to the embedded object store, then `POST /chat/attachment`
+/// with the document's body naming that upload; the document's own example URL (outside the
+/// service) is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_client_attaches_an_uploaded_image_to_its_message() {
+    use reqwest::Method;
+    let local = LocalStack::start(BIN, &[], &[]).await;
+    let base = local.base.clone();
+    let (t123, t456) = (local.token("user123").await, local.token("user456").await);
+    let f = fixture();
+    let created =
+        send(&base, Method::POST, "/chat/session", Some(&t123), Some(&f["POST /chat/session"].to_string())).await;
+    let sid = created.1["data"]["session_id"].as_str().unwrap().to_owned();
+    let mut body = f["POST /chat/message"].clone();
+    body["sessionID"] = json!(sid);
+    body["type"] = json!("image");
+    body["message"] = json!("from the beach");
+    let sent = send(&base, Method::POST, "/chat/message", Some(&t123), Some(&body.to_string())).await;
+    assert_eq!((sent.0, sent.1["data"]["type"].as_str()), (201, Some("image")), "{}", sent.1);
+    let mid = sent.1["data"]["message_id"].as_str().unwrap().to_owned();
+
+    // The document's example, as written: an outside URL is not an upload of this service.
+    let mut attach = f["POST /chat/attachment"].clone();
+    attach["sessionId"] = json!(sid);
+    attach["messageId"] = json!(mid);
+    assert_seed_error(
+        &send(&base, Method::POST, "/chat/attachment", Some(&t123), Some(&attach.to_string())).await,
+        400,
+    );
+
+    // Upload by a ticket (the project's route), then attach it with the seed's body.
+    let image = vec![0xffu8; 1024];
+    let req = json!({"file_name": "vacation.jpg", "content_type": "image/jpeg", "size": image.len()});
+    let t = send(
+        &base,
+        Method::POST,
+        &format!("/api/v1/chat/sessions/{sid}/attachments"),
+        Some(&t123),
+        Some(&req.to_string()),
+    )
+    .await;
+    assert_eq!(t.0, 201, "{}", t.1);
+    let mut put = reqwest::Client::new().put(t.1["upload_url"].as_str().unwrap()).body(image.clone());
+    put = put.header("content-type", "image/jpeg");
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    attach["attachment"]["url"] = t.1["url"].clone();
+    attach["attachment"]["size"] = json!(image.len());
+    // Another user's message, or a size that is not the upload's: refused.
+    let theirs = send(&base, Method::POST, "/chat/attachment", Some(&t456), Some(&attach.to_string())).await;
+    assert_seed_error(&theirs, 403);
+    let mut wrong = attach.clone();
+    wrong["attachment"]["size"] = json!(1024000);
+    assert_seed_error(&send(&base, Method::POST, "/chat/attachment", Some(&t123), Some(&wrong.to_string())).await, 400);
+    let done = send(&base, Method::POST, "/chat/attachment", Some(&t123), Some(&attach.to_string())).await;
+    assert_eq!(done.0, 200, "{}", done.1);
+    let a = &done.1["data"]["attachment"];
+    assert_eq!((a["file_name"].as_str(), a["size"].as_u64()), (Some("vacation.jpg"), Some(1024)), "{}", done.1);
+    // A participant downloads it; the usage counts it once; attaching again is a conflict.
+    let aid = a["attachment_id"].as_str().unwrap();
+    let d =
+        send(&base, Method::GET, &format!("/api/v1/chat/sessions/{sid}/attachments/{aid}"), Some(&t456), None).await;
+    let got = reqwest::get(d.1["download_url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(got.to_vec(), image);
+    let usage = send(&base, Method::GET, &format!("/chat/usage/{sid}"), Some(&t456), None).await;
+    assert_eq!(
+        (usage.1["data"]["attachments"].as_u64(), usage.1["data"]["attachment_bytes"].as_u64()),
+        (Some(1), Some(1024))
+    );
+    assert_seed_error(
+        &send(&base, Method::POST, "/chat/attachment", Some(&t123), Some(&attach.to_string())).await,
+        409,
+    );
+}

@@ -961,8 +961,8 @@ impl AppChats<'_> {
         if !matches!(kind, MessageType::Image | MessageType::File) {
             return Err(invalid("attachment.type is `image` or `file`"));
         }
-        let a = self.attachment_of_url(id, declared.url)?;
         let seat = self.open_seat(me, id, now).await?;
+        let a = self.attachment_of_url(id, declared.url)?;
         let msg = self.message(id, m).await?.ok_or_else(no_message)?;
         if msg.sender != *me || msg.message_type == MessageType::System || msg.deleted_at.is_some() {
             return Err(rejected(ErrorCode::Forbidden, "an attachment goes on a message of your own"));
