@@ -90,7 +90,7 @@ async fn main() {
             let (page, tot) = calls.history(&alice, t, o, limit, offset, clock.now_ms()).await.unwrap();
             ms.push(s.elapsed().as_secs_f64() * 1000.0);
             // A full page unless the history runs out first (a small `n`, as in the smoke test).
-            let left = (tot as u64).saturating_sub(offset as u64);
+            let left = tot.saturating_sub(offset as u64);
             assert_eq!(page.len() as u64, left.min(limit as u64), "{name}");
             total = tot;
         }

@@ -61,7 +61,12 @@ async fn store_operations() {
     let s = chat.create(&user(0), &req, clock.now_ms()).await.unwrap();
     let create = table.take();
     let id = ChatSessionId::from(s.session_id.as_str());
-    let msg = SendMessage { message_type: None, text: Some("hello".into()), client_message_id: Some("c1".into()) };
+    let msg = SendMessage {
+        message_type: None,
+        text: Some("hello".into()),
+        client_message_id: Some("c1".into()),
+        attachment_id: None,
+    };
     let (m, _) = chat.send(&user(0), &id, &msg, clock.now_ms()).await.unwrap();
     let send = table.take();
     let (_, _) = chat.send(&user(0), &id, &msg, clock.now_ms()).await.unwrap();
