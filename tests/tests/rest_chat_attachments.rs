@@ -217,3 +217,13 @@ stratus_tests::on_both_stores!(
     retry_expiry,
     a_retried_attachment_send_makes_one_message_and_an_expired_session_takes_no_uploads
 );
+
+#[tokio::test]
+async fn without_an_object_store_uploads_answer_service_unavailable() {
+    let api = TestApi::memory_with(|s| s.with_objects(None));
+    let ta = api.token("alice").await;
+    let s = group(&api, &ta, &["bob"]).await;
+    ticket(&api, &ta, &s, "a.txt", "text/plain", 1).await.assert_error(503, "SERVICE_UNAVAILABLE");
+    let r = send(&api, &ta, &s, json!({"text": "text still works"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
