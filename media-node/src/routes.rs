@@ -245,6 +245,13 @@ async fn layers(State(st): St, Path((room, pid, cid)): Path<(String, String, Str
     ok(st.sfu.command(&room, cmd).await?.consumer()?)
 }
 
+async fn quality(State(st): St, Path((room, pid)): Path<(String, String)>, b: Bytes) -> Res<QualityInfo> {
+    ids([&room, &pid])?;
+    let req: QualityRequest = body(&b)?;
+    let cmd = Command::SetQuality { participant: pid, quality: req.quality };
+    ok(st.sfu.command(&room, cmd).await?.quality()?)
+}
+
 /// The control routes (declared in `stratus_protocol::control`); the caller adds the
 /// signature check in front of them.
 pub fn control() -> Router<Arc<NodeState>> {
@@ -257,6 +264,7 @@ pub fn control() -> Router<Arc<NodeState>> {
         .serve(c::ROOM_CLOSE, close_room)
         .serve(c::PARTICIPANT_JOIN, join)
         .serve(c::PARTICIPANT_LEAVE, leave)
+        .serve(c::PARTICIPANT_QUALITY, quality)
         .serve(c::TRANSPORT_CREATE, create_transport)
         .serve(c::TRANSPORT_ANSWER, answer)
         .serve(c::TRANSPORT_RESTART_ICE, restart_ice)

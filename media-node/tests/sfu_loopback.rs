@@ -163,6 +163,68 @@ async fn a_consumer_gets_the_simulcast_layer_it_prefers_and_switches_on_a_keyfra
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_participants_quality_picks_the_layers_and_the_bitrate_cap_of_what_it_receives() {
+    let t = start_node(1).await;
+    let n = &t.node;
+    let _: RoomInfo = n.put("/v1/rooms/q", &serde_json::json!({})).await.unwrap();
+    join(&t, "q", "pub", "c-pub").await;
+    join(&t, "q", "sub", "c-sub").await;
+    // Each layer ~1.4 Mbps of payload (6 packets of 1000 bytes, 30 frames a second).
+    let opts = PublishOptions {
+        audio: false,
+        rids: vec!["q", "h", "f"],
+        keyframe_every: 20,
+        packets_per_frame: 6,
+        ..Default::default()
+    };
+    let publisher = Publisher::start(n, "q", "pub", opts).await;
+    let video = publisher.producer(MediaKind::Video).clone();
+    let quality = |q: u8| async move {
+        n.put::<_, QualityInfo>("/v1/rooms/q/participants/sub/quality", &QualityRequest { quality: q }).await
+    };
+    // Set before subscribing: the new consumer starts on quality 10's layers.
+    let info = quality(10).await.unwrap();
+    assert_eq!((info.spatial_layer, info.temporal_layer, info.max_bitrate), (0, Some(0), 400_000));
+    assert!(info.consumers.is_empty());
+    let sub = Subscriber::start(n, "q", "sub").await;
+    let cv = sub.subscribe(n, &video.producer_id, None).await;
+    assert_eq!(cv.preferred_layers, Some(Layers { spatial_layer: 0, temporal_layer: Some(0) }));
+    sub.connected().await;
+    let layer = |p: &bytes::Bytes| p[11];
+    let lately = |want: u8| {
+        let got = sub.got(cv.ssrc);
+        got.len() > 60 && got[got.len() - 40..].iter().all(|p| layer(p) == want)
+    };
+    eventually("layer q at quality 10", Duration::from_secs(10), || lately(b'q')).await;
+
+    // 90: the top layer; its ~1.4 Mbps is within 2.4 Mbps.
+    let info = quality(90).await.unwrap();
+    let c = info.consumers.iter().find(|c| c.consumer_id == cv.consumer_id).expect("the video consumer");
+    assert_eq!(c.preferred_layers, Some(Layers { spatial_layer: 2, temporal_layer: None }));
+    eventually("layer f at quality 90", Duration::from_secs(10), || lately(b'f')).await;
+    // 40 asks for the middle layer, whose ~1.4 Mbps is over 40's 1.15 Mbps cap: the cap holds
+    // it on the lowest layer.
+    let info = quality(40).await.unwrap();
+    assert_eq!((info.spatial_layer, info.max_bitrate), (1, 1_150_000));
+    eventually("layer q under quality 40's cap", Duration::from_secs(10), || lately(b'q')).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(lately(b'q'), "the cap keeps holding");
+    // An explicit preference overrides the quality (and its cap).
+    let path = format!("/v1/rooms/q/participants/sub/consumers/{}/layers", cv.consumer_id);
+    let _: ConsumerInfo = n.put(&path, &Layers { spatial_layer: 1, temporal_layer: None }).await.unwrap();
+    eventually("layer h as asked", Duration::from_secs(10), || lately(b'h')).await;
+    // Out of range, or a stranger: refused.
+    let (status, body) = quality(101).await.unwrap_err();
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("VALIDATION_ERROR")));
+    let (status, body) = n
+        .put::<_, QualityInfo>("/v1/rooms/q/participants/nobody/quality", &QualityRequest { quality: 50 })
+        .await
+        .unwrap_err();
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("PARTICIPANT_NOT_FOUND")));
+    publisher.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_control_input_gets_its_error_and_changes_nothing() {
     let t = start_node(2).await;
     let n = &t.node;

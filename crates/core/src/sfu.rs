@@ -29,7 +29,7 @@ use std::sync::Arc;
 use stratus_protocol::control::{self, Route};
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::{AppId, ConnectionId, NodeId, ParticipantId, RoomId, UserId, is_valid_id};
-use stratus_protocol::media::{AnswerRequest, Layers, RoomInfo};
+use stratus_protocol::media::{AnswerRequest, Layers, MAX_QUALITY, QualityInfo, QualityRequest, RoomInfo};
 use stratus_protocol::sfu::{CreateRoom, JoinRoomResponse, RoomMoved, RoomRef, RoomSummary, SfuRequest};
 use stratus_protocol::ws::{envelope, event};
 
@@ -122,6 +122,13 @@ fn id(v: &str, what: &str) -> Result<(), RoomError> {
     } else {
         Err(rejected(ErrorCode::ValidationError, format!("`{what}` must be an id of 1-128 of A-Z a-z 0-9 . _ @ : -")))
     }
+}
+
+fn quality_in_range(q: u8) -> Result<(), RoomError> {
+    if q > MAX_QUALITY {
+        return Err(rejected(ErrorCode::ValidationError, format!("quality is 0 to {MAX_QUALITY}")));
+    }
+    Ok(())
 }
 
 fn to_json<T: Serialize>(v: &T) -> Json {
@@ -509,6 +516,54 @@ impl AppRooms<'_> {
         Ok(left)
     }
 
+    /// Receive quality `q` for every connection of `user` in `room` (REST); their video
+    /// consumers after it. `PARTICIPANT_NOT_FOUND` when the user has none there.
+    pub async fn set_quality_user(
+        &self,
+        caller: &Caller,
+        room: &RoomId,
+        q: u8,
+        now: Millis,
+    ) -> Result<QualityInfo, RoomError> {
+        quality_in_range(q)?;
+        Self::allowed(caller, room)?;
+        rooms::get(self.table.as_ref(), room).await?;
+        let mine: Vec<Member> = rooms::members(self.table.as_ref(), room)
+            .await?
+            .into_iter()
+            .filter(|m| m.user_id == caller.user_id && m.connection_id.is_some())
+            .collect();
+        if mine.is_empty() {
+            return Err(rejected(ErrorCode::ParticipantNotFound, format!("you are not in room {room}")));
+        }
+        let node = match self.live_node(room).await? {
+            Some(n) => n,
+            None => {
+                self.placement(room, now).await?;
+                return Err(rejected(
+                    ErrorCode::ServiceUnavailable,
+                    "the room's media node was lost; join the room again",
+                ));
+            }
+        };
+        let body = to_json(&QualityRequest { quality: q });
+        let mut out: Option<QualityInfo> = None;
+        for m in &mine {
+            let args = [self.on_node(room).to_string(), m.participant_id.to_string()];
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let v =
+                self.call_room_node(room, &node, control::PARTICIPANT_QUALITY, &args, Some(body.clone()), now).await?;
+            let info: QualityInfo = serde_json::from_value(v).map_err(|e| {
+                control_err(ControlFailure { status: 200, unreachable: false, code: None, message: e.to_string() })
+            })?;
+            match &mut out {
+                Some(o) => o.consumers.extend(info.consumers),
+                None => out = Some(info),
+            }
+        }
+        Ok(out.expect("at least one participant"))
+    }
+
     /// May the caller see this room: its owner, a member, an admin, or a token granted it.
     pub async fn visible(&self, caller: &Caller, r: &RoomRecord) -> Result<bool, RoomError> {
         if caller.admin || r.owner == caller.user_id || caller.grant_room.as_ref() == Some(&r.id) {
@@ -609,6 +664,10 @@ impl AppRooms<'_> {
                 id(&r.consumer_id, "consumerId")?;
                 let layers: Layers = r.layers();
                 node_call(control::CONSUMER_LAYERS, vec![r.consumer_id], Some(to_json(&layers))).await
+            }
+            SfuRequest::SetQuality(r) => {
+                quality_in_range(r.quality)?;
+                node_call(control::PARTICIPANT_QUALITY, vec![], Some(to_json(&r))).await
             }
         }
     }

@@ -54,6 +54,7 @@ routes! {
     ROOM_CLOSE "DELETE" "/v1/rooms/{room}";
     PARTICIPANT_JOIN "PUT" "/v1/rooms/{room}/participants/{participant}";
     PARTICIPANT_LEAVE "DELETE" "/v1/rooms/{room}/participants/{participant}";
+    PARTICIPANT_QUALITY "PUT" "/v1/rooms/{room}/participants/{participant}/quality";
     TRANSPORT_CREATE "POST" "/v1/rooms/{room}/participants/{participant}/transports";
     TRANSPORT_ANSWER "POST" "/v1/rooms/{room}/participants/{participant}/transports/{transport}/answer";
     TRANSPORT_RESTART_ICE "POST" "/v1/rooms/{room}/participants/{participant}/transports/{transport}/restart-ice";

@@ -175,6 +175,51 @@ pub struct Layers {
     pub temporal_layer: Option<u8>,
 }
 
+/// Highest receive quality ([`QualityRequest`]).
+pub const MAX_QUALITY: u8 = 100;
+
+/// A participant's receive quality, 0 (least) to 100 (best): what the node forwards to them
+/// of every video they subscribe to, now and later. [`quality_layers`] and
+/// [`quality_max_bitrate`] say how it maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QualityRequest {
+    pub quality: u8,
+}
+
+/// The quality set, what it maps to, and the participant's video consumers after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct QualityInfo {
+    pub quality: u8,
+    /// The spatial layer asked for of a three-layer simulcast (fewer layers: the nearest).
+    pub spatial_layer: u8,
+    /// The highest temporal layer forwarded; all when absent.
+    pub temporal_layer: Option<u8>,
+    /// A layer above this many bits per second (as the node measures it) is not forwarded.
+    pub max_bitrate: u64,
+    pub consumers: Vec<ConsumerInfo>,
+}
+
+/// The layers quality `q` asks of a video whose highest spatial layer is `top`:
+/// 67–100 the highest, 34–66 the middle (layer 1), 0–33 the lowest; below 20 only the base
+/// temporal layer (about half the frame rate, where the publisher sends temporal layers).
+pub fn quality_layers(q: u8, top: u8) -> Layers {
+    let spatial = match q {
+        67.. => top,
+        34..=66 => top.min(1),
+        _ => 0,
+    };
+    Layers { spatial_layer: spatial, temporal_layer: (q < 20).then_some(0) }
+}
+
+/// The bitrate cap of quality `q`: 150 kbps at 0, 25 kbps more per point (1.4 Mbps at 50,
+/// 2.65 Mbps at 100). The node forwards the highest layer within the preference whose
+/// measured bitrate fits, and the lowest active layer when none does.
+pub fn quality_max_bitrate(q: u8) -> u64 {
+    150_000 + 25_000 * u64::from(q.min(MAX_QUALITY))
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscribeRequest {

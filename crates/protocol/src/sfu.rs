@@ -20,6 +20,7 @@
 //! | `unsubscribe` | `{consumerId}` | `{offer?}` |
 //! | `pause`, `resume` | `{consumerId}` | [`ConsumerInfo`] |
 //! | `setPreferredLayers` | `{consumerId, spatialLayer, temporalLayer?}` | [`ConsumerInfo`] |
+//! | `setQuality` | `{quality}` (0–100, every video the caller receives) | [`QualityInfo`] |
 //!
 //! A connection is in at most one SFU room; its participant id is its connection id.
 //! Events (pushed by the media node): `participantJoined`, `participantLeft`,
@@ -29,7 +30,7 @@
 
 use crate::media::{
     ConsumerInfo, CreateTransportRequest, Layers, NegotiationResponse, ParticipantInfo, ProducerInfo, PublishRequest,
-    PublishResponse, RtpCapabilities, SubscribeRequest, SubscribeResponse, TransportInfo,
+    PublishResponse, QualityInfo, QualityRequest, RtpCapabilities, SubscribeRequest, SubscribeResponse, TransportInfo,
 };
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -90,11 +91,33 @@ sfu_methods! {
     Pause "pause" (ConsumerRef) -> ConsumerInfo;
     Resume "resume" (ConsumerRef) -> ConsumerInfo;
     SetPreferredLayers "setPreferredLayers" (PreferredLayers) -> ConsumerInfo;
+    SetQuality "setQuality" (QualityRequest) -> QualityInfo;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
+
+/// Seed 003's call routes with its bodies as written, in its `{status, message, data}`
+/// envelope (`crate::chat::seed::SeedEnvelope`).
+///
+/// - `POST /call/quality` [`SeedQuality`] → 200, `data`: [`QualityInfo`]
+pub mod seed {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SeedQuality {
+        /// The group room (a 1:1 call's media is peer to peer: no node to set it on).
+        #[serde(rename = "sessionId")]
+        pub session_id: String,
+        /// Whose receive quality: the caller's own user id.
+        #[serde(rename = "participantId")]
+        pub participant_id: String,
+        /// 0–100.
+        pub quality: u8,
+    }
+}
 
 /// `createRoom`, and the body of `POST /api/v1/rooms` and `POST /api/v1/rooms/join`. Room
 /// bodies are camelCase like the rest of the SFU dialect; REST callers' snake_case

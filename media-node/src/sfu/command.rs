@@ -23,6 +23,7 @@ pub enum Command {
     Unsubscribe { participant: String, consumer: String },
     PauseConsumer { participant: String, consumer: String, paused: bool },
     SetLayers { participant: String, consumer: String, layers: Layers },
+    SetQuality { participant: String, quality: u8 },
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ pub enum Reply {
     Producer(ProducerInfo),
     Subscribed(SubscribeResponse),
     Consumer(ConsumerInfo),
+    Quality(QualityInfo),
     Done,
 }
 
@@ -63,6 +65,7 @@ take! {
     producer -> ProducerInfo = Reply::Producer(p) => p;
     subscribed -> SubscribeResponse = Reply::Subscribed(s) => s;
     consumer -> ConsumerInfo = Reply::Consumer(c) => c;
+    quality -> QualityInfo = Reply::Quality(q) => q;
     done -> () = Reply::Done => ();
 }
 

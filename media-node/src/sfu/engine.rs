@@ -12,7 +12,7 @@
 
 use super::codec::{self, Format, PayloadInfo};
 use super::command::{Command, Reply};
-use super::forward::{Forwarder, Verdict};
+use super::forward::{Forwarder, Verdict, pick_layer};
 use super::{Outbound, SfuError};
 use super::{demux, feedback};
 use crate::metrics::Metrics;
@@ -78,6 +78,9 @@ struct Participant {
     transports: Vec<TransportKey>,
     producers: Vec<ProducerKey>,
     consumers: Vec<ConsumerKey>,
+    /// Receive quality 0–100 (`setQuality`): its layers and bitrate cap go to every video
+    /// consumer, present and future.
+    quality: Option<u8>,
 }
 
 struct Transport {
@@ -169,6 +172,29 @@ struct Stream {
     layer: u8,
     last_seq: Option<u16>,
     last_seen: Instant,
+    /// Payload bits since `since`; `bps` is the last full window's rate.
+    bits: u64,
+    since: Instant,
+    bps: u64,
+}
+
+/// How long a layer's bitrate is measured over.
+const BITRATE_WINDOW: Duration = Duration::from_secs(1);
+
+impl Stream {
+    fn new(ssrc: u32, layer: u8, at: Instant) -> Stream {
+        Stream { ssrc, layer, last_seq: None, last_seen: at, bits: 0, since: at, bps: 0 }
+    }
+
+    fn count(&mut self, bytes: usize, at: Instant) {
+        self.bits += bytes as u64 * 8;
+        let elapsed = at.saturating_duration_since(self.since);
+        if elapsed >= BITRATE_WINDOW {
+            self.bps = self.bits * 1_000_000 / elapsed.as_micros().max(1) as u64;
+            self.bits = 0;
+            self.since = at;
+        }
+    }
 }
 
 struct Consumer {
@@ -181,6 +207,9 @@ struct Consumer {
     mid: Option<String>,
     ssrc: u32,
     preferred: Option<Layers>,
+    /// The participant's quality's cap (bits per second); none after an explicit
+    /// `setPreferredLayers`.
+    max_bitrate: Option<u64>,
     fwd: Forwarder,
     /// Publisher payload type → subscriber payload type; publisher extension id → subscriber id.
     /// Filled once the subscriber's answer is in.
@@ -347,6 +376,9 @@ impl Engine {
             }
             Command::SetLayers { participant, consumer, layers } => {
                 Reply::Consumer(self.set_layers(room, &participant, &consumer, layers, now)?)
+            }
+            Command::SetQuality { participant, quality } => {
+                Reply::Quality(self.set_quality(room, &participant, quality, now)?)
             }
         })
     }
@@ -579,13 +611,14 @@ impl Engine {
                     recv.track().rid(ssrc).map(|s| s.to_string())
                 });
                 let layer = rid.and_then(|r| p.rids.iter().position(|x| *x == r)).unwrap_or(0) as u8;
-                p.streams.push(Stream { ssrc, layer, last_seq: None, last_seen: at });
+                p.streams.push(Stream::new(ssrc, layer, at));
                 p.streams.len() - 1
             }
         };
         let seq = packet.header.sequence_number;
         let stream = &mut p.streams[si];
         stream.last_seen = at;
+        stream.count(packet.payload.len(), at);
         if let Some(last) = stream.last_seq {
             let gap = seq.wrapping_sub(last);
             if gap == 0 || gap >= 0x8000 {
@@ -611,12 +644,14 @@ impl Engine {
         let top = p.top_layer();
         // Layers the publisher actually sends (a simulcast encoding can be off), once per
         // packet rather than per consumer.
-        let active = p
-            .streams
-            .iter()
-            .filter(|s| at.saturating_duration_since(s.last_seen) < Duration::from_secs(2))
-            .fold(0u32, |m, s| m | 1 << s.layer);
-        let is_active = |l: u8| active & (1 << l) != 0;
+        let mut bps = [0u64; 8];
+        let mut active = 0u32;
+        for s in p.streams.iter().filter(|s| at.saturating_duration_since(s.last_seen) < Duration::from_secs(2)) {
+            active |= 1 << s.layer;
+            if let Some(b) = bps.get_mut(s.layer as usize) {
+                *b = s.bps;
+            }
+        }
         let ext_in = std::mem::take(&mut packet.header.extensions);
         // The publisher's padding belongs to its extension block, not the copies' rewritten
         // ones: kept, it makes `rtp` size a header larger than it writes, and SRTP refuses
@@ -631,10 +666,8 @@ impl Engine {
             if !c.negotiated || !t.connected {
                 continue;
             }
-            let want = c.preferred.map(|l| l.spatial_layer).unwrap_or(top).min(top);
-            // The highest active layer not above the preference, else the lowest active one.
-            let target =
-                (0..=want).rev().find(|&l| is_active(l)).or_else(|| (0..=top).find(|&l| is_active(l))).unwrap_or(0);
+            let want = c.preferred.map(|l| l.spatial_layer).unwrap_or(top);
+            let target = pick_layer(want, top, active, c.max_bitrate, &bps);
             match c.fwd.on_packet(layer, target, seq, packet.header.timestamp, info, at) {
                 Verdict::Drop => {}
                 Verdict::NeedKeyframe => need_keyframe |= 1 << target,
@@ -915,6 +948,7 @@ impl Engine {
                 transports: vec![],
                 producers: vec![],
                 consumers: vec![],
+                quality: None,
             },
         );
         Metrics::add(&self.metrics.participants, 1);
@@ -1204,10 +1238,19 @@ impl Engine {
                 ));
             }
         };
+        let quality = self.participant(room, pid)?.quality;
         let p = &self.producers[&pk];
         if let Some(l) = req.preferred_layers {
             p.check_layers("preferredLayers", l)?;
         }
+        // The subscriber's quality, unless this subscription names its layers.
+        let (preferred, max_bitrate) = match (req.preferred_layers, quality) {
+            (Some(l), _) => (Some(l), None),
+            (None, Some(q)) if p.kind == MediaKind::Video => {
+                (Some(quality_layers(q, p.top_layer())), Some(quality_max_bitrate(q)))
+            }
+            _ => (None, None),
+        };
         let (kind, stream, clock) =
             (p.kind, p.participant.clone(), if p.kind == MediaKind::Audio { 48000 } else { 90000 });
         let codec = p.codecs.first().map(|c| c.2.clone());
@@ -1248,7 +1291,7 @@ impl Engine {
                 .and_then(|tr| tr.sender())
                 .ok_or_else(|| err(ErrorCode::InternalError, "new transceiver has no sender"))?;
         t.consumers_by_track.insert(id.clone(), ck);
-        let max_temporal = req.preferred_layers.and_then(|l| l.temporal_layer);
+        let max_temporal = preferred.and_then(|l| l.temporal_layer);
         self.consumers.insert(
             ck,
             Consumer {
@@ -1260,7 +1303,8 @@ impl Engine {
                 sender,
                 mid: None,
                 ssrc,
-                preferred: req.preferred_layers,
+                preferred,
+                max_bitrate,
                 fwd: Forwarder::new(clock, req.paused, max_temporal),
                 pt_map: vec![],
                 ext_map: vec![],
@@ -1451,6 +1495,7 @@ impl Engine {
         self.producers[&c.producer].check_layers("spatialLayer", layers)?;
         let c = self.consumers.get_mut(&ck).expect("consumer");
         c.preferred = Some(layers);
+        c.max_bitrate = None;
         c.fwd.max_temporal = layers.temporal_layer;
         if c.fwd.current() != Some(layers.spatial_layer) {
             let pk = c.producer;
@@ -1460,6 +1505,44 @@ impl Engine {
             self.request_keyframe(pk, now);
         }
         Ok(self.consumer_info(ck).expect("consumer"))
+    }
+
+    /// Quality `q` for everything `pid` receives: each video consumer gets its layers and
+    /// bitrate cap (a switch waits for the new layer's keyframe, asked for now), and so does
+    /// every later one.
+    fn set_quality(&mut self, room: &str, pid: &str, q: u8, now: Instant) -> Result<QualityInfo, SfuError> {
+        if q > MAX_QUALITY {
+            return Err(err(ErrorCode::ValidationError, format!("quality is 0 to {MAX_QUALITY}")));
+        }
+        let p = self.participant(room, pid)?;
+        p.quality = Some(q);
+        let consumers = p.consumers.clone();
+        let mut infos = vec![];
+        for ck in consumers {
+            let Some(c) = self.consumers.get_mut(&ck) else { continue };
+            let Some(producer) = self.producers.get_mut(&c.producer) else { continue };
+            if producer.kind != MediaKind::Video {
+                continue;
+            }
+            let layers = quality_layers(q, producer.top_layer());
+            c.preferred = Some(layers);
+            c.max_bitrate = Some(quality_max_bitrate(q));
+            c.fwd.max_temporal = layers.temporal_layer;
+            if c.fwd.current().is_some_and(|l| l != layers.spatial_layer) {
+                producer.keyframe_wanted |= 1 << layers.spatial_layer;
+                let pk = c.producer;
+                self.request_keyframe(pk, now);
+            }
+            infos.extend(self.consumer_info(ck));
+        }
+        let asked = quality_layers(q, 2);
+        Ok(QualityInfo {
+            quality: q,
+            spatial_layer: asked.spatial_layer,
+            temporal_layer: asked.temporal_layer,
+            max_bitrate: quality_max_bitrate(q),
+            consumers: infos,
+        })
     }
 
     fn restart_ice(

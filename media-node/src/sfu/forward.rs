@@ -10,6 +10,19 @@
 use super::codec::PayloadInfo;
 use std::time::Instant;
 
+/// The layer a consumer should be on: the highest active layer not above `want` whose
+/// measured bitrate (`bps[layer]`, 0 while unmeasured) fits `cap`; else the lowest active
+/// one; else 0. `active` has a bit per layer the publisher sends now.
+pub fn pick_layer(want: u8, top: u8, active: u32, cap: Option<u64>, bps: &[u64; 8]) -> u8 {
+    let is_active = |l: u8| active & (1 << l) != 0;
+    let fits = |l: u8| cap.is_none_or(|c| bps[l as usize] <= c);
+    (0..=want.min(top))
+        .rev()
+        .find(|&l| is_active(l) && fits(l))
+        .or_else(|| (0..=top).find(|&l| is_active(l)))
+        .unwrap_or(0)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Drop,
@@ -100,6 +113,21 @@ mod tests {
 
     const KEY: PayloadInfo = PayloadInfo { keyframe: true, temporal: None };
     const DELTA: PayloadInfo = PayloadInfo { keyframe: false, temporal: None };
+
+    #[test]
+    fn the_layer_picked_is_the_best_active_one_within_the_preference_and_the_cap() {
+        let all = 0b111;
+        let bps = [200_000, 700_000, 2_500_000, 0, 0, 0, 0, 0];
+        assert_eq!(pick_layer(2, 2, all, None, &bps), 2, "no cap: the preference");
+        assert_eq!(pick_layer(1, 2, all, None, &bps), 1);
+        assert_eq!(pick_layer(2, 2, all, Some(1_000_000), &bps), 1, "layer 2 is over the cap");
+        assert_eq!(pick_layer(2, 2, all, Some(100_000), &bps), 0, "nothing fits: the lowest");
+        assert_eq!(pick_layer(2, 2, 0b011, Some(3_000_000), &bps), 1, "layer 2 is off");
+        assert_eq!(pick_layer(0, 2, 0b110, None, &bps), 1, "the wanted layer is off: the lowest active");
+        let unmeasured = [0; 8];
+        assert_eq!(pick_layer(2, 2, all, Some(1), &unmeasured), 2, "an unmeasured layer is not held back");
+        assert_eq!(pick_layer(5, 0, 0b1, None, &bps), 0, "never above the publisher's top");
+    }
 
     #[test]
     fn starts_only_on_a_keyframe_of_the_target_layer() {

@@ -63,6 +63,9 @@ fn table() -> Vec<(Route, MethodRouter<AppState>)> {
         r(Method::POST, "/api/v1/rooms/join", Token, post(rooms::join)),
         r(Method::GET, "/api/v1/rooms/{id}", Token, get(rooms::get)),
         r(Method::POST, "/api/v1/rooms/{id}/leave", Token, post(rooms::leave)),
+        r(Method::PUT, "/api/v1/rooms/{id}/quality", Token, put(rooms::quality)),
+        // Seed 003's call quality, its body and envelope.
+        r(Method::POST, "/call/quality", Token, post(rooms::seed_quality)),
         r(Method::POST, "/api/v1/chat/sessions", Token, post(chat::create)),
         r(Method::GET, "/api/v1/chat/sessions", Token, get(chat::list)),
         r(Method::GET, "/api/v1/chat/sessions/{id}", Token, get(chat::get)),

@@ -5,6 +5,7 @@
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser};
+use crate::routes::seed_chat::{Seed, SeedError, ok};
 use crate::state::{AppState, InApp};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,6 +15,8 @@ use stratus_core::sfu::{AppRooms, Caller, summary};
 use stratus_protocol::auth::Claims;
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::ids::RoomId;
+use stratus_protocol::media::{QualityInfo, QualityRequest};
+use stratus_protocol::sfu::seed::SeedQuality;
 use stratus_protocol::sfu::{CreateRoom, JoinResult, RoomDetail, RoomList, RoomMember};
 
 fn caller(c: &Claims) -> Caller {
@@ -159,4 +162,34 @@ pub async fn leave(
     let t = st.app(&me);
     sfu(&t)?.leave_user(&caller(&me), &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Receive quality 0–100 for every connection of the caller in the room: the simulcast layer
+/// and bitrate cap of every video they receive there (docs/api.md, "Quality").
+pub async fn quality(
+    State(st): State<AppState>,
+    AuthUser(me): AuthUser,
+    Path(id): Path<RoomId>,
+    ApiJson(req): ApiJson<QualityRequest>,
+) -> Result<Json<QualityInfo>, ApiError> {
+    let t = st.app(&me);
+    Ok(Json(sfu(&t)?.set_quality_user(&caller(&me), &id, req.quality, st.clock.now_ms()).await?))
+}
+
+/// Seed 003's `POST /call/quality` `{sessionId, participantId, quality}`, in its envelope:
+/// the caller's own quality (`participantId` must be the caller) in room `sessionId`.
+pub async fn seed_quality(
+    State(st): State<AppState>,
+    me: Result<AuthUser, ApiError>,
+    body: Result<ApiJson<SeedQuality>, ApiError>,
+) -> Seed<QualityInfo> {
+    let AuthUser(me) = me?;
+    let ApiJson(req) = body?;
+    if req.participant_id != me.user_id.as_str() {
+        return Err(SeedError(ApiError::new(ErrorCode::Forbidden, "participantId must be the authenticated user")));
+    }
+    let t = st.app(&me);
+    let room = RoomId::from(req.session_id.as_str());
+    let info = sfu(&t)?.set_quality_user(&caller(&me), &room, req.quality, st.clock.now_ms()).await?;
+    ok(StatusCode::OK, "quality updated", info)
 }

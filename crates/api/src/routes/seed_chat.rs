@@ -43,9 +43,9 @@ impl IntoResponse for SeedError {
     }
 }
 
-type Seed<T> = Result<(StatusCode, Json<SeedEnvelope<T>>), SeedError>;
+pub(crate) type Seed<T> = Result<(StatusCode, Json<SeedEnvelope<T>>), SeedError>;
 
-fn ok<T: Serialize>(status: StatusCode, message: &str, data: T) -> Seed<T> {
+pub(crate) fn ok<T: Serialize>(status: StatusCode, message: &str, data: T) -> Seed<T> {
     Ok((status, Json(SeedEnvelope { status: status.as_u16(), message: message.to_owned(), data: Some(data) })))
 }
 
