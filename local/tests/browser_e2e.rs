@@ -73,6 +73,8 @@ async fn the_sdk_surfaces_server_errors_as_typed_errors_and_subscribes_selective
     // Simulcast from Chrome: the lowest layer is a quarter of the top one's width.
     let (low, high) = (s["lowWidth"].as_u64().unwrap(), s["highWidth"].as_u64().unwrap());
     assert!(low < high, "{s}");
+    // setQuality(10) brought the lower layer back.
+    assert!(s["quality10Width"].as_u64().unwrap() < high, "{s}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

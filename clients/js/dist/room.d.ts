@@ -1,7 +1,7 @@
 import type { IceServers } from './ice.js';
 import { Emitter } from './emitter.js';
 import { StratusError } from './errors.js';
-import type { Layers, MediaKind, ProducerInfo } from './protocol.js';
+import type { Layers, MediaKind, ProducerInfo, QualityInfo } from './protocol.js';
 import type { Signaling } from './signaling.js';
 export interface PublishOptions {
     /** Capture the microphone (constraints allowed); default true. Ignored with `stream`. */
@@ -155,7 +155,14 @@ export declare class Room extends Emitter<RoomEvents> {
     resume(consumerId: string): Promise<void>;
     /** Asks for a simulcast layer of a subscription (0 = lowest); the node switches on a keyframe. */
     setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void>;
-    /** `low` / `medium` / `high`: spatial layer 0 / 1 / 2 of a simulcast video. */
+    /**
+     * `setQuality(n)`: receive quality 0–100 for every video this participant receives, now and
+     * later (a simulcast layer, the base frame rate below 20, and a bitrate cap; docs/api.md,
+     * "Quality"); an explicit `setPreferredLayers` on a subscription overrides it there.
+     * `setQuality(consumerId, 'low' | 'medium' | 'high')`: spatial layer 0 / 1 / 2 of one
+     * subscription.
+     */
+    setQuality(quality: number): Promise<QualityInfo>;
     setQuality(consumerId: string, quality: 'low' | 'medium' | 'high'): Promise<void>;
     leave(): Promise<void>;
     /**

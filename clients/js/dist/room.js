@@ -249,9 +249,14 @@ export class Room extends Emitter {
     async setPreferredLayers(consumerId, spatialLayer, temporalLayer) {
         await this.sig.request('setPreferredLayers', { consumerId, spatialLayer, temporalLayer });
     }
-    /** `low` / `medium` / `high`: spatial layer 0 / 1 / 2 of a simulcast video. */
-    setQuality(consumerId, quality) {
-        return this.setPreferredLayers(consumerId, { low: 0, medium: 1, high: 2 }[quality]);
+    async setQuality(a, b) {
+        if (typeof a === 'number') {
+            if (!Number.isInteger(a) || a < 0 || a > 100) {
+                throw new StratusError('VALIDATION_ERROR', 'quality is an integer from 0 to 100');
+            }
+            return this.sig.request('setQuality', { quality: a });
+        }
+        return this.setPreferredLayers(a, { low: 0, medium: 1, high: 2 }[b ?? 'high']);
     }
     // ---- leaving and stats ----
     async leave() {

@@ -431,6 +431,25 @@ export type PreferredLayers = {
     spatialLayer: number;
     temporalLayer?: number | null;
 };
+export type QualityRequest = {
+    quality: number;
+};
+export type QualityInfo = {
+    quality: number;
+    /**
+     * The spatial layer asked for of a three-layer simulcast (fewer layers: the nearest).
+     */
+    spatialLayer: number;
+    /**
+     * The highest temporal layer forwarded; all when absent.
+     */
+    temporalLayer: number | null;
+    /**
+     * A layer above this many bits per second (as the node measures it) is not forwarded.
+     */
+    maxBitrate: number;
+    consumers: Array<ConsumerInfo>;
+};
 export type RoomSummary = {
     roomId: string;
     owner: string;
@@ -804,6 +823,10 @@ export interface SfuMethods {
     setPreferredLayers: {
         request: PreferredLayers;
         response: ConsumerInfo;
+    };
+    setQuality: {
+        request: QualityRequest;
+        response: QualityInfo;
     };
 }
 /** The peer-to-peer requests that are answered: `join` by `joined`, `leave` by `left`. */

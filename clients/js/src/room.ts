@@ -20,6 +20,7 @@ import type {
   MediaKind,
   ParticipantInfo,
   ProducerInfo,
+  QualityInfo,
   PublishTrack,
   RoomWireEvents,
   TransportInfo,
@@ -339,9 +340,23 @@ export class Room extends Emitter<RoomEvents> {
     await this.sig.request('setPreferredLayers', { consumerId, spatialLayer, temporalLayer });
   }
 
-  /** `low` / `medium` / `high`: spatial layer 0 / 1 / 2 of a simulcast video. */
-  setQuality(consumerId: string, quality: 'low' | 'medium' | 'high'): Promise<void> {
-    return this.setPreferredLayers(consumerId, { low: 0, medium: 1, high: 2 }[quality]);
+  /**
+   * `setQuality(n)`: receive quality 0–100 for every video this participant receives, now and
+   * later (a simulcast layer, the base frame rate below 20, and a bitrate cap; docs/api.md,
+   * "Quality"); an explicit `setPreferredLayers` on a subscription overrides it there.
+   * `setQuality(consumerId, 'low' | 'medium' | 'high')`: spatial layer 0 / 1 / 2 of one
+   * subscription.
+   */
+  setQuality(quality: number): Promise<QualityInfo>;
+  setQuality(consumerId: string, quality: 'low' | 'medium' | 'high'): Promise<void>;
+  async setQuality(a: number | string, b?: 'low' | 'medium' | 'high'): Promise<QualityInfo | void> {
+    if (typeof a === 'number') {
+      if (!Number.isInteger(a) || a < 0 || a > 100) {
+        throw new StratusError('VALIDATION_ERROR', 'quality is an integer from 0 to 100');
+      }
+      return this.sig.request('setQuality', { quality: a });
+    }
+    return this.setPreferredLayers(a, { low: 0, medium: 1, high: 2 }[b ?? 'high']);
   }
 
   // ---- leaving and stats ----

@@ -269,6 +269,22 @@ export type ConsumerRef = { consumerId: string, };
 
 export type PreferredLayers = { consumerId: string, spatialLayer: number, temporalLayer?: number | null, };
 
+export type QualityRequest = { quality: number, };
+
+export type QualityInfo = { quality: number, 
+/**
+ * The spatial layer asked for of a three-layer simulcast (fewer layers: the nearest).
+ */
+spatialLayer: number, 
+/**
+ * The highest temporal layer forwarded; all when absent.
+ */
+temporalLayer: number | null, 
+/**
+ * A layer above this many bits per second (as the node measures it) is not forwarded.
+ */
+maxBitrate: number, consumers: Array<ConsumerInfo>, };
+
 export type RoomSummary = { roomId: string, owner: string, maxParticipants: number, participants: number, 
 /**
  * The media node the room is pinned to, once someone joined.
@@ -514,6 +530,7 @@ export interface SfuMethods {
   pause: { request: ConsumerRef; response: ConsumerInfo };
   resume: { request: ConsumerRef; response: ConsumerInfo };
   setPreferredLayers: { request: PreferredLayers; response: ConsumerInfo };
+  setQuality: { request: QualityRequest; response: QualityInfo };
 }
 
 /** The peer-to-peer requests that are answered: `join` by `joined`, `leave` by `left`. */

@@ -421,6 +421,16 @@ const scenarios = {
       out.lowWidth = await width(1, 400);
       await sub.setQuality(track.consumerId, 'high');
       out.highWidth = await width(out.lowWidth + 1, 100000, 20000);
+      // setQuality(n): every video this participant receives; 10 maps to the lowest layer.
+      const q = await sub.setQuality(10);
+      out.quality10 = { spatialLayer: q.spatialLayer, consumers: q.consumers.length };
+      out.quality10Width = await width(1, out.highWidth - 1, 20000);
+      try {
+        await sub.setQuality(150);
+        out.badQuality = 'accepted';
+      } catch (e) {
+        out.badQuality = e.code;
+      }
       await sub.leave();
       await pub.leave();
       ann.disconnect();
@@ -436,6 +446,9 @@ const scenarios = {
     assert.equal(typeof r.lowWidth, 'number', `the low layer arrived: ${JSON.stringify(r)}`);
     assert.equal(typeof r.highWidth, 'number', `a higher layer arrived: ${JSON.stringify(r)}`);
     assert.ok(r.highWidth > r.lowWidth, JSON.stringify(r));
+    assert.deepEqual(r.quality10, { spatialLayer: 0, consumers: 1 }, JSON.stringify(r));
+    assert.equal(typeof r.quality10Width, 'number', `quality 10 brought a lower layer: ${JSON.stringify(r)}`);
+    assert.equal(r.badQuality, 'VALIDATION_ERROR');
     return r;
   },
 

@@ -83,6 +83,8 @@ pub fn render() -> String {
         sfu::ProducerRef,
         sfu::ConsumerRef,
         sfu::PreferredLayers,
+        media::QualityRequest,
+        media::QualityInfo,
         sfu::RoomSummary,
         sfu::JoinRoomResponse,
         sfu::RoomMoved,
