@@ -332,6 +332,27 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
             other_app: Error(404, "ROOM_NOT_FOUND"),
             ..row(Method::GET, "/api/v1/rooms/{id}", "/api/v1/rooms/a-only-room".into(), None)
         },
+        // Before the leave row: their controls need alice's connection in the room.
+        Row {
+            other_user: Error(404, "PARTICIPANT_NOT_FOUND"),
+            other_app: Error(404, "ROOM_NOT_FOUND"),
+            ..row(
+                Method::PUT,
+                "/api/v1/rooms/{id}/quality",
+                "/api/v1/rooms/a-only-room/quality".into(),
+                Some(json!({"quality": 50})),
+            )
+        },
+        Row {
+            other_user: Sees(403, "/status", json!(403)),
+            other_app: Sees(404, "/status", json!(404)),
+            ..row(
+                Method::POST,
+                "/call/quality",
+                "/call/quality".into(),
+                Some(json!({"sessionId": "a-only-room", "participantId": "alice", "quality": 50})),
+            )
+        },
         Row {
             // Alice's connection joins first (below), so leaving has something to leave.
             control: 204,
@@ -510,7 +531,7 @@ async fn every_route_refuses_what_it_must_and_serves_only_the_callers_own() {
         }
         for (kind, token, code) in &bad {
             let (s, e) = api.send(&row.method, &row.path, token.as_deref(), row.body.as_ref()).await;
-            if row.route.starts_with("/chat/") {
+            if row.route.starts_with("/chat/") || row.route.starts_with("/call/") {
                 // The seed's envelope has no code, only the status.
                 assert_eq!((s, &e["status"], &e["data"]), (401, &json!(401), &Value::Null), "{what} with {kind}: {e}");
             } else {
@@ -791,6 +812,14 @@ async fn every_websocket_message_refuses_what_it_must_and_reaches_only_the_sende
             ],
         ),
         ("leaveRoom", vec![na("another user", own), na("another app", own), na("grants", own)]),
+        (
+            "setQuality",
+            vec![
+                na("another user", own),
+                na("another app", own),
+                na("grants", "no grant governs it: it only shapes what the caller itself receives"),
+            ],
+        ),
         (
             "getRouterRtpCapabilities",
             vec![

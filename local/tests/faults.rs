@@ -158,6 +158,10 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
             "/api/v1/rooms/join" => (route.path.to_owned(), Some(json!({"roomId": "faults"}))),
             "/api/v1/rooms/{id}" => ("/api/v1/rooms/faults".into(), None),
             "/api/v1/rooms/{id}/leave" => ("/api/v1/rooms/faults/leave".into(), None),
+            "/api/v1/rooms/{id}/quality" => ("/api/v1/rooms/faults/quality".into(), Some(json!({"quality": 50}))),
+            "/call/quality" => {
+                (route.path.to_owned(), Some(json!({"sessionId": "faults", "participantId": "alice", "quality": 50})))
+            }
             "/chat/session" => {
                 (route.path.to_owned(), Some(json!({"creatorId": "alice", "participants": ["bob"], "isGroup": true})))
             }
@@ -207,7 +211,7 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
             assert!(st < 300, "{} {path} needs no store, yet answered {st} {v}", route.method);
         } else if route.path.starts_with("/health/") {
             assert_eq!(st, 503, "{} {path}: {v}", route.method);
-        } else if route.path.starts_with("/chat/") {
+        } else if route.path.starts_with("/chat/") || route.path.starts_with("/call/") {
             // Seed 003's envelope: the status, no code.
             assert_eq!(
                 (st, &v["status"], retry.as_deref()),
@@ -256,6 +260,7 @@ async fn every_route_and_message_answers_503_while_the_store_is_down_and_works_a
         ("pause", json!({"consumerId": "c"})),
         ("resume", json!({"consumerId": "c"})),
         ("setPreferredLayers", json!({"consumerId": "c", "spatialLayer": 0})),
+        ("setQuality", json!({"quality": 50})),
         ("chat-typing", json!({"session_id": "s1"})),
     ];
     let names: BTreeSet<&str> = samples.iter().map(|(k, _)| *k).collect();
