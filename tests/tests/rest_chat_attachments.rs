@@ -227,3 +227,34 @@ async fn without_an_object_store_uploads_answer_service_unavailable() {
     let r = send(&api, &ta, &s, json!({"text": "text still works"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 }
+
+/// S3 cut off (a link to moto that the test cuts): a message naming an upload answers 503
+/// and writes nothing; the same send succeeds once S3 is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_object_store_answers_503_and_nothing_is_sent() {
+    use stratus_tests::link::{Link, Mode};
+    let link = Link::start(&stratus_tests::aws::endpoint().url).await;
+    let sdk = stratus_tests::aws::sdk_config().await;
+    let s3 =
+        stratus_dynamo::s3::S3Objects::new(&sdk, stratus_tests::aws::unique_name("stratus-cut"), Some(&link.url()));
+    s3.client().create_bucket().bucket(s3.bucket()).send().await.expect("create bucket");
+    let clock = stratus_core::clock::ManualClock::at_system_time();
+    let table = std::sync::Arc::new(stratus_core::store::memory::MemoryTable::new(
+        &stratus_core::store::schema::MAIN,
+        std::sync::Arc::new(clock.clone()),
+    ));
+    let api = TestApi::on_objects(table, clock, std::sync::Arc::new(s3), |s| s);
+    let ta = api.token("alice").await;
+    let s = group(&api, &ta, &["bob"]).await;
+    let t = ticket(&api, &ta, &s, "cat.png", "image/png", PNG.len()).await;
+    assert_eq!(put(&t.body, PNG).await, 200);
+    let msg = json!({"type": "image", "attachment_id": t.body["attachment_id"]});
+    link.set(Mode::Down);
+    let r = send(&api, &ta, &s, msg.clone()).await;
+    r.assert_error(503, "SERVICE_UNAVAILABLE");
+    assert!(r.headers.contains_key("retry-after"), "{:?}", r.headers);
+    assert_eq!(usage(&api, &ta, &s).await, (0, 0, 0), "nothing was sent");
+    link.set(Mode::Up);
+    assert_eq!(send(&api, &ta, &s, msg).await.status, StatusCode::CREATED);
+    assert_eq!(usage(&api, &ta, &s).await, (1, 1, PNG.len() as u64));
+}

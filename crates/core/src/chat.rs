@@ -12,6 +12,12 @@
 //!
 //! Who sees what: a session is visible to its participants only; anyone else, removed
 //! participants included, gets `CHAT_SESSION_NOT_FOUND` (its existence is not revealed).
+//!
+//! Attachments go through the [`ObjectStore`]: a ticket (a presigned PUT of exactly the
+//! declared file, and a pending `A#` record), the client's own upload, then the message that
+//! names it, sent only once a HEAD shows the object as declared, in one transaction with the
+//! record's move to attached and the usage counters. Downloads are presigned GETs handed to
+//! participants; deleting the message deletes the object.
 
 use crate::clock::{Millis, rfc3339_ms};
 use crate::objects::{ObjectError, ObjectStore, PENDING_LIFETIME_MS, Upload};

@@ -31,7 +31,7 @@
 //! - [`rooms`]  — SFU rooms: records, placement on the least-loaded live node with
 //!   conditional writes, re-placement off dead nodes, members with a capacity guard.
 //! - [`calls`]  — 1:1 calls: initiate/answer/end races, missed calls, history, call events.
-//! - [`chat`]   — chat sessions with roles, messages, reactions, read markers, usage; events
+//! - [`chat`]   — chat sessions with roles, messages and attachments, reactions, read markers, usage; events
 //!   to every participant's connections.
 //! - [`sfu`]    — group rooms end to end: the WebSocket SFU dialect and REST room operations
 //!   over the rooms, the registry and a `MediaControl` (signed HTTP to a node).
