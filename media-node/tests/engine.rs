@@ -74,6 +74,7 @@ struct Net {
     now: Instant,
     /// Room events the engine emitted: (connection ids, event).
     events: Vec<(Vec<String>, RoomEvent)>,
+    metrics: Arc<Metrics>,
 }
 
 fn ctx(local: SocketAddr, peer: SocketAddr) -> TransportContext {
@@ -84,8 +85,9 @@ impl Net {
     fn new() -> Net {
         let now = Instant::now();
         let local: SocketAddr = "10.9.0.1:40000".parse().unwrap();
-        let engine = Engine::new(local, Arc::new(Metrics::default()), now);
-        Net { engine, local, peers: vec![], now, events: vec![] }
+        let metrics = Arc::new(Metrics::default());
+        let engine = Engine::new(local, metrics.clone(), now);
+        Net { engine, local, peers: vec![], now, events: vec![], metrics }
     }
 
     fn cmd(&mut self, cmd: Command) -> stratus_media_node::sfu::Reply {
@@ -198,31 +200,34 @@ fn publisher(net: &mut Net) -> (usize, RTCRtpSenderId, ProducerInfo) {
 
 /// Bob subscribes to `producer`; returns his peer's index and the consumer.
 fn subscriber(net: &mut Net, producer: &str) -> (usize, ConsumerInfo) {
-    join(net, "bob");
-    let recv = net
-        .cmd(Command::CreateTransport { participant: "bob".into(), direction: Direction::Recv })
-        .transport()
-        .unwrap();
+    subscriber_as(net, "bob", "10.9.0.3:50000", producer)
+}
+
+/// Participant `pid` at `addr` subscribes to `producer`.
+fn subscriber_as(net: &mut Net, pid: &str, addr: &str, producer: &str) -> (usize, ConsumerInfo) {
+    join(net, pid);
+    let recv =
+        net.cmd(Command::CreateTransport { participant: pid.into(), direction: Direction::Recv }).transport().unwrap();
     let req = SubscribeRequest {
         transport_id: recv.transport_id.clone(),
         producer_id: producer.into(),
         paused: false,
         preferred_layers: None,
     };
-    let sub = net.cmd(Command::Subscribe { participant: "bob".into(), req }).subscribed().unwrap();
-    let mut bob = Peer::new("10.9.0.3:50000", net.now);
+    let sub = net.cmd(Command::Subscribe { participant: pid.into(), req }).subscribed().unwrap();
+    let mut peer = Peer::new(addr, net.now);
     let mut offer = sub.offer;
     while let Some(o) = offer.take() {
-        bob.pc.set_remote_description(net.now, RTCSessionDescription::offer(o).unwrap()).unwrap();
-        let answer = bob.pc.create_answer(None).unwrap();
-        bob.pc.set_local_description(net.now, answer).unwrap();
-        let sdp = bob.pc.local_description().unwrap().sdp;
-        let cmd = Command::Answer { participant: "bob".into(), transport: recv.transport_id.clone(), sdp };
+        peer.pc.set_remote_description(net.now, RTCSessionDescription::offer(o).unwrap()).unwrap();
+        let answer = peer.pc.create_answer(None).unwrap();
+        peer.pc.set_local_description(net.now, answer).unwrap();
+        let sdp = peer.pc.local_description().unwrap().sdp;
+        let cmd = Command::Answer { participant: pid.into(), transport: recv.transport_id.clone(), sdp };
         offer = net.cmd(cmd).negotiation().unwrap().offer;
     }
-    net.peers.push(bob);
+    net.peers.push(peer);
     let i = net.peers.len() - 1;
-    net.run_until("bob connects", Duration::from_secs(5), |n| n.peers[i].connected);
+    net.run_until("the subscriber connects", Duration::from_secs(5), |n| n.peers[i].connected);
     (i, sub.consumer)
 }
 
@@ -368,4 +373,60 @@ fn participants_hear_a_room_by_its_name_not_the_nodes_id_for_it() {
         })
         .collect();
     assert!(!joined.is_empty() && joined.iter().all(|r| *r == "standup"), "{joined:?} (node id {ROOM})");
+}
+
+/// The keyframe requests the engine has sent its publishers.
+fn keyframe_requests(net: &Net) -> u64 {
+    net.metrics.keyframe_requests.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Alice sends frames `frames` as a publisher that honours keyframe requests: delta frames,
+/// and a keyframe for the first frame after each request the engine sent (its count stands
+/// for her PLIs: the simulated peer does not surface RTCP it receives as a sender).
+/// `answered` is how many requests she has answered so far.
+fn send_frames_on_request(
+    net: &mut Net,
+    alice: usize,
+    sender: RTCRtpSenderId,
+    frames: std::ops::Range<u64>,
+    answered: &mut u64,
+) {
+    for n in frames {
+        let key = keyframe_requests(net) > *answered;
+        *answered = keyframe_requests(net);
+        let header = rtp::header::Header {
+            version: 2,
+            payload_type: 96,
+            sequence_number: 1000 + n as u16,
+            timestamp: (n as u32) * 3000,
+            ssrc: 0x1111,
+            marker: true,
+            ..Default::default()
+        };
+        let now = net.now;
+        let mut s = net.peers[alice].pc.rtp_sender(sender).unwrap();
+        s.write_rtp(now, rtp::packet::Packet { header, payload: vp8(n, key) }).unwrap();
+        for _ in 0..(33 / STEP.as_millis() as u64) {
+            net.step();
+        }
+    }
+}
+
+#[test]
+fn a_later_subscriber_gets_its_keyframe_at_once_when_the_last_request_was_answered() {
+    let mut net = Net::new();
+    let (alice, sender, producer) = publisher(&mut net);
+    let (bob, cb) = subscriber(&mut net, &producer.producer_id);
+    let mut answered = 0;
+    send_frames_on_request(&mut net, alice, sender, 1..10, &mut answered);
+    let got = frame_numbers(net.peers[bob].got.get(&cb.ssrc).map(Vec::as_slice).unwrap_or(&[]));
+    assert!(!got.is_empty() && keyframe_requests(&net) == 1, "bob starts on the keyframe he asked for: {got:?}");
+    // Carol subscribes a few hundred milliseconds after bob's request was answered: hers goes
+    // out at once, not when the second since bob's has passed.
+    let (carol, cc) = subscriber_as(&mut net, "carol", "10.9.0.4:50000", &producer.producer_id);
+    send_frames_on_request(&mut net, alice, sender, 10..40, &mut answered);
+    let asked = keyframe_requests(&net);
+    assert!((2..=4).contains(&asked), "carol's request went out, and no storm of them: {asked}");
+    let got = frame_numbers(net.peers[carol].got.get(&cc.ssrc).map(Vec::as_slice).unwrap_or(&[]));
+    assert!(got.first().is_some_and(|&f| f <= 12), "carol's first frame within two frames of asking: {got:?}");
 }

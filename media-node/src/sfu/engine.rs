@@ -45,8 +45,12 @@ use std::time::{Duration, Instant};
 use stratus_protocol::error::ErrorCode;
 use stratus_protocol::media::*;
 
-/// Keyframe requests to one publisher: at most one batch per this interval.
+/// Keyframe requests to one publisher: while one is unanswered (no keyframe since), no
+/// other for this long.
 const KEYFRAME_INTERVAL: Duration = Duration::from_secs(1);
+/// Keyframe requests to one publisher whose last one was answered: at once, but no closer
+/// together than this (a burst of joins asks for a few keyframes, not one each).
+const KEYFRAME_SPACING: Duration = Duration::from_millis(100);
 const TICK: Duration = Duration::from_millis(100);
 
 /// Typed handles into the engine's maps: a transport's key cannot index producers.
@@ -147,6 +151,8 @@ struct Producer {
     /// Layers whose keyframe a consumer waits for (bit per layer), and when we last asked.
     keyframe_wanted: u32,
     last_keyframe_request: Option<Instant>,
+    /// The last keyframe that arrived: a request made before it was answered.
+    last_keyframe: Option<Instant>,
     /// Paused by the publisher (mute): nothing is forwarded.
     paused: bool,
 }
@@ -639,7 +645,11 @@ impl Engine {
         let info = if p.kind == MediaKind::Audio {
             PayloadInfo { keyframe: true, temporal: None }
         } else {
-            codec::inspect(format, &packet.payload)
+            let info = codec::inspect(format, &packet.payload);
+            if info.keyframe {
+                p.last_keyframe = Some(at);
+            }
+            info
         };
         let top = p.top_layer();
         // Layers the publisher actually sends (a simulcast encoding can be off), once per
@@ -754,9 +764,15 @@ impl Engine {
     /// `KEYFRAME_INTERVAL` ago (then the tick sends them when the interval has passed).
     fn request_keyframe(&mut self, pk: ProducerKey, now: Instant) {
         let Some(p) = self.producers.get_mut(&pk) else { return };
-        if p.keyframe_wanted == 0
-            || p.last_keyframe_request.is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_INTERVAL)
-        {
+        // A new consumer must not wait out the interval for a keyframe that an earlier one
+        // already got: an answered request frees the next at once (after a short spacing);
+        // only an unanswered one holds the next for the interval.
+        let held = p.last_keyframe_request.is_some_and(|t| {
+            let since = now.saturating_duration_since(t);
+            let answered = p.last_keyframe.is_some_and(|k| k > t);
+            since < KEYFRAME_SPACING || (!answered && since < KEYFRAME_INTERVAL)
+        });
+        if p.keyframe_wanted == 0 || held {
             return;
         }
         let Some(receiver) = p.receiver else { return };
@@ -1158,6 +1174,7 @@ impl Engine {
                     consumers: vec![],
                     keyframe_wanted: 0,
                     last_keyframe_request: None,
+                    last_keyframe: None,
                     paused: false,
                 },
             );
