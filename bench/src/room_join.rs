@@ -5,7 +5,10 @@
 //! transport, subscribes to the video, answers the node's offer (ICE + DTLS over loopback)
 //! and waits for the first RTP packet. Reported: p50 and p95 of each step and of the whole.
 //!
-//! `cargo run --release -p stratus-bench --bin room-join -- 40`
+//! `cargo run --release -p stratus-bench --bin room-join -- 40` (a publisher that sends a
+//! keyframe every 15 frames and ignores keyframe requests), or `-- 40 --honour-pli` (one
+//! that answers each request with a keyframe, as browsers do, and otherwise sends one every
+//! 10 s: the first frame then waits for the request, not for the period).
 
 use clap::Parser;
 use serde_json::json;
@@ -43,7 +46,14 @@ async fn main() {
     let host = client(&base, &key, &secret, "host").await;
     host.ok("createRoom", json!({"roomId": "bench", "maxParticipants": 100})).await;
     host.ok("joinRoom", json!({"roomId": "bench"})).await;
-    let publisher = Publisher::start_with(&host, PublishOptions { audio: false, ..Default::default() }).await;
+    let honour_pli = std::env::args().any(|a| a == "--honour-pli");
+    let opts = PublishOptions {
+        audio: false,
+        honour_pli,
+        keyframe_every: if honour_pli { 300 } else { 15 },
+        ..Default::default()
+    };
+    let publisher = Publisher::start_with(&host, opts).await;
     let producer = publisher.producers[0].producer_id.clone();
 
     // (join, subscribe + negotiate, connected, first packet, total) in ms.
@@ -70,7 +80,8 @@ async fn main() {
         let _ = sub.pc.close().await;
         c.close();
     }
-    println!("{samples} joins; milliseconds");
+    let mode = if honour_pli { "a publisher that honours keyframe requests" } else { "keyframes every 15 frames" };
+    println!("{samples} joins, {mode}; milliseconds");
     println!("| step | p50 | p95 |");
     println!("|---|---:|---:|");
     let names = [

@@ -367,7 +367,8 @@ async fn a_subscribers_keyframe_requests_reach_the_publisher_at_most_about_once_
     let _: RoomInfo = n.put("/v1/rooms/kf", &serde_json::json!({})).await.unwrap();
     join(&t, "kf", "pub", "c-pub").await;
     join(&t, "kf", "sub", "c-sub").await;
-    let opts = PublishOptions { audio: false, keyframe_every: 60, ..Default::default() };
+    // A publisher that answers every request: the node's limit, not its silence, bounds them.
+    let opts = PublishOptions { audio: false, keyframe_every: 60, honour_pli: true, ..Default::default() };
     let publisher = Publisher::start(n, "kf", "pub", opts).await;
     let video = publisher.producer(MediaKind::Video).clone();
     let sub = Subscriber::start(n, "kf", "sub").await;

@@ -25,8 +25,8 @@ use std::time::Duration;
 use stratus_control::Key;
 use stratus_control::client::ControlClient;
 use stratus_protocol::media::*;
-use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCIceConnectionState, RTCPeerConnectionState,
@@ -191,13 +191,73 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
+/// Hands inbound keyframe requests (PLI, FIR) to the application, where a publisher that
+/// honours them reads them (`TrackLocal::poll`); other inbound RTCP ends with the interceptors
+/// before it, as by default. Last in the chain, so they have all seen it.
+#[derive(Default)]
+struct KeyframeRequests {
+    read: std::collections::VecDeque<rtc::interceptor::TaggedPacket>,
+    write: std::collections::VecDeque<rtc::interceptor::TaggedPacket>,
+}
+
+impl rtc::sansio::Protocol<rtc::interceptor::TaggedPacket, rtc::interceptor::TaggedPacket, ()> for KeyframeRequests {
+    type Rout = rtc::interceptor::TaggedPacket;
+    type Wout = rtc::interceptor::TaggedPacket;
+    type Eout = ();
+    type Error = rtc::shared::error::Error;
+    type Time = std::time::Instant;
+
+    fn handle_read(&mut self, mut msg: rtc::interceptor::TaggedPacket) -> Result<(), Self::Error> {
+        if let rtc::interceptor::Packet::Rtcp(packets) = &msg.message.packet {
+            let asks: Vec<Box<dyn rtc::rtcp::Packet>> = packets
+                .iter()
+                .filter(|p| {
+                    let any = p.as_any();
+                    any.is::<PictureLossIndication>()
+                        || any.is::<rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest>()
+                })
+                .cloned()
+                .collect();
+            if asks.is_empty() {
+                return Ok(());
+            }
+            msg.message.packet = rtc::interceptor::Packet::Rtcp(asks);
+            msg.message.add(rtc::interceptor::Attribute::DeliverToApplication);
+        }
+        self.read.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<Self::Rout> {
+        self.read.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: rtc::interceptor::TaggedPacket) -> Result<(), Self::Error> {
+        self.write.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<Self::Wout> {
+        self.write.pop_front()
+    }
+}
+
+impl rtc::interceptor::Interceptor for KeyframeRequests {
+    fn bind_local_stream(&mut self, _: &rtc::interceptor::StreamInfo) {}
+    fn unbind_local_stream(&mut self, _: &rtc::interceptor::StreamInfo) {}
+    fn bind_remote_stream(&mut self, _: &rtc::interceptor::StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _: &rtc::interceptor::StreamInfo) {}
+}
+
 /// Payloads received, by SSRC.
 pub type Received = Arc<Mutex<HashMap<u32, Vec<Bytes>>>>;
 
 async fn peer(received: Option<Received>, bind: std::net::IpAddr) -> (Arc<dyn PeerConnection>, Seen) {
     let mut media = MediaEngine::default();
     media.register_default_codecs().unwrap();
-    let registry = register_default_interceptors(Default::default(), &mut media).unwrap();
+    let registry = register_default_interceptors(Default::default(), &mut media)
+        .unwrap()
+        .with(rtc::interceptor::Slot::from(14_000), KeyframeRequests::default());
     let seen = Seen::default();
     let pc = PeerConnectionBuilder::new()
         .with_configuration(RTCConfigurationBuilder::new().build())
@@ -318,6 +378,9 @@ pub struct PublishOptions {
     /// The address the peer's UDP socket binds (loopback by default; a load test against a
     /// node on another host binds a routable one).
     pub bind: std::net::IpAddr,
+    /// Answer a keyframe request (PLI or FIR) with a keyframe on the next frame, as browser
+    /// encoders do (off: keyframes only every `keyframe_every` frames).
+    pub honour_pli: bool,
 }
 
 /// The frame number a publisher wrote into a video payload.
@@ -338,6 +401,7 @@ impl Default for PublishOptions {
             temporal: false,
             keep_sent: true,
             bind: std::net::Ipv4Addr::LOCALHOST.into(),
+            honour_pli: false,
         }
     }
 }
@@ -359,6 +423,18 @@ impl Publisher {
             pc.add_track(audio.clone() as Arc<dyn TrackLocal>).await.unwrap();
         }
         pc.add_track(video.clone() as Arc<dyn TrackLocal>).await.unwrap();
+        // Keyframe requests not answered yet (the peer's `KeyframeRequests` interceptor hands
+        // them to the track).
+        let asked = Arc::new(AtomicBool::new(false));
+        if opts.honour_pli {
+            let (video, asked) = (video.clone(), asked.clone());
+            tokio::spawn(async move {
+                while let Some(ev) = video.poll().await {
+                    let TrackLocalEvent::OnRtcpPacket(_) = ev else { continue };
+                    asked.store(true, Ordering::Relaxed);
+                }
+            });
+        }
         let offer = pc.create_offer(None).await.unwrap();
         pc.set_local_description(offer).await.unwrap();
         let sdp = local_sdp(&pc).await;
@@ -408,7 +484,7 @@ impl Publisher {
                 let mut n: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
                     tick.tick().await;
-                    let key = n.is_multiple_of(opts.keyframe_every);
+                    let key = n.is_multiple_of(opts.keyframe_every) | asked.swap(false, Ordering::Relaxed);
                     for (rid, ssrc) in &video_ssrcs {
                         for part in 0..opts.packets_per_frame {
                             let mut payload = vec![0u8; opts.payload_bytes.max(16)];

@@ -48,8 +48,11 @@ use stratus_protocol::media::*;
 /// Keyframe requests to one publisher: while one is unanswered (no keyframe since), no
 /// other for this long.
 const KEYFRAME_INTERVAL: Duration = Duration::from_secs(1);
-/// Keyframe requests to one publisher whose last one was answered: at once, but no closer
-/// together than this (a burst of joins asks for a few keyframes, not one each).
+/// Keyframe requests for a consumer that waits for its first keyframe (joined, resumed,
+/// switching layers), when the last request was answered: at once, but no closer together
+/// than this (a burst of joins asks for a few keyframes, not one each). A subscriber's own
+/// PLIs keep the interval, so a lossy subscriber cannot make a publisher send keyframes
+/// faster than one a second.
 const KEYFRAME_SPACING: Duration = Duration::from_millis(100);
 const TICK: Duration = Duration::from_millis(100);
 
@@ -153,6 +156,8 @@ struct Producer {
     last_keyframe_request: Option<Instant>,
     /// The last keyframe that arrived: a request made before it was answered.
     last_keyframe: Option<Instant>,
+    /// A consumer waits for its first keyframe (not only a subscriber's PLI).
+    keyframe_urgent: bool,
     /// Paused by the publisher (mute): nothing is forwarded.
     paused: bool,
 }
@@ -548,7 +553,7 @@ impl Engine {
                             if let Some(c) = self.consumers.get_mut(&ck) {
                                 c.fwd.restart();
                             }
-                            self.consumer_wants_keyframe(ck, now);
+                            self.consumer_wants_keyframe(ck, true, now);
                         }
                     }
                     RTCPeerConnectionState::Failed => {
@@ -720,7 +725,9 @@ impl Engine {
             self.arrivals.push(at);
         }
         if need_keyframe != 0 {
-            self.producers.get_mut(&pk).expect("producer").keyframe_wanted |= need_keyframe;
+            let p = self.producers.get_mut(&pk).expect("producer");
+            p.keyframe_wanted |= need_keyframe;
+            p.keyframe_urgent = true;
             self.request_keyframe(pk, at);
         }
         for (ck, layer) in switched_events {
@@ -742,11 +749,12 @@ impl Engine {
             any.downcast_ref::<PictureLossIndication>().is_some() || any.downcast_ref::<FullIntraRequest>().is_some()
         });
         if wants {
-            self.consumer_wants_keyframe(ck, now);
+            self.consumer_wants_keyframe(ck, false, now);
         }
     }
 
-    fn consumer_wants_keyframe(&mut self, ck: ConsumerKey, now: Instant) {
+    /// `waiting`: the consumer waits for its first keyframe (else a subscriber's PLI).
+    fn consumer_wants_keyframe(&mut self, ck: ConsumerKey, waiting: bool, now: Instant) {
         let Some(c) = self.consumers.get(&ck) else { return };
         let pk = c.producer;
         let layer = c.fwd.current().or(c.preferred.map(|l| l.spatial_layer));
@@ -756,6 +764,7 @@ impl Engine {
             }
             let top = p.top_layer();
             p.keyframe_wanted |= 1 << layer.unwrap_or(top).min(top);
+            p.keyframe_urgent |= waiting;
         }
         self.request_keyframe(pk, now);
     }
@@ -764,13 +773,13 @@ impl Engine {
     /// `KEYFRAME_INTERVAL` ago (then the tick sends them when the interval has passed).
     fn request_keyframe(&mut self, pk: ProducerKey, now: Instant) {
         let Some(p) = self.producers.get_mut(&pk) else { return };
-        // A new consumer must not wait out the interval for a keyframe that an earlier one
-        // already got: an answered request frees the next at once (after a short spacing);
-        // only an unanswered one holds the next for the interval.
+        // A consumer waiting for its first keyframe must not wait out the interval for one an
+        // earlier consumer already got: an answered request frees its request at once (after a
+        // short spacing). An unanswered request, or a subscriber's PLI, holds for the interval.
         let held = p.last_keyframe_request.is_some_and(|t| {
             let since = now.saturating_duration_since(t);
             let answered = p.last_keyframe.is_some_and(|k| k > t);
-            since < KEYFRAME_SPACING || (!answered && since < KEYFRAME_INTERVAL)
+            since < KEYFRAME_SPACING || (!(p.keyframe_urgent && answered) && since < KEYFRAME_INTERVAL)
         });
         if p.keyframe_wanted == 0 || held {
             return;
@@ -788,6 +797,7 @@ impl Engine {
             return;
         }
         p.keyframe_wanted = 0;
+        p.keyframe_urgent = false;
         p.last_keyframe_request = Some(now);
         self.metrics.keyframe_requests.fetch_add(1, Relaxed);
         let tk = p.transport;
@@ -1175,6 +1185,7 @@ impl Engine {
                     keyframe_wanted: 0,
                     last_keyframe_request: None,
                     last_keyframe: None,
+                    keyframe_urgent: false,
                     paused: false,
                 },
             );
@@ -1218,7 +1229,7 @@ impl Engine {
                     if let Some(c) = self.consumers.get_mut(&ck) {
                         c.fwd.restart();
                     }
-                    self.consumer_wants_keyframe(ck, now);
+                    self.consumer_wants_keyframe(ck, true, now);
                 }
             }
             let (room_id, producer_id, participant_id) = (room.to_owned(), producer_id.to_owned(), pid.to_owned());
@@ -1414,7 +1425,7 @@ impl Engine {
         let cks: Vec<ConsumerKey> = self.transports[&key].consumers_by_track.values().copied().collect();
         for ck in cks {
             self.map_consumer(ck);
-            self.consumer_wants_keyframe(ck, now);
+            self.consumer_wants_keyframe(ck, true, now);
         }
         let offer = match then {
             Then::Nothing => None,
@@ -1483,7 +1494,7 @@ impl Engine {
             c.fwd.paused = paused;
             if !paused {
                 c.fwd.restart();
-                self.consumer_wants_keyframe(ck, now);
+                self.consumer_wants_keyframe(ck, true, now);
             }
             let producer_id =
                 self.producers.get(&self.consumers[&ck].producer).map(|p| p.id.clone()).unwrap_or_default();
@@ -1518,6 +1529,7 @@ impl Engine {
             let pk = c.producer;
             if let Some(p) = self.producers.get_mut(&pk) {
                 p.keyframe_wanted |= 1 << layers.spatial_layer;
+                p.keyframe_urgent = true;
             }
             self.request_keyframe(pk, now);
         }
@@ -1547,6 +1559,7 @@ impl Engine {
             c.fwd.max_temporal = layers.temporal_layer;
             if c.fwd.current().is_some_and(|l| l != layers.spatial_layer) {
                 producer.keyframe_wanted |= 1 << layers.spatial_layer;
+                producer.keyframe_urgent = true;
                 let pk = c.producer;
                 self.request_keyframe(pk, now);
             }
