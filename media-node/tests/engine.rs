@@ -231,24 +231,29 @@ fn subscriber_as(net: &mut Net, pid: &str, addr: &str, producer: &str) -> (usize
     (i, sub.consumer)
 }
 
+/// Alice sends frame `n` (one packet; a keyframe when `key`), then 33 ms pass.
+fn send_frame(net: &mut Net, alice: usize, sender: RTCRtpSenderId, n: u64, key: bool) {
+    let header = rtp::header::Header {
+        version: 2,
+        payload_type: 96,
+        sequence_number: 1000 + n as u16,
+        timestamp: (n as u32) * 3000,
+        ssrc: 0x1111,
+        marker: true,
+        ..Default::default()
+    };
+    let now = net.now;
+    let mut s = net.peers[alice].pc.rtp_sender(sender).unwrap();
+    s.write_rtp(now, rtp::packet::Packet { header, payload: vp8(n, key) }).unwrap();
+    for _ in 0..(33 / STEP.as_millis() as u64) {
+        net.step();
+    }
+}
+
 /// Alice sends frames `from..to` (one packet each, a keyframe every 10), one per 33 ms.
 fn send_frames(net: &mut Net, alice: usize, sender: RTCRtpSenderId, frames: std::ops::Range<u64>) {
     for n in frames {
-        let header = rtp::header::Header {
-            version: 2,
-            payload_type: 96,
-            sequence_number: 1000 + n as u16,
-            timestamp: (n as u32) * 3000,
-            ssrc: 0x1111,
-            marker: true,
-            ..Default::default()
-        };
-        let now = net.now;
-        let mut s = net.peers[alice].pc.rtp_sender(sender).unwrap();
-        s.write_rtp(now, rtp::packet::Packet { header, payload: vp8(n, n % 10 == 0) }).unwrap();
-        for _ in 0..(33 / STEP.as_millis() as u64) {
-            net.step();
-        }
+        send_frame(net, alice, sender, n, n % 10 == 0);
     }
 }
 
@@ -394,21 +399,7 @@ fn send_frames_on_request(
     for n in frames {
         let key = keyframe_requests(net) > *answered;
         *answered = keyframe_requests(net);
-        let header = rtp::header::Header {
-            version: 2,
-            payload_type: 96,
-            sequence_number: 1000 + n as u16,
-            timestamp: (n as u32) * 3000,
-            ssrc: 0x1111,
-            marker: true,
-            ..Default::default()
-        };
-        let now = net.now;
-        let mut s = net.peers[alice].pc.rtp_sender(sender).unwrap();
-        s.write_rtp(now, rtp::packet::Packet { header, payload: vp8(n, key) }).unwrap();
-        for _ in 0..(33 / STEP.as_millis() as u64) {
-            net.step();
-        }
+        send_frame(net, alice, sender, n, key);
     }
 }
 
